@@ -1,0 +1,143 @@
+"""The registry of metric ids: the one list both sides agree on.
+
+Rules (wire format v1):
+- an id, once shipped, never changes meaning, unit or exponent; new metrics
+  only add rows (the wire version stays 1);
+- a collector that meets an id it does not know keeps it in the raw batch chunk
+  and leaves it out of derived tables (latest readings, rollups); it is never
+  an error;
+- ids are grouped in blocks per source so that parallel work adds rows without
+  colliding.
+
+``exponent`` is the power of ten a numeric value is quantised to on the wire:
+0 keeps whole units, -1 one decimal, -2 two. ``kind`` is ``gauge`` (a level),
+``counter`` (monotonic total), or ``text``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["gauge", "counter", "text"]
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    id: int
+    name: str
+    unit: str
+    kind: Kind
+    exponent: int
+    description: str
+
+
+def _m(id_: int, name: str, unit: str, kind: Kind, exponent: int, description: str) -> Metric:
+    return Metric(id_, name, unit, kind, exponent, description)
+
+
+REGISTRY: tuple[Metric, ...] = (
+    # --- 1-99 system basics (psutil) -------------------------------------------------
+    _m(1, "cpu.busy_pct", "%", "gauge", -1, "CPU busy share over the sampling interval"),
+    _m(2, "cpu.count_logical", "count", "gauge", 0, "logical CPUs"),
+    _m(3, "mem.total_bytes", "bytes", "gauge", 0, "physical memory"),
+    _m(4, "mem.available_bytes", "bytes", "gauge", 0, "memory available without swapping"),
+    _m(5, "mem.used_pct", "%", "gauge", -1, "memory in use"),
+    _m(6, "swap.total_bytes", "bytes", "gauge", 0, "swap space"),
+    _m(7, "swap.used_pct", "%", "gauge", -1, "swap in use"),
+    _m(8, "disk.total_bytes", "bytes", "gauge", 0, "size of the system volume"),
+    _m(9, "disk.used_pct", "%", "gauge", -1, "system volume in use"),
+    _m(10, "boot.time_s", "epoch s", "gauge", 0, "when the OS last booted (UTC)"),
+    _m(11, "uptime_s", "s", "gauge", 0, "seconds since boot"),
+    _m(12, "cpu.load1", "load", "gauge", -2, "1-minute load average"),
+    # --- 100-199 battery (component: the pack's OS name, e.g. BAT0) ------------------------
+    _m(100, "battery.design_capacity_mwh", "mWh", "gauge", 0, "capacity the pack was designed for"),
+    _m(101, "battery.full_charge_capacity_mwh", "mWh", "gauge", 0,
+       "capacity the pack holds when full today"),
+    _m(102, "battery.remaining_capacity_mwh", "mWh", "gauge", 0, "energy in the pack now"),
+    _m(103, "battery.cycle_count", "cycles", "counter", 0, "charge cycles the pack reports"),
+    _m(104, "battery.charge_pct", "%", "gauge", 0, "state of charge"),
+    _m(105, "battery.on_ac", "bool", "gauge", 0, "1 when on mains power"),
+    _m(106, "battery.unplugged_s", "s", "counter", 0, "time spent on battery since the agent began"),
+    _m(107, "battery.voltage_mv", "mV", "gauge", 0, "pack voltage now"),
+    _m(108, "battery.design_voltage_mv", "mV", "gauge", 0, "pack design (minimum) voltage"),
+    _m(109, "battery.design_capacity_mah", "mAh", "gauge", 0,
+       "design capacity where the pack reports charge, not energy"),
+    _m(110, "battery.full_charge_capacity_mah", "mAh", "gauge", 0,
+       "full-charge capacity where the pack reports charge, not energy"),
+    _m(150, "battery.chemistry", "", "text", 0, "cell chemistry (Li-ion, LiP)"),
+    _m(151, "battery.manufacturer", "", "text", 0, "pack manufacturer"),
+    _m(152, "battery.model", "", "text", 0, "pack model"),
+    _m(153, "battery.serial", "", "text", 0, "pack serial number"),
+    _m(154, "battery.manufacture_date", "", "text", 0, "pack manufacture date, ISO 8601"),
+    # --- 200-299 storage (component: the disk's OS name, e.g. nvme0, sda) ---------------------
+    _m(200, "storage.smart_passed", "bool", "gauge", 0, "the drive's own overall self-assessment"),
+    _m(201, "storage.power_on_hours", "h", "counter", 0, "hours the drive has been powered"),
+    _m(202, "storage.temperature_c", "degC", "gauge", 0, "drive temperature"),
+    _m(203, "storage.capacity_bytes", "bytes", "gauge", 0, "drive capacity"),
+    _m(210, "nvme.percentage_used_pct", "%", "gauge", 0, "vendor estimate of endurance used"),
+    _m(211, "nvme.available_spare_pct", "%", "gauge", 0, "spare blocks left"),
+    _m(212, "nvme.available_spare_threshold_pct", "%", "gauge", 0,
+       "the drive's own threshold for available spare"),
+    _m(213, "nvme.media_errors", "count", "counter", 0, "unrecovered data-integrity errors"),
+    _m(214, "nvme.unsafe_shutdowns", "count", "counter", 0, "power lost without a clean shutdown"),
+    _m(215, "nvme.data_units_written", "512000 bytes", "counter", 0, "data written, NVMe units"),
+    _m(216, "nvme.critical_warning", "bits", "gauge", 0, "critical warning bit field"),
+    _m(217, "nvme.error_log_entries", "count", "counter", 0, "error information log entries"),
+    _m(220, "ata.reallocated_sectors", "sectors", "counter", 0, "SMART 5 raw"),
+    _m(221, "ata.power_cycle_count", "count", "counter", 0, "SMART 12 raw"),
+    _m(222, "ata.reported_uncorrect", "count", "counter", 0, "SMART 187 raw"),
+    _m(223, "ata.command_timeout", "count", "counter", 0, "SMART 188 raw"),
+    _m(224, "ata.pending_sectors", "sectors", "gauge", 0, "SMART 197 raw"),
+    _m(225, "ata.offline_uncorrectable", "sectors", "counter", 0, "SMART 198 raw"),
+    _m(226, "ata.udma_crc_errors", "count", "counter", 0, "SMART 199 raw"),
+    _m(227, "ata.total_lbas_written", "LBAs", "counter", 0, "SMART 241 raw"),
+    _m(228, "ata.total_lbas_read", "LBAs", "counter", 0, "SMART 242 raw"),
+    _m(230, "ata.attr_normalised", "", "gauge", 0,
+       "normalised value of a SMART attribute (component: disk:attribute id)"),
+    _m(231, "ata.attr_threshold", "", "gauge", 0,
+       "the drive's own failure threshold for that attribute (component: disk:attribute id)"),
+    _m(250, "storage.model", "", "text", 0, "drive model"),
+    _m(251, "storage.firmware", "", "text", 0, "drive firmware version"),
+    _m(252, "storage.serial", "", "text", 0, "drive serial number"),
+    _m(253, "storage.protocol", "", "text", 0, "ATA, NVMe or SCSI"),
+    _m(254, "storage.rotation_rpm", "rpm", "gauge", 0, "0 for solid state"),
+    # --- 300-349 thermal and power -------------------------------------------------------
+    # --- 400-499 inventory -----------------------------------------------------------------
+    _m(400, "inv.hostname", "", "text", 0, "the device's network name"),
+    _m(401, "inv.os_name", "", "text", 0, "operating system family (Linux, Windows, Darwin)"),
+    _m(402, "inv.os_version", "", "text", 0, "operating system release"),
+    _m(403, "inv.cpu_model", "", "text", 0, "processor model string"),
+    _m(404, "inv.vendor", "", "text", 0, "hardware vendor"),
+    _m(405, "inv.model", "", "text", 0, "hardware model"),
+    _m(406, "inv.serial", "", "text", 0, "hardware serial number"),
+    _m(407, "inv.cpu_cores", "count", "gauge", 0, "physical CPU cores"),
+    _m(408, "inv.machine", "", "text", 0, "CPU architecture (x86_64, arm64)"),
+    # --- 500-599 responsiveness ------------------------------------------------------------
+    # --- 600-649 reliability ----------------------------------------------------------------
+    # --- 650-699 use and dormancy ------------------------------------------------------------
+    # --- 700-719 user feedback ----------------------------------------------------------------
+    # --- 900-949 the agent itself ----------------------------------------------------------
+    _m(900, "agent.rss_bytes", "bytes", "gauge", 0, "the agent's own resident memory"),
+    _m(901, "agent.cpu_s", "s", "counter", -2, "the agent's own CPU time since it started"),
+    _m(902, "agent.spool_dropped_total", "readings", "counter", 0,
+       "readings the spool evicted because it was full"),
+)
+
+_BY_ID = {m.id: m for m in REGISTRY}
+_BY_NAME = {m.name: m for m in REGISTRY}
+if len(_BY_ID) != len(REGISTRY) or len(_BY_NAME) != len(REGISTRY):  # pragma: no cover
+    raise RuntimeError("duplicate metric id or name in the registry")
+
+
+def metric_by_id(metric_id: int) -> Metric | None:
+    """The metric with this id, or None for an id from a newer agent."""
+    return _BY_ID.get(metric_id)
+
+
+def metric_by_name(name: str) -> Metric:
+    """The metric with this name; KeyError names it when it is not registered."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"metric {name!r} is not in the protocol registry") from None
