@@ -23,6 +23,7 @@ failure becomes :class:`ProtocolError`; nothing else escapes.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,8 +60,14 @@ class Limits:
 
     @property
     def max_array_len(self) -> int:
-        return max(self.max_series, self.max_points, self.max_texts,
-                   self.max_components, self.max_unavailable, 16)
+        return max(
+            self.max_series,
+            self.max_points,
+            self.max_texts,
+            self.max_components,
+            self.max_unavailable,
+            16,
+        )
 
 
 DEFAULT_LIMITS = Limits()
@@ -90,13 +97,31 @@ def encode_batch(batch: Batch, *, level: int = _ZSTD_LEVEL) -> bytes:
         if len(s.timestamps_s) != len(s.values) or not s.values:
             raise ProtocolError("series needs one timestamp per value, at least one")
         ts = list(s.timestamps_s)
-        deltas = [b - a for a, b in zip(ts, ts[1:], strict=False)]
-        series.append([s.metric_id, comp(s.component), s.exponent, ts[0], deltas,
-                       [_quantise(v, s.exponent) for v in s.values]])
+        deltas = [b - a for a, b in itertools.pairwise(ts)]
+        series.append(
+            [
+                s.metric_id,
+                comp(s.component),
+                s.exponent,
+                ts[0],
+                deltas,
+                [_quantise(v, s.exponent) for v in s.values],
+            ]
+        )
     texts = [[t.metric_id, comp(t.component), t.t_s, t.value] for t in batch.texts]
     unavailable = [[u.source, comp(u.component), u.reason] for u in batch.unavailable]
-    body = [WIRE_VERSION, batch.device_id, batch.spool_id, batch.seq, batch.sent_at_s,
-            batch.agent_version, list(components), series, texts, unavailable]
+    body = [
+        WIRE_VERSION,
+        batch.device_id,
+        batch.spool_id,
+        batch.seq,
+        batch.sent_at_s,
+        batch.agent_version,
+        list(components),
+        series,
+        texts,
+        unavailable,
+    ]
     packed: bytes = msgpack.packb(body, use_bin_type=True)
     compressed: bytes = zstandard.ZstdCompressor(level=level).compress(packed)
     return MAGIC + compressed
@@ -104,21 +129,26 @@ def encode_batch(batch: Batch, *, level: int = _ZSTD_LEVEL) -> bytes:
 
 def _decompress(data: bytes, limits: Limits) -> bytes:
     if len(data) > limits.max_compressed_bytes:
-        raise ProtocolError(f"batch is {len(data)} bytes, over the limit of "
-                            f"{limits.max_compressed_bytes}", status=413)
+        raise ProtocolError(
+            f"batch is {len(data)} bytes, over the limit of {limits.max_compressed_bytes}",
+            status=413,
+        )
     if len(data) < len(MAGIC) or data[:3] != MAGIC[:3]:
         raise ProtocolError("not a kitlife batch (bad magic)")
     if data[3] != WIRE_VERSION:
-        raise ProtocolError(f"unsupported wire version {data[3]}; this collector speaks "
-                            f"{WIRE_VERSION}", status=415)
+        raise ProtocolError(
+            f"unsupported wire version {data[3]}; this collector speaks {WIRE_VERSION}", status=415
+        )
     # A bounded stream read: the frame header's content size is not trusted.
     dctx = zstandard.ZstdDecompressor(max_window_size=1 << 23)
     try:
-        with dctx.stream_reader(memoryview(data)[len(MAGIC):]) as reader:
+        with dctx.stream_reader(memoryview(data)[len(MAGIC) :]) as reader:
             raw = reader.read(limits.max_decompressed_bytes + 1)
             if len(raw) > limits.max_decompressed_bytes:
-                raise ProtocolError(f"batch decompresses to more than "
-                                    f"{limits.max_decompressed_bytes} bytes", status=413)
+                raise ProtocolError(
+                    f"batch decompresses to more than {limits.max_decompressed_bytes} bytes",
+                    status=413,
+                )
     except zstandard.ZstdError as err:
         raise ProtocolError(f"corrupt compression: {err}") from err
     if not raw:
@@ -192,8 +222,10 @@ def _decode(data: bytes, limits: Limits) -> Batch:
     seq = _int(body[3], "seq", 0, _Q_MAX)
     sent_at_s = _int(body[4], "sent_at_s", 0, _T_MAX)
     agent_version = _str(body[5], "agent_version", limits.max_id_len)
-    components = [_str(c, "component", limits.max_str_len)
-                  for c in _list(body[6], "components", limits.max_components)]
+    components = [
+        _str(c, "component", limits.max_str_len)
+        for c in _list(body[6], "components", limits.max_components)
+    ]
     if not components or components[0] != "":
         raise ProtocolError("components must start with the empty (device) component")
 
@@ -221,21 +253,43 @@ def _decode(data: bytes, limits: Limits) -> Batch:
                 raise ProtocolError("timestamp out of range")
             stamps.append(t)
         values = tuple(_dequantise(_int(q, "value", -_Q_MAX, _Q_MAX), exp) for q in qs)
-        series.append(Series(_int(metric_id, "metric id", 0, 65535),
-                             _comp(comp_idx, components, "component index"),
-                             tuple(stamps), values, exp))
+        series.append(
+            Series(
+                _int(metric_id, "metric id", 0, 65535),
+                _comp(comp_idx, components, "component index"),
+                tuple(stamps),
+                values,
+                exp,
+            )
+        )
     texts = []
     for item in raw_texts:
         metric_id, comp_idx, t_s, value = _list(item, "text item", 4, exact=4)
-        texts.append(Text(_int(metric_id, "metric id", 0, 65535),
-                          _comp(comp_idx, components, "component index"),
-                          _int(t_s, "text time", 0, _T_MAX),
-                          _str(value, "text value", limits.max_str_len)))
+        texts.append(
+            Text(
+                _int(metric_id, "metric id", 0, 65535),
+                _comp(comp_idx, components, "component index"),
+                _int(t_s, "text time", 0, _T_MAX),
+                _str(value, "text value", limits.max_str_len),
+            )
+        )
     unavailable = []
     for item in raw_unavailable:
         source, comp_idx, reason = _list(item, "unavailable item", 3, exact=3)
-        unavailable.append(Unavailable(_str(source, "source", limits.max_id_len),
-                                       _comp(comp_idx, components, "component index"),
-                                       _str(reason, "reason", limits.max_str_len)))
-    return Batch(device_id, spool_id, seq, sent_at_s, agent_version,
-                 tuple(series), tuple(texts), tuple(unavailable))
+        unavailable.append(
+            Unavailable(
+                _str(source, "source", limits.max_id_len),
+                _comp(comp_idx, components, "component index"),
+                _str(reason, "reason", limits.max_str_len),
+            )
+        )
+    return Batch(
+        device_id,
+        spool_id,
+        seq,
+        sent_at_s,
+        agent_version,
+        tuple(series),
+        tuple(texts),
+        tuple(unavailable),
+    )

@@ -1,0 +1,3 @@
+from kitlife.agent.cli import main
+
+main()

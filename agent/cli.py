@@ -1,0 +1,295 @@
+"""``kitlife-agent``: the laptop side.
+
+The commands parse and print; the work lives in the modules they call.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kitlife import __version__
+from kitlife.agent.config import AgentConfig, ConfigError, load_config
+from kitlife.agent.credentials import NotEnrolledError, load_credentials, save_credentials
+from kitlife.agent.spool import Spool, SpoolError
+
+SPOOL_FILE = "spool.db"
+
+
+def _config(ctx: click.Context) -> AgentConfig:
+    config: AgentConfig = ctx.obj
+    return config
+
+
+def _spool(config: AgentConfig) -> Spool:
+    try:
+        return Spool(config.state_dir / SPOOL_FILE, config.spool_max_bytes)
+    except (SpoolError, OSError) as err:
+        raise click.ClickException(str(err)) from err
+
+
+@click.group()
+@click.version_option(__version__, prog_name="kitlife-agent")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="TOML config file [default: the system path; env KITLIFE_CONFIG].",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where the key and spool live [env KITLIFE_STATE_DIR].",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log to stderr at debug level.")
+@click.pass_context
+def cli(
+    ctx: click.Context, config_path: Path | None, state_dir: Path | None, verbose: bool
+) -> None:
+    """kitlife agent: device health gathered, spooled and uploaded."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        ctx.obj = load_config(config_path, {"state_dir": state_dir})
+    except ConfigError as err:
+        raise click.UsageError(str(err)) from err
+
+
+@cli.command()
+@click.option("--url", required=True, help="The collector's base URL, e.g. https://kitlife.example")
+@click.option("--token", required=True, help="An enrolment token from `kitlife token create`.")
+@click.option("--force", is_flag=True, help="Enrol again even if this device has a key.")
+@click.pass_context
+def enroll(ctx: click.Context, url: str, token: str, force: bool) -> None:
+    """Trade an enrolment token for this device's own key (kept mode 0600)."""
+    from kitlife.agent.uploader import EnrolError
+    from kitlife.agent.uploader import enroll as do_enroll
+
+    config = _config(ctx)
+    if not force:
+        try:
+            creds = load_credentials(config.state_dir)
+        except NotEnrolledError:
+            pass
+        else:
+            raise click.ClickException(
+                f"already enrolled as {creds.device_id} with {creds.collector_url}; "
+                "use --force to enrol again"
+            )
+    inventory = _facts()
+    try:
+        creds = do_enroll(config, url, token, inventory)
+    except EnrolError as err:
+        raise click.ClickException(str(err)) from err
+    path = save_credentials(config.state_dir, creds)
+    click.echo(f"enrolled as {creds.device_id}; key stored in {path}")
+
+
+def _facts() -> dict[str, str]:
+    from kitlife.agent.sources.system import collect_basic_inventory
+
+    return {r.metric: str(r.value) for r in collect_basic_inventory().readings}
+
+
+@cli.command()
+@click.pass_context
+def once(ctx: click.Context) -> None:
+    """Collect one cycle, spool it, upload everything spooled.
+
+    Exits 1 when the upload fails; the data stays spooled for the next try.
+    """
+    from kitlife.agent.cycle import collect_into, default_sources
+    from kitlife.agent.uploader import UploadError, upload_pending
+
+    config = _config(ctx)
+    try:
+        creds = load_credentials(config.state_dir)
+    except NotEnrolledError as err:
+        raise click.ClickException(str(err)) from err
+    with _spool(config) as spool:
+        collect_into(spool, default_sources(cpu_interval_s=0.5))
+        spool.seal_all(creds.device_id, __version__, config.batch_max_points)
+        try:
+            report = upload_pending(spool, creds, config)
+        except UploadError as err:
+            spool.set_meta("last_error", str(err))
+            stats = spool.stats()
+            click.echo(f"upload failed: {err}; {stats.batches} batch(es) stay spooled", err=True)
+            sys.exit(1)
+        spool.set_meta("last_error", "")
+    click.echo(
+        f"uploaded {len(report.acked)} batch(es)"
+        + (f", {len(report.rejected)} rejected" if report.rejected else "")
+    )
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value.is_integer() else f"{value:.6g}"
+
+
+def _describe(batch: Any) -> list[str]:
+    from kitlife.protocol import metric_by_id
+
+    lines = [f"batch {batch.batch_id} from device {batch.device_id}, {batch.n_points} reading(s)"]
+    for s in batch.series:
+        m = metric_by_id(s.metric_id)
+        name, unit, what = (m.name, m.unit, m.description) if m else (f"#{s.metric_id}", "", "")
+        where = f" [{s.component}]" if s.component else ""
+        values = ", ".join(_number(v) for v in s.values[-5:])
+        more = f" (last 5 of {len(s.values)})" if len(s.values) > 5 else ""
+        lines.append(f"  {name}{where}: {values} {unit}{more}  - {what}")
+    for t in batch.texts:
+        m = metric_by_id(t.metric_id)
+        where = f" [{t.component}]" if t.component else ""
+        lines.append(
+            f"  {m.name if m else t.metric_id}{where}: {t.value!r}  - {m.description if m else ''}"
+        )
+    for u in batch.unavailable:
+        where = f" [{u.component}]" if u.component else ""
+        lines.append(f"  {u.source}{where}: unavailable ({u.reason})")
+    return lines
+
+
+def _batch_dict(batch: Any) -> dict[str, Any]:
+    from kitlife.protocol import metric_by_id
+
+    def name(mid: int) -> str:
+        m = metric_by_id(mid)
+        return m.name if m else f"#{mid}"
+
+    return {
+        "batch_id": batch.batch_id,
+        "device_id": batch.device_id,
+        "agent_version": batch.agent_version,
+        "series": [
+            {
+                "metric": name(s.metric_id),
+                "component": s.component,
+                "timestamps_s": list(s.timestamps_s),
+                "values": list(s.values),
+            }
+            for s in batch.series
+        ],
+        "texts": [
+            {"metric": name(t.metric_id), "component": t.component, "t_s": t.t_s, "value": t.value}
+            for t in batch.texts
+        ],
+        "unavailable": [
+            {"source": u.source, "component": u.component, "reason": u.reason}
+            for u in batch.unavailable
+        ],
+    }
+
+
+def pending_batches(config: AgentConfig, collect: bool) -> list[Any]:
+    """Every batch the next upload would send: the sealed ones, then the unsealed readings."""
+    from kitlife.agent.cycle import collect_into, default_sources
+    from kitlife.protocol import decode_batch
+
+    try:
+        device_id = load_credentials(config.state_dir).device_id
+    except NotEnrolledError:
+        device_id = "(not enrolled)"
+    with _spool(config) as spool:
+        if collect:
+            collect_into(spool, default_sources(cpu_interval_s=0.5))
+        batches = [decode_batch(body) for _, body in spool.pending()]
+        preview = spool.preview(device_id, __version__, config.batch_max_points)
+    if preview is not None:
+        batches.append(preview)
+    return batches
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="The same, as data.")
+@click.option(
+    "--collect/--no-collect",
+    default=True,
+    show_default=True,
+    help="Take one reading of every source first, as the next cycle would.",
+)
+@click.pass_context
+def show(ctx: click.Context, as_json: bool, collect: bool) -> None:
+    """Print exactly what the next upload would contain, decoded."""
+    batches = pending_batches(_config(ctx), collect)
+    if as_json:
+        click.echo(json.dumps([_batch_dict(b) for b in batches], indent=2))
+        return
+    if not batches:
+        click.echo("nothing spooled: the next upload would send nothing")
+    for batch in batches:
+        click.echo("\n".join(_describe(batch)))
+
+
+def status_dict(config: AgentConfig) -> dict[str, Any]:
+    try:
+        creds = load_credentials(config.state_dir)
+        enrolled: dict[str, Any] = {
+            "device_id": creds.device_id,
+            "collector_url": creds.collector_url,
+        }
+    except NotEnrolledError:
+        enrolled = {"device_id": None, "collector_url": config.collector_url or None}
+    with _spool(config) as spool:
+        stats = spool.stats()
+        last_upload = spool.meta_int("last_upload_s") or None
+        last_error = spool.meta("last_error") or None
+        rejected = spool.meta_int("rejected_batches")
+    return {
+        "agent_version": __version__,
+        "state_dir": str(config.state_dir),
+        **enrolled,
+        "last_upload_s": last_upload,
+        "last_error": last_error,
+        "spool": {
+            "readings": stats.readings,
+            "batches": stats.batches,
+            "bytes": stats.bytes,
+            "max_bytes": stats.max_bytes,
+            "dropped_readings": stats.dropped_points,
+            "rejected_batches": rejected,
+            "spool_id": stats.spool_id,
+        },
+    }
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="As data.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Enrolment, spool depth and the last upload."""
+    info = status_dict(_config(ctx))
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    last = info["last_upload_s"]
+    spool = info["spool"]
+    click.echo(f"kitlife-agent {info['agent_version']}")
+    click.echo(f"device:      {info['device_id'] or 'not enrolled'}")
+    click.echo(f"collector:   {info['collector_url'] or '-'}")
+    click.echo(f"state dir:   {info['state_dir']}")
+    click.echo(
+        "last upload: "
+        + (time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(last)) if last else "never")
+    )
+    if info["last_error"]:
+        click.echo(f"last error:  {info['last_error']}")
+    click.echo(
+        f"spool:       {spool['readings']} readings, {spool['batches']} sealed batches, "
+        f"{spool['bytes']} of {spool['max_bytes']} bytes, "
+        f"{spool['dropped_readings']} readings dropped"
+    )
+
+
+def main() -> None:
+    cli(auto_envvar_prefix="KITLIFE_AGENT")

@@ -1,0 +1,1 @@
+"""Sources: each gathers one kind of reading and returns a SourceResult, never raising."""

@@ -1,0 +1,360 @@
+"""The on-disk spool: readings wait here until the collector acknowledges them.
+
+SQLite in WAL mode, ``synchronous=FULL``. The agent commits about once a
+minute, so an fsync per commit costs nothing a user can notice, and it buys the
+property the exactly-once upload rests on: a committed reading or sealed batch
+survives kill -9 *and* power loss, so a batch sequence number, once sealed and
+possibly sent, can never be reissued with other contents. (With ``NORMAL`` a
+power cut could roll back a seal after its batch reached the collector; the
+resealed batch would reuse the id and the collector would drop it as a
+duplicate.)
+
+Life of a reading: :meth:`Spool.add` stores it; :meth:`Spool.seal` moves up to
+``max_points`` of the oldest readings into one encoded batch with the next
+sequence number (one transaction); :meth:`Spool.ack` deletes a batch once the
+collector's ack names it. The spool is bounded in bytes: when full, the oldest
+sealed batches and then the oldest readings are dropped, and the count of
+dropped readings is itself uploaded (``agent.spool_dropped_total``).
+
+A file that is not a spool (corrupt, truncated, foreign) is set aside with a
+timestamped name and a new spool is started, so a damaged file never becomes a
+crash loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from kitlife.agent.readings import SourceResult
+from kitlife.protocol import (
+    Batch,
+    Series,
+    Text,
+    Unavailable,
+    encode_batch,
+    metric_by_id,
+    metric_by_name,
+)
+
+log = logging.getLogger(__name__)
+
+APPLICATION_ID = 0x4B4C5350  # "KLSP"
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS readings (
+    id INTEGER PRIMARY KEY, t INTEGER NOT NULL, metric_id INTEGER NOT NULL,
+    component TEXT NOT NULL, num REAL, txt TEXT);
+CREATE TABLE IF NOT EXISTS unavailable (
+    source TEXT NOT NULL, component TEXT NOT NULL, reason TEXT NOT NULL, t INTEGER NOT NULL,
+    PRIMARY KEY (source, component));
+CREATE TABLE IF NOT EXISTS batches (
+    seq INTEGER PRIMARY KEY, created_s INTEGER NOT NULL, n_points INTEGER NOT NULL,
+    body BLOB NOT NULL);
+"""
+
+
+class SpoolError(RuntimeError):
+    """The spool could not be opened or written even after starting afresh."""
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolStats:
+    spool_id: str
+    readings: int
+    batches: int
+    bytes: int
+    max_bytes: int
+    dropped_points: int
+    next_seq: int
+    set_aside: int
+
+
+class Spool:
+    """A bounded, durable queue of readings and sealed batches."""
+
+    def __init__(self, path: Path, max_bytes: int = 20 * 1024 * 1024) -> None:
+        self.path = path
+        self.max_bytes = max_bytes
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = self._open_or_replace()
+
+    # -- opening -------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        return db
+
+    def _check(self, db: sqlite3.Connection) -> None:
+        app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if app_id == 0 and not tables:
+            db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            db.executescript(_SCHEMA)
+            db.execute("INSERT INTO meta VALUES ('spool_id', ?)", (uuid.uuid4().hex,))
+            return
+        if app_id != APPLICATION_ID:
+            raise sqlite3.DatabaseError(f"foreign SQLite file (application_id {app_id:#x})")
+        result = db.execute("PRAGMA quick_check").fetchone()[0]
+        if result != "ok":
+            raise sqlite3.DatabaseError(f"integrity check failed: {result}")
+        db.executescript(_SCHEMA)
+
+    def _open_or_replace(self) -> sqlite3.Connection:
+        db = None
+        try:
+            db = self._connect()
+            self._check(db)
+            return db
+        except sqlite3.DatabaseError as err:
+            if db is not None:
+                db.close()
+            aside = self.path.with_name(f"{self.path.name}.bad-{int(time.time())}")
+            for suffix in ("", "-wal", "-shm"):
+                src = Path(str(self.path) + suffix)
+                if src.exists():
+                    src.replace(Path(str(aside) + suffix))
+            log.error(
+                "spool %s unusable (%s); set aside as %s, starting a new one",
+                self.path,
+                err,
+                aside.name,
+            )
+        try:
+            db = self._connect()
+            self._check(db)
+        except sqlite3.DatabaseError as err:
+            raise SpoolError(f"cannot create a spool at {self.path}: {err}") from err
+        self._set_meta_int(db, "set_aside", 1)
+        return db
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- meta ----------------------------------------------------------------------
+    @staticmethod
+    def _set_meta_int(db: sqlite3.Connection, key: str, value: int) -> None:
+        db.execute(
+            "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, str(value)),
+        )
+
+    def meta(self, key: str, default: str = "") -> str:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return str(row[0]) if row else default
+
+    def meta_int(self, key: str, default: int = 0) -> int:
+        try:
+            return int(self.meta(key, str(default)))
+        except ValueError:
+            return default
+
+    def set_meta(self, key: str, value: str | int | float) -> None:
+        self._db.execute(
+            "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, str(value)),
+        )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- writing -------------------------------------------------------------------
+    def add(self, results: Iterable[SourceResult], t_s: int) -> int:
+        """Store one cycle's readings; returns how many were stored."""
+        rows: list[tuple[int, int, str, float | None, str | None]] = []
+        unavailable: list[tuple[str, str, str, int]] = []
+        sources: list[str] = []
+        for result in results:
+            sources.append(result.source)
+            for reading in result.readings:
+                try:
+                    metric = metric_by_name(reading.metric)
+                except KeyError:
+                    log.warning(
+                        "source %s emitted unregistered metric %r; not spooled",
+                        result.source,
+                        reading.metric,
+                    )
+                    continue
+                if isinstance(reading.value, str):
+                    rows.append((t_s, metric.id, reading.component, None, reading.value))
+                else:
+                    rows.append((t_s, metric.id, reading.component, float(reading.value), None))
+            unavailable.extend((u.source, u.component, u.reason, t_s) for u in result.unavailable)
+        with self._transaction() as db:
+            db.executemany("DELETE FROM unavailable WHERE source=?", [(s,) for s in sources])
+            db.executemany("INSERT OR REPLACE INTO unavailable VALUES (?, ?, ?, ?)", unavailable)
+            db.executemany(
+                "INSERT INTO readings (t, metric_id, component, num, txt) VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+        self.enforce_bound()
+        return len(rows)
+
+    def size_bytes(self) -> int:
+        page_size = self._db.execute("PRAGMA page_size").fetchone()[0]
+        pages = self._db.execute("PRAGMA page_count").fetchone()[0]
+        free = self._db.execute("PRAGMA freelist_count").fetchone()[0]
+        return int((pages - free) * page_size)
+
+    def enforce_bound(self) -> int:
+        """Drop the oldest data until the spool fits; returns readings dropped."""
+        dropped = 0
+        while self.size_bytes() > self.max_bytes:
+            with self._transaction() as db:
+                oldest = db.execute(
+                    "SELECT seq, n_points FROM batches ORDER BY seq LIMIT 1"
+                ).fetchone()
+                if oldest:
+                    db.execute("DELETE FROM batches WHERE seq=?", (oldest[0],))
+                    n = int(oldest[1])
+                else:
+                    count = db.execute("SELECT count(*) FROM readings").fetchone()[0]
+                    if not count:
+                        break
+                    n = max(1, count // 10)
+                    db.execute(
+                        "DELETE FROM readings WHERE id IN "
+                        "(SELECT id FROM readings ORDER BY id LIMIT ?)",
+                        (n,),
+                    )
+                total = int(self.meta("dropped_points", "0") or 0) + n
+                self._set_meta_int(db, "dropped_points", total)
+                dropped += n
+        if dropped:
+            log.warning(
+                "spool over %d bytes: dropped the oldest %d readings", self.max_bytes, dropped
+            )
+        return dropped
+
+    def _build_batch(
+        self,
+        db: sqlite3.Connection,
+        device_id: str,
+        agent_version: str,
+        seq: int,
+        max_points: int,
+        now_s: int,
+    ) -> tuple[Batch, int]:
+        rows = db.execute(
+            "SELECT id, t, metric_id, component, num, txt FROM readings ORDER BY id LIMIT ?",
+            (max_points,),
+        ).fetchall()
+        series: dict[tuple[int, str], tuple[list[int], list[float]]] = {}
+        texts: list[Text] = []
+        for _id, t, metric_id, component, num, txt in rows:
+            if txt is not None:
+                texts.append(Text(metric_id, component, t, txt))
+            else:
+                ts, vs = series.setdefault((metric_id, component), ([], []))
+                ts.append(t)
+                vs.append(num)
+        built = tuple(
+            Series(mid, comp, tuple(ts), tuple(vs), (m.exponent if (m := metric_by_id(mid)) else 0))
+            for (mid, comp), (ts, vs) in series.items()
+        )
+        unavailable = tuple(
+            Unavailable(s, c, r)
+            for s, c, r in db.execute(
+                "SELECT source, component, reason FROM unavailable ORDER BY source, component"
+            )
+        )
+        batch = Batch(
+            device_id,
+            self.meta("spool_id"),
+            seq,
+            now_s,
+            agent_version,
+            built,
+            tuple(texts),
+            unavailable,
+        )
+        last_id = rows[-1][0] if rows else 0
+        return batch, last_id
+
+    def seal(
+        self, device_id: str, agent_version: str, max_points: int, now_s: int | None = None
+    ) -> int | None:
+        """Move the oldest readings into a new batch; returns its seq, or None if empty."""
+        now_s = int(time.time()) if now_s is None else now_s
+        with self._transaction() as db:
+            seq = int(self.meta("next_seq", "1"))
+            batch, last_id = self._build_batch(db, device_id, agent_version, seq, max_points, now_s)
+            if not last_id:
+                return None
+            body = encode_batch(batch)
+            db.execute(
+                "INSERT INTO batches VALUES (?, ?, ?, ?)", (seq, now_s, batch.n_points, body)
+            )
+            db.execute("DELETE FROM readings WHERE id <= ?", (last_id,))
+            self._set_meta_int(db, "next_seq", seq + 1)
+        return seq
+
+    def seal_all(self, device_id: str, agent_version: str, max_points: int) -> list[int]:
+        sealed = []
+        while (seq := self.seal(device_id, agent_version, max_points)) is not None:
+            sealed.append(seq)
+        return sealed
+
+    def pending(self) -> list[tuple[int, bytes]]:
+        """Sealed batches, oldest first: what the uploader sends."""
+        return [
+            (int(s), bytes(b))
+            for s, b in self._db.execute("SELECT seq, body FROM batches ORDER BY seq")
+        ]
+
+    def preview(self, device_id: str, agent_version: str, max_points: int) -> Batch | None:
+        """The batch the unsealed readings would become, without sealing it."""
+        self._db.execute("BEGIN")
+        try:
+            batch, last_id = self._build_batch(
+                self._db,
+                device_id,
+                agent_version,
+                int(self.meta("next_seq", "1")),
+                max_points,
+                int(time.time()),
+            )
+        finally:
+            self._db.execute("ROLLBACK")
+        return batch if last_id else None
+
+    def ack(self, seqs: Iterable[int]) -> int:
+        with self._transaction() as db:
+            cur = db.executemany("DELETE FROM batches WHERE seq=?", [(s,) for s in seqs])
+            return cur.rowcount
+
+    def stats(self) -> SpoolStats:
+        db = self._db
+        return SpoolStats(
+            spool_id=self.meta("spool_id"),
+            readings=db.execute("SELECT count(*) FROM readings").fetchone()[0],
+            batches=db.execute("SELECT count(*) FROM batches").fetchone()[0],
+            bytes=self.size_bytes(),
+            max_bytes=self.max_bytes,
+            dropped_points=self.meta_int("dropped_points"),
+            next_seq=self.meta_int("next_seq", 1),
+            set_aside=self.meta_int("set_aside"),
+        )

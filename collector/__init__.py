@@ -1,0 +1,4 @@
+"""The kitlife collector: stores what agents send, scores devices, serves reports.
+
+Needs the ``collector`` extra (FastAPI, SQLAlchemy, Alembic, uvicorn).
+"""

@@ -1,0 +1,72 @@
+"""Shared request dependencies: the store, and who is calling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from kitlife.collector.settings import Settings
+from kitlife.collector.store import DeviceRef, Store
+
+_bearer = HTTPBearer(auto_error=False)
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _unauthorised(reason: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, reason, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def bearer_secret(credentials: Bearer) -> str:
+    if credentials is None or not credentials.credentials:
+        raise _unauthorised("missing bearer credentials")
+    return credentials.credentials
+
+
+def current_device(
+    secret: Annotated[str, Depends(bearer_secret)], store: Annotated[Store, Depends(get_store)]
+) -> DeviceRef:
+    device = store.device_for_key(secret)
+    if device is None:
+        raise _unauthorised("unknown or revoked device key")
+    return device
+
+
+def require_role(*allowed: str) -> Callable[..., str]:
+    """A dependency that admits API tokens whose role is in ``allowed``."""
+
+    def check(
+        secret: Annotated[str, Depends(bearer_secret)], store: Annotated[Store, Depends(get_store)]
+    ) -> str:
+        role = store.role_for_token(secret)
+        if role is None:
+            raise _unauthorised("unknown, expired or revoked API token")
+        if role not in allowed:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"role {role!r} may not do this; needs {' or '.join(allowed)}",
+            )
+        return role
+
+    return check
+
+
+ServiceDesk = Annotated[str, Depends(require_role("servicedesk", "admin"))]
+Admin = Annotated[str, Depends(require_role("admin"))]
+StoreDep = Annotated[Store, Depends(get_store)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DeviceDep = Annotated[DeviceRef, Depends(current_device)]

@@ -1,0 +1,43 @@
+"""POST /v1/enroll: an enrolment token buys a device its own key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from pydantic import BaseModel, Field
+
+from kitlife.collector.api.deps import StoreDep, bearer_secret
+from kitlife.collector.store import AuthError
+
+router = APIRouter(tags=["agents"])
+
+
+class EnrolRequest(BaseModel):
+    facts: dict[str, Annotated[str, Field(max_length=255)]] = Field(
+        default_factory=dict,
+        max_length=32,
+        description="Basic inventory (inv.hostname, inv.os_name ...) to name the device",
+    )
+
+
+class EnrolResponse(BaseModel):
+    device_id: str
+    device_key: str
+
+
+@router.post(
+    "/v1/enroll",
+    response_model=EnrolResponse,
+    responses={401: {"description": "token unknown, expired, used up or revoked"}},
+)
+def enroll(
+    body: EnrolRequest, store: StoreDep, token: Annotated[str, Depends(bearer_secret)]
+) -> EnrolResponse:
+    try:
+        uid, key = store.enroll(token, body.facts)
+    except AuthError as err:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, str(err), headers={"WWW-Authenticate": "Bearer"}
+        ) from err
+    return EnrolResponse(device_id=uid, device_key=key)

@@ -1,0 +1,33 @@
+"""Collector settings: one typed object, from the environment and flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+from kitlife.protocol import DEFAULT_LIMITS, Limits
+
+
+def default_db_url() -> str:
+    """KITLIFE_DB, else an SQLite file in the per-OS data folder."""
+    url = os.environ.get("KITLIFE_DB")
+    if url:
+        return url
+    folder = Path(platformdirs.user_data_dir("kitlife", appauthor=False))
+    return f"sqlite:///{folder / 'kitlife.sqlite3'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    db_url: str = field(default_factory=default_db_url)
+    limits: Limits = DEFAULT_LIMITS
+    # Ingests in flight above this get 429 + Retry-After rather than an unbounded queue.
+    max_inflight_ingests: int = 64
+    retry_after_s: int = 30
+    raw_retention_days: int = 90
+    # Sent to agents in every ack; they bound-check before applying.
+    agent_sample_interval_s: int = 60
+    agent_upload_interval_s: int = 900

@@ -1,0 +1,145 @@
+"""The collector's tables, in SQLAlchemy Core. Alembic migrations create them.
+
+Times are integer UTC epoch seconds (``*_s``) and days are epoch days
+(``day`` = t_s // 86400): portable between SQLite and PostgreSQL and cheap
+to compare. Secrets are stored only as SHA-256 hex digests (``*_hash``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# BigInteger primary keys need to be plain INTEGER on SQLite to auto-increment.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("device_uid", String(64), nullable=False, unique=True),
+    Column("hostname", String(255), nullable=False, server_default=""),
+    Column("serial", String(255), nullable=False, server_default=""),
+    Column("vendor", String(255), nullable=False, server_default=""),
+    Column("model", String(255), nullable=False, server_default=""),
+    Column("os_name", String(255), nullable=False, server_default=""),
+    Column("os_version", String(255), nullable=False, server_default=""),
+    Column("agent_version", String(64), nullable=False, server_default=""),
+    Column("enrolled_s", BigInteger, nullable=False),
+    Column("last_seen_s", BigInteger),
+    Column("batches", BigInteger, nullable=False, server_default="0"),
+    Column("points", BigInteger, nullable=False, server_default="0"),
+    Column("revoked_s", BigInteger),
+    Index("ix_devices_hostname", "hostname"),
+    Index("ix_devices_serial", "serial"),
+)
+
+device_keys = Table(
+    "device_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("device_id", Integer, ForeignKey("devices.id", ondelete="CASCADE"), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_s", BigInteger, nullable=False),
+    Column("revoked_s", BigInteger),
+)
+
+enrol_tokens = Table(
+    "enrol_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_s", BigInteger, nullable=False),
+    Column("expires_s", BigInteger, nullable=False),
+    Column("uses_left", Integer, nullable=False),
+    Column("uses", Integer, nullable=False, server_default="0"),
+    Column("note", String(255), nullable=False, server_default=""),
+    Column("revoked_s", BigInteger),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("name", String(255), nullable=False, server_default=""),
+    Column("created_s", BigInteger, nullable=False),
+    Column("expires_s", BigInteger),
+    Column("revoked_s", BigInteger),
+)
+
+# One row per batch: the batch's own compressed columnar chunk, as received.
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("batch_uid", String(160), nullable=False, unique=True),
+    Column("device_id", Integer, ForeignKey("devices.id", ondelete="CASCADE"), nullable=False),
+    Column("received_s", BigInteger, nullable=False),
+    Column("first_s", BigInteger, nullable=False),
+    Column("last_s", BigInteger, nullable=False),
+    Column("n_points", Integer, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Index("ix_batches_device_received", "device_id", "received_s"),
+    Index("ix_batches_received", "received_s"),
+)
+
+latest = Table(
+    "latest",
+    metadata,
+    Column("device_id", Integer, ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True),
+    Column("metric_id", Integer, primary_key=True),
+    Column("component", String(255), primary_key=True),
+    Column("t_s", BigInteger, nullable=False),
+    Column("num", Float),
+    Column("txt", Text),
+)
+
+rollups_daily = Table(
+    "rollups_daily",
+    metadata,
+    Column("device_id", Integer, ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True),
+    Column("metric_id", Integer, primary_key=True),
+    Column("component", String(255), primary_key=True),
+    Column("day", Integer, primary_key=True),
+    Column("n", Integer, nullable=False),
+    Column("sum", Float, nullable=False),
+    Column("min", Float, nullable=False),
+    Column("max", Float, nullable=False),
+    Column("last", Float, nullable=False),
+    Column("last_s", BigInteger, nullable=False),
+)
+
+unavailable = Table(
+    "unavailable",
+    metadata,
+    Column("device_id", Integer, ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True),
+    Column("source", String(128), primary_key=True),
+    Column("component", String(255), primary_key=True),
+    Column("reason", String(1024), nullable=False),
+    Column("t_s", BigInteger, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("t_s", BigInteger, nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("detail", Text, nullable=False, server_default=""),
+)

@@ -1,0 +1,504 @@
+"""The store: the collector's one small interface to its database.
+
+Everything the API, the CLI and the jobs read or write goes through
+:class:`Store`; nothing else writes SQL. One code path serves SQLite and
+PostgreSQL: the few dialect differences (insert-or-ignore, upserts,
+least/greatest) are settled in :mod:`kitlife.collector.store._dialect`.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, update
+
+from kitlife.collector.store import _dialect, migrate
+from kitlife.collector.store.engine import make_engine
+from kitlife.collector.store.schema import (
+    api_tokens,
+    audit_log,
+    batches,
+    device_keys,
+    devices,
+    enrol_tokens,
+    latest,
+    rollups_daily,
+    unavailable,
+)
+from kitlife.collector.store.secrets import hash_secret, new_secret
+from kitlife.protocol import Batch, metric_by_id
+
+ROLES = ("admin", "servicedesk")
+_INVENTORY_COLUMNS = {
+    "inv.hostname": "hostname",
+    "inv.serial": "serial",
+    "inv.vendor": "vendor",
+    "inv.model": "model",
+    "inv.os_name": "os_name",
+    "inv.os_version": "os_version",
+}
+
+
+class StoreError(RuntimeError):
+    """Base of the store's own errors."""
+
+
+class AuthError(StoreError):
+    """A credential that is unknown, expired, used up or revoked."""
+
+
+class NotFoundError(StoreError):
+    """No such device or token."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRef:
+    id: int
+    uid: str
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    @classmethod
+    def from_url(cls, url: str, **engine_kwargs: Any) -> Store:
+        return cls(make_engine(url, **engine_kwargs))
+
+    def upgrade(self) -> None:
+        migrate.upgrade(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ping(self) -> bool:
+        with self.engine.connect() as conn:
+            conn.execute(select(1))
+        return True
+
+    # -- audit -----------------------------------------------------------------------
+    @staticmethod
+    def _audit(conn: Connection, actor: str, action: str, detail: str) -> None:
+        conn.execute(
+            audit_log.insert().values(t_s=_now(), actor=actor, action=action, detail=detail)
+        )
+
+    def audit_entries(self, limit: int = 100) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(audit_log).order_by(audit_log.c.id.desc()).limit(limit))
+            return [dict(r._mapping) for r in rows]
+
+    # -- tokens ----------------------------------------------------------------------
+    def create_enrol_token(
+        self, uses: int, expires_in_s: int, note: str = "", actor: str = "cli"
+    ) -> str:
+        if uses < 1 or expires_in_s < 1:
+            raise ValueError("an enrolment token needs at least one use and a future expiry")
+        secret = new_secret("enroll")
+        now = _now()
+        with self.engine.begin() as conn:
+            row_id = conn.execute(
+                enrol_tokens.insert().values(
+                    token_hash=hash_secret(secret),
+                    created_s=now,
+                    expires_s=now + expires_in_s,
+                    uses_left=uses,
+                    note=note,
+                )
+            ).inserted_primary_key
+            self._audit(
+                conn,
+                actor,
+                "token.create",
+                f"enroll token {row_id[0] if row_id else '?'}: {uses} uses, "
+                f"expires in {expires_in_s}s",
+            )
+        return secret
+
+    def create_api_token(
+        self, role: str, name: str = "", expires_in_s: int | None = None, actor: str = "cli"
+    ) -> str:
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        secret = new_secret(role)
+        now = _now()
+        with self.engine.begin() as conn:
+            row_id = conn.execute(
+                api_tokens.insert().values(
+                    token_hash=hash_secret(secret),
+                    role=role,
+                    name=name,
+                    created_s=now,
+                    expires_s=now + expires_in_s if expires_in_s else None,
+                )
+            ).inserted_primary_key
+            self._audit(
+                conn, actor, "token.create", f"{role} token {row_id[0] if row_id else '?'} {name!r}"
+            )
+        return secret
+
+    def list_tokens(self) -> list[dict[str, Any]]:
+        now = _now()
+        out: list[dict[str, Any]] = []
+        with self.engine.connect() as conn:
+            for r in conn.execute(select(enrol_tokens).order_by(enrol_tokens.c.id)):
+                state = (
+                    "revoked"
+                    if r.revoked_s
+                    else "expired"
+                    if r.expires_s <= now
+                    else "used up"
+                    if r.uses_left <= 0
+                    else "active"
+                )
+                out.append(
+                    {
+                        "id": f"e{r.id}",
+                        "role": "enroll",
+                        "name": r.note,
+                        "created_s": r.created_s,
+                        "expires_s": r.expires_s,
+                        "uses": r.uses,
+                        "uses_left": r.uses_left,
+                        "state": state,
+                    }
+                )
+            for r in conn.execute(select(api_tokens).order_by(api_tokens.c.id)):
+                state = (
+                    "revoked"
+                    if r.revoked_s
+                    else "expired"
+                    if r.expires_s and r.expires_s <= now
+                    else "active"
+                )
+                out.append(
+                    {
+                        "id": f"a{r.id}",
+                        "role": r.role,
+                        "name": r.name,
+                        "created_s": r.created_s,
+                        "expires_s": r.expires_s,
+                        "uses": None,
+                        "uses_left": None,
+                        "state": state,
+                    }
+                )
+        return out
+
+    def revoke_token(self, token_id: str, actor: str = "cli") -> None:
+        """Revoke by the id `token list` shows (e3 for enrolment, a2 for API)."""
+        table = {"e": enrol_tokens, "a": api_tokens}.get(token_id[:1])
+        if table is None or not token_id[1:].isdigit():
+            raise NotFoundError(f"no token {token_id!r}: ids look like e3 or a2")
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(table).where(table.c.id == int(token_id[1:])).values(revoked_s=_now())
+            )
+            if res.rowcount == 0:
+                raise NotFoundError(f"no token {token_id!r}")
+            self._audit(conn, actor, "token.revoke", token_id)
+
+    def role_for_token(self, secret: str) -> str | None:
+        """The role of a live API token, or None."""
+        now = _now()
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(api_tokens.c.role).where(
+                    api_tokens.c.token_hash == hash_secret(secret),
+                    api_tokens.c.revoked_s.is_(None),
+                    or_(api_tokens.c.expires_s.is_(None), api_tokens.c.expires_s > now),
+                )
+            ).first()
+        return str(row.role) if row else None
+
+    # -- devices ---------------------------------------------------------------------
+    def enroll(self, enrol_secret: str, facts: Mapping[str, str]) -> tuple[str, str]:
+        """Spend one use of an enrolment token on a new device; returns (uid, key)."""
+        now = _now()
+        key = new_secret("device")
+        uid = uuid.uuid4().hex
+        with self.engine.begin() as conn:
+            spent = conn.execute(
+                update(enrol_tokens)
+                .where(
+                    enrol_tokens.c.token_hash == hash_secret(enrol_secret),
+                    enrol_tokens.c.uses_left > 0,
+                    enrol_tokens.c.expires_s > now,
+                    enrol_tokens.c.revoked_s.is_(None),
+                )
+                .values(uses_left=enrol_tokens.c.uses_left - 1, uses=enrol_tokens.c.uses + 1)
+            )
+            if spent.rowcount != 1:
+                raise AuthError("enrolment token unknown, expired, used up or revoked")
+            values = {
+                col: str(facts.get(metric, ""))[:255] for metric, col in _INVENTORY_COLUMNS.items()
+            }
+            device_id = conn.execute(
+                devices.insert().values(device_uid=uid, enrolled_s=now, **values)
+            ).inserted_primary_key
+            assert device_id is not None
+            conn.execute(
+                device_keys.insert().values(
+                    device_id=device_id[0], key_hash=hash_secret(key), created_s=now
+                )
+            )
+            self._audit(conn, "enrolment", "device.enroll", f"{uid} {values.get('hostname', '')}")
+        return uid, key
+
+    def device_for_key(self, key: str) -> DeviceRef | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(devices.c.id, devices.c.device_uid)
+                .join(device_keys, device_keys.c.device_id == devices.c.id)
+                .where(
+                    device_keys.c.key_hash == hash_secret(key),
+                    device_keys.c.revoked_s.is_(None),
+                    devices.c.revoked_s.is_(None),
+                )
+            ).first()
+        return DeviceRef(row.id, row.device_uid) if row else None
+
+    def _match(self, conn: Connection, query: str) -> list[Any]:
+        return list(
+            conn.execute(
+                select(devices)
+                .where(
+                    or_(
+                        devices.c.hostname == query,
+                        devices.c.serial == query,
+                        devices.c.device_uid == query,
+                    )
+                )
+                .order_by(devices.c.id)
+            )
+        )
+
+    def find_device(self, query: str) -> dict[str, Any]:
+        """One device by hostname, serial or id; NotFoundError names the ambiguity."""
+        with self.engine.connect() as conn:
+            rows = self._match(conn, query)
+        if not rows:
+            raise NotFoundError(f"no device with hostname, serial or id {query!r}")
+        live = [r for r in rows if r.revoked_s is None] or rows
+        if len(live) > 1:
+            ids = ", ".join(r.device_uid for r in live)
+            raise NotFoundError(f"{query!r} matches {len(live)} devices ({ids}); use the id")
+        return dict(live[0]._mapping)
+
+    def revoke_device(self, query: str, actor: str = "cli") -> str:
+        device = self.find_device(query)
+        now = _now()
+        with self.engine.begin() as conn:
+            conn.execute(update(devices).where(devices.c.id == device["id"]).values(revoked_s=now))
+            conn.execute(
+                update(device_keys)
+                .where(device_keys.c.device_id == device["id"], device_keys.c.revoked_s.is_(None))
+                .values(revoked_s=now)
+            )
+            self._audit(conn, actor, "device.revoke", f"{device['device_uid']} {query}")
+        return str(device["device_uid"])
+
+    def list_devices(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(devices).order_by(devices.c.hostname, devices.c.id))
+            return [dict(r._mapping) for r in rows]
+
+    def latest_readings(self, device_id: int) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(latest)
+                .where(latest.c.device_id == device_id)
+                .order_by(latest.c.metric_id, latest.c.component)
+            )
+            return [dict(r._mapping) for r in rows]
+
+    def unavailable_sources(self, device_id: int) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(unavailable)
+                .where(unavailable.c.device_id == device_id)
+                .order_by(unavailable.c.source, unavailable.c.component)
+            )
+            return [dict(r._mapping) for r in rows]
+
+    def daily_rollups(
+        self, device_id: int, metric_ids: Iterable[int] | None = None
+    ) -> list[dict[str, Any]]:
+        query = select(rollups_daily).where(rollups_daily.c.device_id == device_id)
+        if metric_ids is not None:
+            query = query.where(rollups_daily.c.metric_id.in_(list(metric_ids)))
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                query.order_by(
+                    rollups_daily.c.metric_id, rollups_daily.c.component, rollups_daily.c.day
+                )
+            )
+            return [dict(r._mapping) for r in rows]
+
+    def batch_count(self, device_id: int | None = None) -> int:
+        query = select(func.count()).select_from(batches)
+        if device_id is not None:
+            query = query.where(batches.c.device_id == device_id)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def batch_bodies(self, device_id: int) -> list[bytes]:
+        with self.engine.connect() as conn:
+            return [
+                bytes(r.body)
+                for r in conn.execute(
+                    select(batches.c.body)
+                    .where(batches.c.device_id == device_id)
+                    .order_by(batches.c.id)
+                )
+            ]
+
+    # -- ingest ----------------------------------------------------------------------
+    def ingest(
+        self, device: DeviceRef, batch: Batch, body: bytes, now_s: int | None = None
+    ) -> bool:
+        """Store one batch exactly once, with its derived rows, in one transaction.
+
+        Returns False when the batch id was already stored (a retry): nothing
+        is written then. Metric ids this collector does not know stay in the
+        raw chunk and are left out of the derived tables.
+        """
+        now = _now() if now_s is None else now_s
+        stamps = [t for s in batch.series for t in s.timestamps_s] + [t.t_s for t in batch.texts]
+        first_s, last_s = (min(stamps), max(stamps)) if stamps else (batch.sent_at_s,) * 2
+        with self.engine.begin() as conn:
+            inserted = conn.execute(
+                _dialect.insert_ignore(conn, batches, ["batch_uid"]).values(
+                    batch_uid=f"{device.uid}/{batch.batch_id}",
+                    device_id=device.id,
+                    received_s=now,
+                    first_s=first_s,
+                    last_s=last_s,
+                    n_points=batch.n_points,
+                    body=body,
+                )
+                .returning(batches.c.id)
+            ).first()
+            if inserted is None:  # already stored: this is a retry
+                return False
+            self._derive(conn, device, batch)
+            conn.execute(
+                update(devices)
+                .where(devices.c.id == device.id)
+                .values(
+                    last_seen_s=now,
+                    batches=devices.c.batches + 1,
+                    points=devices.c.points + batch.n_points,
+                    agent_version=batch.agent_version[:64],
+                    **self._inventory_updates(batch),
+                )
+            )
+        return True
+
+    @staticmethod
+    def _inventory_updates(batch: Batch) -> dict[str, str]:
+        found: dict[str, tuple[int, str]] = {}
+        for text in batch.texts:
+            metric = metric_by_id(text.metric_id)
+            if metric and metric.name in _INVENTORY_COLUMNS and not text.component:
+                column = _INVENTORY_COLUMNS[metric.name]
+                if column not in found or text.t_s >= found[column][0]:
+                    found[column] = (text.t_s, text.value[:255])
+        return {column: value for column, (_, value) in found.items()}
+
+    def _derive(self, conn: Connection, device: DeviceRef, batch: Batch) -> None:
+        newest: dict[tuple[int, str], tuple[int, float | None, str | None]] = {}
+        days: dict[tuple[int, str, int], list[float]] = {}
+        for s in batch.series:
+            if metric_by_id(s.metric_id) is None:
+                continue
+            for t, v in zip(s.timestamps_s, s.values, strict=True):
+                key = (s.metric_id, s.component)
+                if key not in newest or t >= newest[key][0]:
+                    newest[key] = (t, v, None)
+                # [n, sum, min, max, last, last_s]
+                agg = days.get((s.metric_id, s.component, t // 86400))
+                if agg is None:
+                    days[(s.metric_id, s.component, t // 86400)] = [1, v, v, v, v, t]
+                else:
+                    agg[0] += 1
+                    agg[1] += v
+                    agg[2] = min(agg[2], v)
+                    agg[3] = max(agg[3], v)
+                    if t >= agg[5]:
+                        agg[4], agg[5] = v, t
+        for text in batch.texts:
+            if metric_by_id(text.metric_id) is None:
+                continue
+            key = (text.metric_id, text.component)
+            if key not in newest or text.t_s >= newest[key][0]:
+                newest[key] = (text.t_s, None, text.value)
+        if newest:
+            conn.execute(
+                _dialect.upsert_latest(conn),
+                [
+                    {
+                        "device_id": device.id,
+                        "metric_id": m,
+                        "component": c,
+                        "t_s": t,
+                        "num": num,
+                        "txt": txt,
+                    }
+                    for (m, c), (t, num, txt) in newest.items()
+                ],
+            )
+        if days:
+            conn.execute(
+                _dialect.upsert_rollup(conn),
+                [
+                    {
+                        "device_id": device.id,
+                        "metric_id": m,
+                        "component": c,
+                        "day": d,
+                        "n": int(a[0]),
+                        "sum": a[1],
+                        "min": a[2],
+                        "max": a[3],
+                        "last": a[4],
+                        "last_s": int(a[5]),
+                    }
+                    for (m, c, d), a in days.items()
+                ],
+            )
+        conn.execute(delete(unavailable).where(unavailable.c.device_id == device.id))
+        if batch.unavailable:
+            conn.execute(
+                unavailable.insert(),
+                [
+                    {
+                        "device_id": device.id,
+                        "source": u.source[:128],
+                        "component": u.component[:255],
+                        "reason": u.reason[:1024],
+                        "t_s": batch.sent_at_s,
+                    }
+                    for u in {(u.source, u.component): u for u in batch.unavailable}.values()
+                ],
+            )
+
+    # -- retention -------------------------------------------------------------------
+    def prune(self, retention_days: int, now_s: int | None = None, actor: str = "cli") -> int:
+        """Delete raw batch chunks older than the window; rollups stay for the device's life."""
+        cutoff = (_now() if now_s is None else now_s) - retention_days * 86400
+        with self.engine.begin() as conn:
+            res = conn.execute(delete(batches).where(and_(batches.c.received_s < cutoff)))
+            self._audit(
+                conn, actor, "db.prune", f"{res.rowcount} batches older than {retention_days} days"
+            )
+            return int(res.rowcount)
