@@ -59,7 +59,7 @@ def test_batch_stored_once_with_rollups_and_latest(store: Store) -> None:
     assert rollup["sum"] == pytest.approx(60.0)
     assert store.batch_bodies(device.id) == [body]
     row = store.find_device("SER123")
-    assert (row["hostname"], row["batches"], row["points"]) == ("host-a", 1, 7)
+    assert (row["hostname"], row["batches"], row["points"]) == ("host-a", 1, 6)
     assert [u["reason"] for u in store.unavailable_sources(device.id)] == ["no battery"]
 
 
