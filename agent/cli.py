@@ -101,23 +101,21 @@ def _facts() -> dict[str, str]:
     return {r.metric: str(r.value) for r in collect_basic_inventory().readings}
 
 
-@cli.command()
-@click.pass_context
-def once(ctx: click.Context) -> None:
-    """Collect one cycle, spool it, upload everything spooled.
+def _upload_spooled(config: AgentConfig, collect: bool) -> None:
+    """Optionally collect a cycle, then seal and upload everything spooled.
 
     Exits 1 when the upload fails; the data stays spooled for the next try.
     """
     from kitlife.agent.cycle import collect_into, default_sources
     from kitlife.agent.uploader import UploadError, upload_pending
 
-    config = _config(ctx)
     try:
         creds = load_credentials(config.state_dir)
     except NotEnrolledError as err:
         raise click.ClickException(str(err)) from err
     with _spool(config) as spool:
-        collect_into(spool, default_sources(cpu_interval_s=0.5))
+        if collect:
+            collect_into(spool, default_sources(cpu_interval_s=0.5))
         spool.seal_all(creds.device_id, __version__, config.batch_max_points)
         try:
             report = upload_pending(spool, creds, config)
@@ -131,6 +129,26 @@ def once(ctx: click.Context) -> None:
         f"uploaded {len(report.acked)} batch(es)"
         + (f", {len(report.rejected)} rejected" if report.rejected else "")
     )
+
+
+@cli.command()
+@click.pass_context
+def once(ctx: click.Context) -> None:
+    """Collect one cycle, spool it, upload everything spooled.
+
+    Exits 1 when the upload fails; the data stays spooled for the next try.
+    """
+    _upload_spooled(_config(ctx), collect=True)
+
+
+@cli.command()
+@click.pass_context
+def upload(ctx: click.Context) -> None:
+    """Upload what is spooled, collecting nothing (the service runs this as a child).
+
+    Exits 1 when the upload fails; the data stays spooled.
+    """
+    _upload_spooled(_config(ctx), collect=False)
 
 
 def _number(value: float) -> str:

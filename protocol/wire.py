@@ -186,8 +186,10 @@ def _str(value: Any, what: str, max_len: int) -> str:
 
 
 def _list(value: Any, what: str, max_len: int, exact: int | None = None) -> list[Any]:
-    if type(value) is not list or len(value) > max_len:
-        raise ProtocolError(f"{what} must be a list of at most {max_len} items")
+    if type(value) is not list:
+        raise ProtocolError(f"{what} must be a list")
+    if len(value) > max_len:
+        raise ProtocolError(f"{what} holds more than {max_len} items", status=413)
     if exact is not None and len(value) != exact:
         raise ProtocolError(f"{what} must have {exact} members")
     return value

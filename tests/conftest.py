@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 PG_BASE = os.environ.get("KITLIFE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -60,3 +66,87 @@ def db_url(request: pytest.FixtureRequest) -> str:
     name = "sqlite_url" if request.param == "sqlite" else "pg_url"
     url: str = request.getfixturevalue(name)
     return url
+
+
+# -- real processes ---------------------------------------------------------------------
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Collector:
+    url: str
+    db_url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def kitlife(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run the admin CLI against this collector's database."""
+        return subprocess.run([str(BIN / "kitlife"), "--db", self.db_url, *args],
+                              capture_output=True, text=True, check=check, timeout=60)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_collector(db_url: str, log: Path, port: int | None = None) -> Collector:
+    """`kitlife serve` as a real subprocess on a free loopback port, waited on until healthy."""
+    port = port or free_port()
+    handle = log.open("ab")
+    process = subprocess.Popen(
+        [str(BIN / "kitlife"), "--db", db_url, "serve", "--host", "127.0.0.1",
+         "--port", str(port)], stdout=handle, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"collector exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return Collector(url, db_url, process, log)
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"collector did not become healthy: {log.read_text()[-2000:]}")
+
+
+@pytest.fixture
+def collector(db_url: str, tmp_path: Path) -> Iterator[Collector]:
+    server = start_collector(db_url, tmp_path / "collector.log")
+    yield server
+    server.stop()
+
+
+@dataclass
+class Agent:
+    state_dir: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "KITLIFE_STATE_DIR": str(self.state_dir),
+                "KITLIFE_ALLOW_HTTP": "1", "KITLIFE_CONFIG": str(self.state_dir / "none.toml")}
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen([str(BIN / "kitlife-agent"), *args], env=self.env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(BIN / "kitlife-agent"), *args], env=self.env,
+                              capture_output=True, text=True, check=check, timeout=120)
+
+
+@pytest.fixture
+def agent(tmp_path: Path) -> Agent:
+    return Agent(tmp_path / "agent-state")
