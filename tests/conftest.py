@@ -88,8 +88,13 @@ class Collector:
 
     def kitlife(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run the admin CLI against this collector's database."""
-        return subprocess.run([str(BIN / "kitlife"), "--db", self.db_url, *args],
-                              capture_output=True, text=True, check=check, timeout=60)
+        return subprocess.run(
+            [str(BIN / "kitlife"), "--db", self.db_url, *args],
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=60,
+        )
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -106,8 +111,10 @@ def start_collector(db_url: str, log: Path, port: int | None = None) -> Collecto
     port = port or free_port()
     handle = log.open("ab")
     process = subprocess.Popen(
-        [str(BIN / "kitlife"), "--db", db_url, "serve", "--host", "127.0.0.1",
-         "--port", str(port)], stdout=handle, stderr=subprocess.STDOUT)
+        [str(BIN / "kitlife"), "--db", db_url, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -135,16 +142,31 @@ class Agent:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "KITLIFE_STATE_DIR": str(self.state_dir),
-                "KITLIFE_ALLOW_HTTP": "1", "KITLIFE_CONFIG": str(self.state_dir / "none.toml")}
+        return {
+            **os.environ,
+            "KITLIFE_STATE_DIR": str(self.state_dir),
+            "KITLIFE_ALLOW_HTTP": "1",
+            "KITLIFE_CONFIG": str(self.state_dir / "none.toml"),
+        }
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([str(BIN / "kitlife-agent"), *args], env=self.env, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        return subprocess.Popen(
+            [str(BIN / "kitlife-agent"), *args],
+            env=self.env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(BIN / "kitlife-agent"), *args], env=self.env,
-                              capture_output=True, text=True, check=check, timeout=120)
+        return subprocess.run(
+            [str(BIN / "kitlife-agent"), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=120,
+        )
 
 
 @pytest.fixture

@@ -16,8 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out),
-                    str(ROOT)], check=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+        check=True,
+        timeout=300,
+    )
     (path,) = out.glob("kitlife-*.whl")
     return path
 
@@ -30,21 +33,32 @@ def test_wheel_holds_only_the_kitlife_package(wheel: Path) -> None:
     assert any(n.startswith("kitlife/collector/store/migrations/versions/") for n in names)
 
 
-def test_bare_install_is_the_agent_without_collector_dependencies(wheel: Path,
-                                                                 tmp_path: Path) -> None:
+def test_bare_install_is_the_agent_without_collector_dependencies(
+    wheel: Path, tmp_path: Path
+) -> None:
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     py = env_dir / "bin" / "python"
     subprocess.run([str(py), "-m", "pip", "install", "-q", str(wheel)], check=True, timeout=600)
-    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    site = subprocess.run(
+        [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     for bare in ("agent", "collector", "protocol"):
         assert not (Path(site) / bare).exists(), f"bare top-level {bare!r} installed"
-    probe = ("import kitlife.agent.cli, kitlife.protocol\n"
-             "import importlib.util as u\n"
-             "print(u.find_spec('fastapi') is None, u.find_spec('sqlalchemy') is None)")
+    probe = (
+        "import kitlife.agent.cli, kitlife.protocol\n"
+        "import importlib.util as u\n"
+        "print(u.find_spec('fastapi') is None, u.find_spec('sqlalchemy') is None)"
+    )
     out = subprocess.run([str(py), "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "True"]
-    helped = subprocess.run([str(env_dir / "bin" / "kitlife-agent"), "--help"],
-                            capture_output=True, text=True, check=True)
+    helped = subprocess.run(
+        [str(env_dir / "bin" / "kitlife-agent"), "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "enroll" in helped.stdout and "once" in helped.stdout

@@ -52,15 +52,20 @@ def _uptime_stamps(db_url: str, device_id: str) -> list[int]:
     try:
         ref = store.find_device(device_id)
         uptime = metric_by_name("uptime_s").id
-        return sorted(t for body in store.batch_bodies(ref["id"])
-                      for s in decode_batch(body).series if s.metric_id == uptime
-                      for t in s.timestamps_s)
+        return sorted(
+            t
+            for body in store.batch_bodies(ref["id"])
+            for s in decode_batch(body).series
+            if s.metric_id == uptime
+            for t in s.timestamps_s
+        )
     finally:
         store.close()
 
 
-def test_killed_uploads_lose_nothing_and_double_nothing(collector: Collector, agent: Agent,
-                                                        tmp_path: Path) -> None:
+def test_killed_uploads_lose_nothing_and_double_nothing(
+    collector: Collector, agent: Agent, tmp_path: Path
+) -> None:
     device_id = _enrol(collector, agent)
     # Spool some cycles while the collector is away, each sealed as its own batch.
     collector.stop()
@@ -92,16 +97,18 @@ def test_killed_uploads_lose_nothing_and_double_nothing(collector: Collector, ag
     assert status["spool"]["batches"] == 0 and status["spool"]["readings"] == 0
 
 
-def _post(url: str, body: bytes, key: str | None, ctype: str = "application/vnd.kitlife.batch"
-          ) -> httpx.Response:
+def _post(
+    url: str, body: bytes, key: str | None, ctype: str = "application/vnd.kitlife.batch"
+) -> httpx.Response:
     headers = {"Content-Type": ctype}
     if key:
         headers["Authorization"] = f"Bearer {key}"
     return httpx.post(url + "/v1/batches", content=body, headers=headers, timeout=10)
 
 
-def test_bad_batches_get_4xx_with_a_reason_and_write_nothing(collector: Collector,
-                                                             agent: Agent) -> None:
+def test_bad_batches_get_4xx_with_a_reason_and_write_nothing(
+    collector: Collector, agent: Agent
+) -> None:
     _enrol(collector, agent)
     key = json.loads((agent.state_dir / "device.json").read_text())["device_key"]
     agent.run("once")

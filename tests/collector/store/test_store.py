@@ -19,11 +19,19 @@ def store(db_url: str) -> Store:
 
 
 def _batch(uid: str, seq: int, t0: int) -> Batch:
-    return Batch(uid, "spoolA", seq, t0 + 120, "test",
-                 (Series(5, "", (t0, t0 + 60, t0 + 120), (10.0, 30.0, 20.0), -1),
-                  Series(9999, "", (t0,), (1.0,), 0)),
-                 (Text(400, "", t0, "host-a"), Text(406, "", t0, "SER123")),
-                 (Unavailable("battery", "", "no battery"),))
+    return Batch(
+        uid,
+        "spoolA",
+        seq,
+        t0 + 120,
+        "test",
+        (
+            Series(5, "", (t0, t0 + 60, t0 + 120), (10.0, 30.0, 20.0), -1),
+            Series(9999, "", (t0,), (1.0,), 0),
+        ),
+        (Text(400, "", t0, "host-a"), Text(406, "", t0, "SER123")),
+        (Unavailable("battery", "", "no battery"),),
+    )
 
 
 def test_enrol_token_is_use_limited(store: Store) -> None:
@@ -79,7 +87,7 @@ def test_rollups_merge_across_batches(store: Store) -> None:
 
 
 def test_revoked_device_key_stops_at_once(store: Store) -> None:
-    uid, key = store.enroll(store.create_enrol_token(1, 60), {"inv.hostname": "gone"})
+    _uid, key = store.enroll(store.create_enrol_token(1, 60), {"inv.hostname": "gone"})
     assert store.device_for_key(key) is not None
     store.revoke_device("gone")
     assert store.device_for_key(key) is None
