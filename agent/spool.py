@@ -38,6 +38,7 @@ from kitlife.protocol import (
     Series,
     Text,
     Unavailable,
+    decode_batch,
     encode_batch,
     metric_by_id,
     metric_by_name,
@@ -339,7 +340,9 @@ class Spool:
             )
         finally:
             self._db.execute("ROLLBACK")
-        return batch if last_id else None
+        # Through the wire format and back, so the preview carries the quantised
+        # values the collector will receive, not the raw floats.
+        return decode_batch(encode_batch(batch)) if last_id else None
 
     def ack(self, seqs: Iterable[int]) -> int:
         with self._transaction() as db:

@@ -137,3 +137,38 @@ def test_only_healthz_answers_without_credentials(collector: Collector) -> None:
     assert httpx.get(collector.url + "/v1/devices").status_code == 401
     assert httpx.get(collector.url + "/v1/devices/x").status_code == 401
     assert httpx.post(collector.url + "/v1/enroll", json={}).status_code == 401
+
+
+def test_show_prints_exactly_what_the_next_upload_sends(collector: Collector, agent: Agent) -> None:
+    device_id = _enrol(collector, agent)
+    collector.stop()
+    agent.run("once", check=False)  # one sealed batch, spooled while the collector is away
+    shown = json.loads(agent.run("show", "--json").stdout)  # plus one fresh, unsealed cycle
+    assert len(shown) == 2
+    port = int(collector.url.rsplit(":", 1)[1])
+    from conftest import start_collector
+
+    server = start_collector(collector.db_url, collector.log, port=port)
+    try:
+        agent.run("upload")
+    finally:
+        server.stop()
+    store = Store.from_url(collector.db_url)
+    try:
+        stored = [decode_batch(b) for b in store.batch_bodies(store.find_device(device_id)["id"])]
+    finally:
+        store.close()
+    sent = {b.batch_id: b for b in stored}
+    for batch in shown:
+        got = sent[batch["batch_id"]]
+        assert [(s["metric"], s["values"]) for s in batch["series"]] == [
+            (metric_name(s.metric_id), list(s.values)) for s in got.series
+        ]
+        assert [t["value"] for t in batch["texts"]] == [t.value for t in got.texts]
+
+
+def metric_name(metric_id: int) -> str:
+    from kitlife.protocol import metric_by_id
+
+    m = metric_by_id(metric_id)
+    return m.name if m else f"#{metric_id}"
