@@ -1,0 +1,1 @@
+"""kitlife collector: stores, scores and reports on what the agents send."""
