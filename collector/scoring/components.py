@@ -95,7 +95,8 @@ def _counter_since_reset(
         series = DailySeries(series.days[~bad], series.values[~bad])
         if series.days.size == 0:
             return None
-    return _after_last_break(series, np.diff(series.values) < 0, notes, f"{metric} {component}")
+    return _after_last_break(
+        series, series.values[1:] < series.values[:-1], notes, f"{metric} {component}")
 
 
 def _growth(series: DailySeries | None, latest: float, window_days: float, now_day: int) -> float:
@@ -255,7 +256,8 @@ def _battery_trend(
         return None, None
     # A jump up of more than the moderate band's width is a pack swap, not a recovery.
     jump = ctx.thresholds.number("battery.health_moderate_below_pct") - eol
-    cleaned = _after_last_break(cleaned, np.diff(cleaned.values) > jump, notes, f"battery {pack}")
+    rises = cleaned.values[1:] - cleaned.values[:-1] > jump
+    cleaned = _after_last_break(cleaned, rises, notes, f"battery {pack}")
     trend = ctx.trend(cleaned)
     if trend is None:
         return None, None
@@ -366,7 +368,8 @@ def _judge_nvme_wear(
     status = Status.FAIL if used >= critical else Status.WARN if used >= warn else Status.OK
     series = history.series("nvme.percentage_used_pct", disk)
     if series is not None:
-        series = _after_last_break(series, np.diff(series.values) < 0, notes, f"{disk} wear")
+        series = _after_last_break(
+            series, series.values[1:] < series.values[:-1], notes, f"{disk} wear")
     trend = ctx.trend(series)
     found.level, found.level_unit = used, "% endurance used"
     found.threshold_key = "nvme.percentage_used_critical_pct"

@@ -82,10 +82,11 @@ class DeviceHistory:
             return None
         series = raw if isinstance(raw, DailySeries) else DailySeries.from_pairs(raw)
         days, values = series.days, series.values
-        keep = np.isfinite(values) & np.isfinite(days)
+        # One pass finds a nan or inf in either array: their sum is then not finite.
+        keep = np.isfinite(days + values)
         if not keep.all():
             days, values = days[keep], values[keep]
-        if days.size > 1 and np.any(np.diff(days) < 0):
+        if days.size > 1 and (days[1:] < days[:-1]).any():
             order = np.argsort(days, kind="stable")
             days, values = days[order], values[order]
         return DailySeries(days, values) if days.size else None

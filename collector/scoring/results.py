@@ -121,13 +121,20 @@ class Footprint(_ToDict):
 
 @dataclass(slots=True)
 class DeviceAssessment(_ToDict):
-    """Everything the scorer says about one device."""
+    """Everything the scorer says about one device.
+
+    ``score`` is the life-extension score, max(``score_as_is``, ``score_after_repair``);
+    ``score_after_repair`` assumes every repairable component reset, so it bounds what
+    repair can do; ``score_planned`` is the score after the repairs actually planned
+    (the components that need one), which the action is chosen on.
+    """
 
     device_id: str
     horizon_months: float
     score: int | None
     score_as_is: int | None
     score_after_repair: int | None
+    score_planned: int | None
     rul_as_is: Horizon
     rul_after_repair: Horizon
     action: Action

@@ -73,7 +73,7 @@ def _insufficient(
         "not enough data: no battery or storage reading could be judged",
         "trend.min_points", "kitlife policy")
     return DeviceAssessment(
-        history.device_id, horizon_months, None, None, None, nothing, nothing,
+        history.device_id, horizon_months, None, None, None, None, nothing, nothing,
         Action.INSUFFICIENT_DATA, [], 0.0, None, components, [reason], notes,
     )
 
@@ -123,6 +123,7 @@ def score_device(
         score=max(score_as_is, score_after),
         score_as_is=score_as_is,
         score_after_repair=score_after,
+        score_planned=plan.score,
         rul_as_is=_horizon(components, set(), ""),
         rul_after_repair=_horizon(components, repaired, " after the planned repairs"),
         action=action,

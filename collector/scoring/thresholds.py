@@ -89,6 +89,7 @@ class Thresholds:
     rows: tuple[Threshold, ...]
     _by_key: dict[str, Threshold] = field(repr=False, compare=False)
     afr: dict[str, AfrBuckets] = field(repr=False, compare=False)
+    _numbers: dict[str, float] = field(repr=False, compare=False)
 
     def row(self, key: str) -> Threshold:
         """The row for ``key``; KeyError names a missing key."""
@@ -99,7 +100,10 @@ class Thresholds:
 
     def number(self, key: str) -> float:
         """The numeric value of ``key``."""
-        return float(self.row(key).value)
+        try:
+            return self._numbers[key]
+        except KeyError:
+            return float(self.row(key).value)
 
     def date(self, key: str) -> date:
         """The date value of ``key``."""
@@ -171,7 +175,8 @@ def parse_thresholds_csv(text: str) -> Thresholds:
         rows.append(row)
         by_key[row.key] = row
     afr = {metric: AfrBuckets(metric, tuple(b)) for metric, b in buckets.items()}
-    return Thresholds(tuple(rows), by_key, afr)
+    numbers = {r.key: float(r.value) for r in rows if not r.key.endswith("end_of_support")}
+    return Thresholds(tuple(rows), by_key, afr, numbers)
 
 
 def load_thresholds(path: Path | None = None) -> Thresholds:

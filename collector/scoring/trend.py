@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from statistics import NormalDist
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from kitlife.collector.scoring.history import DailySeries, FloatArray
 
@@ -29,10 +31,37 @@ class TheilSen:
     high_slope: float
 
 
-def _tie_term(values: FloatArray) -> float:
-    _, counts = np.unique(values, return_counts=True)
-    k = counts[counts > 1].astype(np.float64)
+def _tie_term(sorted_values: FloatArray) -> float:
+    """Sen's tie correction, sum of k(k-1)(2k+5) over groups of k equal values."""
+    change = np.flatnonzero(sorted_values[1:] != sorted_values[:-1])
+    if change.size == sorted_values.size - 1:
+        return 0.0
+    edges = np.concatenate(([0], change + 1, [sorted_values.size]))
+    k = np.diff(edges).astype(np.float64)
     return float(np.sum(k * (k - 1) * (2 * k + 5)))
+
+
+@lru_cache(maxsize=256)
+def _pairs(n: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    i, j = np.triu_indices(n, k=1)
+    return i, j
+
+
+def _sorted_median(sorted_values: FloatArray) -> float:
+    n = sorted_values.size
+    mid = n // 2
+    return float(sorted_values[mid] if n % 2 else (sorted_values[mid - 1] + sorted_values[mid]) / 2)
+
+
+_Z_CACHE: dict[float, float] = {}
+
+
+def _z(confidence: float) -> float:
+    z = _Z_CACHE.get(confidence)
+    if z is None:
+        alpha = 1.0 - confidence if confidence > 0.5 else confidence
+        z = _Z_CACHE[confidence] = NormalDist().inv_cdf(alpha / 2.0)
+    return z
 
 
 def theil_sen(x: FloatArray, y: FloatArray, confidence: float = 0.95) -> TheilSen:
@@ -41,7 +70,7 @@ def theil_sen(x: FloatArray, y: FloatArray, confidence: float = 0.95) -> TheilSe
     Needs at least two distinct x. The slope interval at ``confidence`` follows
     scipy.stats.theilslopes exactly (same ranks, same rounding).
     """
-    i, j = np.triu_indices(x.size, k=1)
+    i, j = _pairs(x.size)
     dx = x[j] - x[i]
     dy = y[j] - y[i]
     # scipy takes every ordered pair with dx > 0: each unordered pair with distinct x once.
@@ -50,10 +79,10 @@ def theil_sen(x: FloatArray, y: FloatArray, confidence: float = 0.95) -> TheilSe
     n_slopes = slopes.size
     if n_slopes == 0:
         raise ValueError("theil_sen needs at least two distinct x values")
-    alpha = 1.0 - confidence if confidence > 0.5 else confidence
-    z = NormalDist().inv_cdf(alpha / 2.0)
+    z = _z(confidence)
+    sorted_x, sorted_y = np.sort(x), np.sort(y)
     n = float(y.size)
-    sigsq = (n * (n - 1) * (2 * n + 5) - _tie_term(x) - _tie_term(y)) / 18.0
+    sigsq = (n * (n - 1) * (2 * n + 5) - _tie_term(sorted_x) - _tie_term(sorted_y)) / 18.0
     sigma = math.sqrt(sigsq) if sigsq > 0 else math.nan
     mid = n_slopes // 2
     ranks = [mid - 1, mid] if n_slopes % 2 == 0 else [mid]
@@ -65,7 +94,7 @@ def theil_sen(x: FloatArray, y: FloatArray, confidence: float = 0.95) -> TheilSe
         ranks += [lower_rank, upper_rank]
     part = np.partition(slopes, sorted(set(ranks)))
     median = float(part[mid]) if n_slopes % 2 else float((part[mid - 1] + part[mid]) / 2.0)
-    intercept = float(np.median(y) - median * np.median(x))
+    intercept = _sorted_median(sorted_y) - median * _sorted_median(sorted_x)
     if lower_rank < 0:
         return TheilSen(median, intercept, math.nan, math.nan)
     return TheilSen(median, intercept, float(part[lower_rank]), float(part[upper_rank]))
