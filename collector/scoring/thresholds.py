@@ -62,22 +62,19 @@ class AfrBuckets:
     def lookup(self, raw: float) -> AfrLookup:
         """The AFR for ``raw``, never lower than that of any lower bucket.
 
-        Bucket membership follows Scrutiny (``low < raw <= high``, or ``raw == low``
-        when ``low == high``), with two documented deviations: the first bucket also
-        holds its own ``low`` (Scrutiny's 188 bucket 0-100 misses 0), and a value past
-        the last bucket takes the last bucket. The AFR is the running maximum over the
-        buckets up to the matching one, because Backblaze's sparse high buckets are
-        not monotone and more damage must never read as less risk.
+        The bucket is the first, in table order, whose ``high`` is at least ``raw``.
+        Wherever Scrutiny finds a bucket (``low < raw <= high``, or ``raw == low`` when
+        ``low == high``) this is the same one; it also closes Scrutiny's gaps (raw 1 on
+        attribute 5, raw 0 on 188, which Scrutiny leaves unmatched and only warns on).
+        A value past the last bucket takes the last bucket. The AFR is the running
+        maximum over the buckets up to the matching one, because Backblaze's sparse
+        high buckets are not monotone and more damage must never read as less risk.
         """
         running = self.buckets[0]
-        for index, bucket in enumerate(self.buckets):
+        for bucket in self.buckets:
             if bucket.afr_pct > running.afr_pct:
                 running = bucket
-            if bucket.low == bucket.high:
-                inside = raw == bucket.low
-            else:
-                inside = bucket.low < raw <= bucket.high or (index == 0 and raw == bucket.low)
-            if inside:
+            if raw <= bucket.high:
                 return AfrLookup(running.afr_pct, bucket.key, running.key)
         return AfrLookup(running.afr_pct, self.buckets[-1].key, running.key)
 

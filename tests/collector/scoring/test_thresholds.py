@@ -40,6 +40,11 @@ def test_afr_never_falls_as_the_count_grows() -> None:
     assert found.afr_key == "ata.afr.reported_uncorrect.1-1"
 
 
+def test_one_reallocated_sector_closes_scrutinys_gap_into_bucket_1_4() -> None:
+    found = load_thresholds().afr["ata.reallocated_sectors"].lookup(1)
+    assert found.key == "ata.afr.reallocated_sectors.1-4"
+
+
 def test_command_timeout_zero_is_in_the_first_bucket() -> None:
     found = load_thresholds().afr["ata.command_timeout"].lookup(0)
     assert found.key == "ata.afr.command_timeout.0-100"
