@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kitlife.collector.scoring.errors import CatalogueError
+from kitlife.collector.scoring.thresholds import markdown_table
 
 _COLUMNS = (
     "part", "resets", "cost_gbp", "labour_min", "embodied_kgco2e", "indicative", "source", "note",
@@ -50,6 +51,14 @@ class Catalogue:
 
     def by_name(self, part: str) -> Part | None:
         return next((p for p in self.parts if p.part == part), None)
+
+    def markdown_table(self) -> str:
+        """Every part as a Markdown table, for docs/scoring.md."""
+        return markdown_table(_COLUMNS, [
+            (p.part, p.resets, f"{p.cost_gbp:g}", f"{p.labour_min:g}",
+             "" if p.embodied_kgco2e is None else f"{p.embodied_kgco2e:g}",
+             "yes" if p.indicative else "no", p.source, p.note)
+            for p in self.parts])
 
     def cheapest_for(self, component: str) -> Part | None:
         """The cheapest part that resets ``component`` (cost, then labour), or None."""

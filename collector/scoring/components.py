@@ -188,6 +188,12 @@ def _judge_battery_pack(history: DeviceHistory, pack: str, ctx: Context) -> Comp
         reasons.append(ctx.reason(
             f"battery {pack} at {health:.0f}% of design, in the {eol:g}-{moderate:g}% "
             "'moderately impacted' band", "battery.health_moderate_below_pct"))
+    elif health <= t.number("battery.fleet_normal_min_health_pct"):
+        status = Status.WARN
+        reasons.append(ctx.reason(
+            f"battery {pack} at {health:.0f}% of design, not above "
+            f"{t.number('battery.fleet_normal_min_health_pct'):g}% (Fleet 'Normal')",
+            "battery.fleet_normal_min_health_pct"))
     max_cycles = t.number("battery.fleet_normal_max_cycles")
     if cycles is not None and cycles >= max_cycles:
         status = max(status, Status.WARN, key=_severity)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
@@ -108,11 +109,15 @@ class Thresholds:
 
     def markdown_table(self) -> str:
         """Every row as a Markdown table, for docs/scoring.md."""
-        lines = ["| key | value | unit | source | note |", "|---|---|---|---|---|"]
-        for row in self.rows:
-            cells = (row.key, row.value, row.unit, row.source, row.note)
-            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-        return "\n".join(lines) + "\n"
+        return markdown_table(
+            _COLUMNS, [(r.key, r.value, r.unit, r.source, r.note) for r in self.rows])
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A Markdown table; pipes inside cells are escaped."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
 
 
 def _check_value(row_number: int, key: str, value: str) -> None:

@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from kitlife.collector.scoring import CatalogueError, load_catalogue, parse_catalogue_csv
+from kitlife.collector.scoring import (
+    CatalogueError,
+    load_catalogue,
+    load_thresholds,
+    parse_catalogue_csv,
+)
 
 HEADER = "part,resets,cost_gbp,labour_min,embodied_kgco2e,indicative,source,note\n"
 
@@ -17,13 +22,28 @@ def test_default_battery_is_indicative_and_within_the_quoted_range() -> None:
     assert battery is not None
     assert battery.indicative
     assert 67 <= battery.cost_gbp <= 90
-    assert battery.embodied_kgco2e == pytest.approx(17.63 * 0.30, abs=0.01)
+    per_kg = load_thresholds().number("carbon.battery_kgco2e_per_kg")
+    assert battery.embodied_kgco2e == pytest.approx(per_kg * 0.30, abs=0.01)
 
 
-def test_ssd_carbon_follows_the_boavizta_factor() -> None:
+def test_ssd_carbon_follows_the_boavizta_factors_in_the_thresholds_table() -> None:
+    t = load_thresholds()
     ssd = load_catalogue().by_name("ssd")
     assert ssd is not None
-    assert ssd.embodied_kgco2e == pytest.approx(512 / 48.5 * 2.20 + 6.34, abs=0.01)
+    dies_cm2 = 512 / t.number("carbon.ssd_density_gb_per_cm2")
+    expected = dies_cm2 * t.number("carbon.ssd_kgco2e_per_cm2") + t.number(
+        "carbon.ssd_fixed_kgco2e")
+    assert ssd.embodied_kgco2e == pytest.approx(expected, abs=0.01)
+
+
+def test_ram_carbon_follows_the_boavizta_factors_in_the_thresholds_table() -> None:
+    t = load_thresholds()
+    ram = load_catalogue().by_name("ram")
+    assert ram is not None
+    dies_cm2 = 8 / t.number("carbon.ram_density_gb_per_cm2")
+    expected = dies_cm2 * t.number("carbon.ram_kgco2e_per_cm2") + t.number(
+        "carbon.ram_fixed_kgco2e")
+    assert ram.embodied_kgco2e == pytest.approx(expected, abs=0.01)
 
 
 def test_cheapest_part_for_a_component_wins() -> None:

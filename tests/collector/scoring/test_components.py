@@ -114,7 +114,8 @@ def test_growing_media_errors_fail(laptop: Build) -> None:
 
 
 def test_steady_media_errors_warn(laptop: Build) -> None:
-    history = laptop(media_errors=5, extra_daily={("nvme.media_errors", "nvme0"): daily([5.0] * 180)})
+    steady = daily([5.0] * 180)
+    history = laptop(media_errors=5, extra_daily={("nvme.media_errors", "nvme0"): steady})
     assert _judge(history, "storage").status is Status.WARN
 
 

@@ -85,5 +85,5 @@ def test_afr_bucket_with_low_above_high_is_rejected() -> None:
 
 
 def test_unknown_key_names_itself() -> None:
-    with pytest.raises(KeyError, match="no.such.key"):
+    with pytest.raises(KeyError, match=r"no\.such\.key"):
         load_thresholds().number("no.such.key")
