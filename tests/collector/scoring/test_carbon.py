@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import pytest
+from conftest import NOW, Build
+
+from kitlife.collector.scoring import score_device
+from kitlife.collector.scoring.carbon import default_boavizta
+
+
+def test_known_model_matches_its_boavizta_row() -> None:
+    found = default_boavizta().embodied("Dell Inc.", "Latitude 5420")
+    assert found.matched == "Dell Latitude 5420"
+    assert "Boavizta row" in found.basis
+
+
+def test_model_number_must_match_exactly() -> None:
+    assert default_boavizta().embodied("Dell Inc.", "Latitude 5429").matched is None
+
+
+def test_unknown_model_falls_back_to_the_laptop_median_and_says_so() -> None:
+    index = default_boavizta()
+    found = index.embodied("LENOVO", "20XW0026UK")
+    assert found.matched is None
+    assert found.kgco2e == index.median_kgco2e
+    assert "median of 452 Boavizta laptop rows" in found.basis
+
+
+def test_several_configurations_of_one_model_take_their_median() -> None:
+    found = default_boavizta().embodied("Microsoft Corporation", "Surface Laptop 3")
+    assert "median of" in found.basis
+
+
+def test_rows_without_a_manufacturing_ratio_use_the_median_ratio() -> None:
+    index = default_boavizta()
+    estimated = [p for p in index.products if p.ratio_estimated]
+    assert len(estimated) == 226
+    assert 0 < index.median_ratio < 1
+
+
+def test_water_and_raw_materials_come_from_the_defra_figures(laptop: Build) -> None:
+    footprint = score_device(laptop(), now=NOW).footprint
+    assert footprint is not None
+    assert footprint.water_avoided_l == pytest.approx(12_000e6 / (0.9 * 72_000))
+    assert footprint.raw_materials_avoided_kg == pytest.approx(51_000e3 / (0.9 * 72_000))
