@@ -19,8 +19,12 @@ from kitlife.collector.scoring import DailySeries, DeviceHistory, score_fleet
 from kitlife.collector.scoring.history import day_number
 
 NOW = date(2026, 11, 25)
-MODELS = (("Dell Inc.", "Latitude 5420"), ("LENOVO", "ThinkPad T14 Gen 2"),
-          ("HP", "EliteBook 840 G7"), ("Microsoft Corporation", "Surface Laptop 3"))
+MODELS = (
+    ("Dell Inc.", "Latitude 5420"),
+    ("LENOVO", "ThinkPad T14 Gen 2"),
+    ("HP", "EliteBook 840 G7"),
+    ("Microsoft Corporation", "Surface Laptop 3"),
+)
 
 
 def build_fleet(n_devices: int, n_days: int, seed: int = 7) -> list[DeviceHistory]:
@@ -54,27 +58,29 @@ def build_fleet(n_devices: int, n_days: int, seed: int = 7) -> list[DeviceHistor
         }
         if i % 5:
             used = np.floor(rng.uniform(0, 60) + rng.uniform(0, 0.05) * t)
-            latest |= {("storage.smart_passed", "nvme0"): 1.0,
-                       ("nvme.percentage_used_pct", "nvme0"): float(used[-1]),
-                       ("nvme.available_spare_pct", "nvme0"): 100.0,
-                       ("nvme.available_spare_threshold_pct", "nvme0"): 10.0,
-                       ("nvme.critical_warning", "nvme0"): 0.0,
-                       ("nvme.media_errors", "nvme0"): 0.0}
+            latest |= {
+                ("storage.smart_passed", "nvme0"): 1.0,
+                ("nvme.percentage_used_pct", "nvme0"): float(used[-1]),
+                ("nvme.available_spare_pct", "nvme0"): 100.0,
+                ("nvme.available_spare_threshold_pct", "nvme0"): 10.0,
+                ("nvme.critical_warning", "nvme0"): 0.0,
+                ("nvme.media_errors", "nvme0"): 0.0,
+            }
             daily[("nvme.percentage_used_pct", "nvme0")] = DailySeries(days, used)
         else:
             growth = rng.choice([0.0, 0.0, 0.0, 0.02])
             sectors = np.floor(growth * t)
-            latest |= {("storage.smart_passed", "sda"): 1.0,
-                       ("ata.reallocated_sectors", "sda"): float(sectors[-1]),
-                       ("ata.reported_uncorrect", "sda"): 0.0,
-                       ("ata.command_timeout", "sda"): 0.0,
-                       ("ata.pending_sectors", "sda"): 0.0,
-                       ("ata.offline_uncorrectable", "sda"): 0.0}
+            latest |= {
+                ("storage.smart_passed", "sda"): 1.0,
+                ("ata.reallocated_sectors", "sda"): float(sectors[-1]),
+                ("ata.reported_uncorrect", "sda"): 0.0,
+                ("ata.command_timeout", "sda"): 0.0,
+                ("ata.pending_sectors", "sda"): 0.0,
+                ("ata.offline_uncorrectable", "sda"): 0.0,
+            }
             daily[("ata.reallocated_sectors", "sda")] = DailySeries(days, sectors)
         fleet.append(DeviceHistory(f"dev{i:05d}", latest, daily))
     return fleet
-
-
 
 
 def _score_shard(args: tuple[int, int, int]) -> tuple[int, float]:
@@ -104,8 +110,10 @@ def main() -> None:
     wall = max(s for _, s in results)
     cpu = sum(s for _, s in results)
     print(f"{count} devices x {args.days} days of daily rollups, {workers} process(es)")
-    print(f"full rescore: {wall:.2f} s (slowest shard); per device: {1000 * cpu / count:.3f} ms "
-          f"of one core; throughput: {count / wall:,.0f} devices/s")
+    print(
+        f"full rescore: {wall:.2f} s (slowest shard); per device: {1000 * cpu / count:.3f} ms "
+        f"of one core; throughput: {count / wall:,.0f} devices/s"
+    )
 
 
 if __name__ == "__main__":

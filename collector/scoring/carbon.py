@@ -17,11 +17,35 @@ from functools import cache
 from importlib import resources
 
 _TOKEN = re.compile(r"[a-z0-9]+")
-_NOISE = {"inc", "corp", "corporation", "co", "ltd", "computer", "technologies", "the",
-          "notebook", "inch", "cpu", "gb", "with", "and"}
-_VENDOR_ALIASES = {"hewlett": "hp", "hewlett-packard": "hp", "lenovo": "lenovo", "dell": "dell",
-                   "apple": "apple", "microsoft": "microsoft", "asus": "asus", "asustek": "asus",
-                   "google": "google", "acer": "acer", "hp": "hp"}
+_NOISE = {
+    "inc",
+    "corp",
+    "corporation",
+    "co",
+    "ltd",
+    "computer",
+    "technologies",
+    "the",
+    "notebook",
+    "inch",
+    "cpu",
+    "gb",
+    "with",
+    "and",
+}
+_VENDOR_ALIASES = {
+    "hewlett": "hp",
+    "hewlett-packard": "hp",
+    "lenovo": "lenovo",
+    "dell": "dell",
+    "apple": "apple",
+    "microsoft": "microsoft",
+    "asus": "asus",
+    "asustek": "asus",
+    "google": "google",
+    "acer": "acer",
+    "hp": "hp",
+}
 MIN_SIMILARITY = 0.5
 
 
@@ -104,8 +128,11 @@ class BoaviztaIndex:
         ties = [p for s, p in scored if s == best_score]
         kg = statistics.median(p.embodied_kgco2e for p in ties)
         estimated = any(p.ratio_estimated for p in ties)
-        note = (f"; manufacture ratio estimated as the laptop median {self.median_ratio:.2f}"
-                if estimated else "")
+        note = (
+            f"; manufacture ratio estimated as the laptop median {self.median_ratio:.2f}"
+            if estimated
+            else ""
+        )
         return EmbodiedEstimate(
             kg,
             f"Boavizta row '{ties[0].manufacturer} {ties[0].name}' (name similarity {best:.2f}"

@@ -20,7 +20,14 @@ from kitlife.collector.scoring.errors import CatalogueError
 from kitlife.collector.scoring.thresholds import markdown_table
 
 _COLUMNS = (
-    "part", "resets", "cost_gbp", "labour_min", "embodied_kgco2e", "indicative", "source", "note",
+    "part",
+    "resets",
+    "cost_gbp",
+    "labour_min",
+    "embodied_kgco2e",
+    "indicative",
+    "source",
+    "note",
 )
 _YES = {"yes", "true", "1"}
 _NO = {"no", "false", "0"}
@@ -54,11 +61,22 @@ class Catalogue:
 
     def markdown_table(self) -> str:
         """Every part as a Markdown table, for docs/scoring.md."""
-        return markdown_table(_COLUMNS, [
-            (p.part, p.resets, f"{p.cost_gbp:g}", f"{p.labour_min:g}",
-             "" if p.embodied_kgco2e is None else f"{p.embodied_kgco2e:g}",
-             "yes" if p.indicative else "no", p.source, p.note)
-            for p in self.parts])
+        return markdown_table(
+            _COLUMNS,
+            [
+                (
+                    p.part,
+                    p.resets,
+                    f"{p.cost_gbp:g}",
+                    f"{p.labour_min:g}",
+                    "" if p.embodied_kgco2e is None else f"{p.embodied_kgco2e:g}",
+                    "yes" if p.indicative else "no",
+                    p.source,
+                    p.note,
+                )
+                for p in self.parts
+            ],
+        )
 
     def cheapest_for(self, component: str) -> Part | None:
         """The cheapest part that resets ``component`` (cost, then labour), or None."""

@@ -96,7 +96,8 @@ def _counter_since_reset(
         if series.days.size == 0:
             return None
     return _after_last_break(
-        series, series.values[1:] < series.values[:-1], notes, f"{metric} {component}")
+        series, series.values[1:] < series.values[:-1], notes, f"{metric} {component}"
+    )
 
 
 def _growth(series: DailySeries | None, latest: float, window_days: float, now_day: int) -> float:
@@ -130,9 +131,9 @@ def _battery_capacity(history: DeviceHistory, pack: str) -> tuple[float, float, 
     return None
 
 
-def _unplugged_h_per_day(history: DeviceHistory, pack: str, ctx: Context, notes: list[str]) -> (
-    float | None
-):
+def _unplugged_h_per_day(
+    history: DeviceHistory, pack: str, ctx: Context, notes: list[str]
+) -> float | None:
     series = _counter_since_reset(history, "battery.unplugged_s", pack, notes)
     if series is None or series.days.size < 2:
         return None
@@ -154,8 +155,22 @@ def _judge_battery_pack(history: DeviceHistory, pack: str, ctx: Context) -> Comp
     def unknown(note: str) -> ComponentAssessment:
         notes.append(note)
         return ComponentAssessment(
-            "battery", pack, Status.UNKNOWN, None, "% of design", None, None, None, None, None,
-            1.0, part.part if part else None, 1.0, False, reasons, notes,
+            "battery",
+            pack,
+            Status.UNKNOWN,
+            None,
+            "% of design",
+            None,
+            None,
+            None,
+            None,
+            None,
+            1.0,
+            part.part if part else None,
+            1.0,
+            False,
+            reasons,
+            notes,
         )
 
     if capacity is None:
@@ -180,42 +195,64 @@ def _judge_battery_pack(history: DeviceHistory, pack: str, ctx: Context) -> Comp
     moderate = t.number("battery.health_moderate_below_pct")
     if health < eol:
         status = Status.FAIL
-        reasons.append(ctx.reason(
-            f"battery {pack} at {health:.0f}% of design ({full:g} of {design:g} {unit}), "
-            f"below {eol:g}% ('most impacted')", eol_key))
+        reasons.append(
+            ctx.reason(
+                f"battery {pack} at {health:.0f}% of design ({full:g} of {design:g} {unit}), "
+                f"below {eol:g}% ('most impacted')",
+                eol_key,
+            )
+        )
     elif health < moderate:
         status = Status.WARN
-        reasons.append(ctx.reason(
-            f"battery {pack} at {health:.0f}% of design, in the {eol:g}-{moderate:g}% "
-            "'moderately impacted' band", "battery.health_moderate_below_pct"))
+        reasons.append(
+            ctx.reason(
+                f"battery {pack} at {health:.0f}% of design, in the {eol:g}-{moderate:g}% "
+                "'moderately impacted' band",
+                "battery.health_moderate_below_pct",
+            )
+        )
     elif health <= t.number("battery.fleet_normal_min_health_pct"):
         status = Status.WARN
-        reasons.append(ctx.reason(
-            f"battery {pack} at {health:.0f}% of design, not above "
-            f"{t.number('battery.fleet_normal_min_health_pct'):g}% (Fleet 'Normal')",
-            "battery.fleet_normal_min_health_pct"))
+        reasons.append(
+            ctx.reason(
+                f"battery {pack} at {health:.0f}% of design, not above "
+                f"{t.number('battery.fleet_normal_min_health_pct'):g}% (Fleet 'Normal')",
+                "battery.fleet_normal_min_health_pct",
+            )
+        )
     max_cycles = t.number("battery.fleet_normal_max_cycles")
     if cycles is not None and cycles >= max_cycles:
         status = max(status, Status.WARN, key=_severity)
-        reasons.append(ctx.reason(
-            f"battery {pack} has {cycles:g} cycles, at or above {max_cycles:g}",
-            "battery.fleet_normal_max_cycles"))
+        reasons.append(
+            ctx.reason(
+                f"battery {pack} has {cycles:g} cycles, at or above {max_cycles:g}",
+                "battery.fleet_normal_max_cycles",
+            )
+        )
 
     trend, crossing = _battery_trend(
-        history, pack, ctx, unit=unit, design=design, health=health, eol=eol, notes=notes)
+        history, pack, ctx, unit=unit, design=design, health=health, eol=eol, notes=notes
+    )
     if trend is not None and crossing is not None:
         p = p_serves(crossing, ctx.horizon_months)
-        reasons.append(ctx.reason(
-            f"battery {pack} changing {trend.per_month:+.1f} points a month "
-            f"(interval {trend.low_per_month:+.1f} to {trend.high_per_month:+.1f}), "
-            f"crosses {eol:g}% in {_fmt_months(crossing.months)} months "
-            f"(interval {_fmt_months(crossing.soonest)} to {_fmt_months(crossing.latest)})",
-            eol_key))
+        reasons.append(
+            ctx.reason(
+                f"battery {pack} changing {trend.per_month:+.1f} points a month "
+                f"(interval {trend.low_per_month:+.1f} to {trend.high_per_month:+.1f}), "
+                f"crosses {eol:g}% in {_fmt_months(crossing.months)} months "
+                f"(interval {_fmt_months(crossing.soonest)} to {_fmt_months(crossing.latest)})",
+                eol_key,
+            )
+        )
     else:
         p = ctx.band_p(status)
-        reasons.append(ctx.reason(
-            f"battery {pack}: trend unknown (needs {t.number('trend.min_points'):g} daily "
-            f"rollups over {t.number('trend.min_span_days'):g} days)", "trend.min_span_days"))
+        reasons.append(
+            ctx.reason(
+                f"battery {pack}: trend unknown (needs {t.number('trend.min_points'):g} daily "
+                f"rollups over {t.number('trend.min_span_days'):g} days)",
+                "trend.min_span_days",
+            )
+        )
 
     weight = 1.0
     hours = _unplugged_h_per_day(history, pack, ctx, notes)
@@ -224,14 +261,22 @@ def _judge_battery_pack(history: DeviceHistory, pack: str, ctx: Context) -> Comp
         reference = t.number("battery.unplugged_reference_h_per_day")
         if hours < docked:
             weight = 0.0
-            reasons.append(ctx.reason(
-                f"battery {pack} on battery {hours * 60:.0f} min a day: docked, a worn battery "
-                "is not urgent", "battery.docked_max_unplugged_h_per_day"))
+            reasons.append(
+                ctx.reason(
+                    f"battery {pack} on battery {hours * 60:.0f} min a day: docked, a worn battery "
+                    "is not urgent",
+                    "battery.docked_max_unplugged_h_per_day",
+                )
+            )
         else:
             weight = min(1.0, hours / reference)
-            reasons.append(ctx.reason(
-                f"battery {pack} on battery {hours:.1f} h a day, counts {weight:.0%} "
-                f"(full weight at {reference:g} h)", "battery.unplugged_reference_h_per_day"))
+            reasons.append(
+                ctx.reason(
+                    f"battery {pack} on battery {hours:.1f} h a day, counts {weight:.0%} "
+                    f"(full weight at {reference:g} h)",
+                    "battery.unplugged_reference_h_per_day",
+                )
+            )
     p = 1.0 - weight * (1.0 - p)
     months = crossing.months if crossing is not None else None
     soon = status is Status.FAIL or (months is not None and months < ctx.horizon_months)
@@ -240,14 +285,35 @@ def _judge_battery_pack(history: DeviceHistory, pack: str, ctx: Context) -> Comp
     if crossing is None and status is Status.FAIL:
         m, lo, hi = 0.0, 0.0, 0.0
     return ComponentAssessment(
-        "battery", pack, status, round(health, 2), "% of design", eol_key, trend, m, lo, hi,
-        p, part.part if part else None, max(p, p_repaired), soon and weight > 0, reasons, notes,
+        "battery",
+        pack,
+        status,
+        round(health, 2),
+        "% of design",
+        eol_key,
+        trend,
+        m,
+        lo,
+        hi,
+        p,
+        part.part if part else None,
+        max(p, p_repaired),
+        soon and weight > 0,
+        reasons,
+        notes,
     )
 
 
 def _battery_trend(
-    history: DeviceHistory, pack: str, ctx: Context, *, unit: str, design: float,
-    health: float, eol: float, notes: list[str],
+    history: DeviceHistory,
+    pack: str,
+    ctx: Context,
+    *,
+    unit: str,
+    design: float,
+    health: float,
+    eol: float,
+    notes: list[str],
 ) -> tuple[Trend | None, Crossing | None]:
     series = history.series(f"battery.full_charge_capacity_{unit}", pack)
     if series is None:
@@ -322,7 +388,8 @@ def _check_smart_overall(
     if passed == 0:
         found.worsen(Status.FAIL, 0.0)
         reasons.append(
-            ctx.reason(f"{disk}: SMART overall health FAILED", "storage.smart_failed_fails"))
+            ctx.reason(f"{disk}: SMART overall health FAILED", "storage.smart_failed_fails")
+        )
     else:
         found.worsen(Status.OK, 1.0)
 
@@ -341,13 +408,17 @@ def _check_nvme(history: DeviceHistory, disk: str, ctx: Context, found: _DiskFin
     if spare is not None and spare_min is not None:
         if not (0 <= spare <= 100 and 0 <= spare_min <= 100):
             notes.append(
-                f"{disk}: available spare {spare:g}% / threshold {spare_min:g}% out of range")
+                f"{disk}: available spare {spare:g}% / threshold {spare_min:g}% out of range"
+            )
         elif spare < spare_min:
             found.worsen(Status.FAIL, 0.0)
-            reasons.append(ctx.reason(
-                f"{disk}: available spare {spare:g}% below the drive's own threshold "
-                f"{spare_min:g}%",
-                "nvme.available_spare_below_threshold_fails"))
+            reasons.append(
+                ctx.reason(
+                    f"{disk}: available spare {spare:g}% below the drive's own threshold "
+                    f"{spare_min:g}%",
+                    "nvme.available_spare_below_threshold_fails",
+                )
+            )
         else:
             found.worsen(Status.OK, 1.0)
     warning = history.number("nvme.critical_warning", disk)
@@ -356,9 +427,12 @@ def _check_nvme(history: DeviceHistory, disk: str, ctx: Context, found: _DiskFin
             notes.append(f"{disk}: critical warning {warning:g} is not a bit field, ignored")
         elif warning != t.number("nvme.critical_warning_ok_value"):
             found.worsen(Status.FAIL, 0.0)
-            reasons.append(ctx.reason(
-                f"{disk}: NVMe critical warning bits {int(warning):#04x} set",
-                "nvme.critical_warning_ok_value"))
+            reasons.append(
+                ctx.reason(
+                    f"{disk}: NVMe critical warning bits {int(warning):#04x} set",
+                    "nvme.critical_warning_ok_value",
+                )
+            )
         else:
             found.worsen(Status.OK, 1.0)
     _judge_media_errors(history, disk, ctx, found)
@@ -369,13 +443,16 @@ def _judge_nvme_wear(
 ) -> None:
     reasons, notes = found.reasons, found.notes
     t = ctx.thresholds
-    warn, critical = t.number("nvme.percentage_used_warn_pct"), t.number(
-        "nvme.percentage_used_critical_pct")
+    warn, critical = (
+        t.number("nvme.percentage_used_warn_pct"),
+        t.number("nvme.percentage_used_critical_pct"),
+    )
     status = Status.FAIL if used >= critical else Status.WARN if used >= warn else Status.OK
     series = history.series("nvme.percentage_used_pct", disk)
     if series is not None:
         series = _after_last_break(
-            series, series.values[1:] < series.values[:-1], notes, f"{disk} wear")
+            series, series.values[1:] < series.values[:-1], notes, f"{disk} wear"
+        )
     trend = ctx.trend(series)
     found.level, found.level_unit = used, "% endurance used"
     found.threshold_key = "nvme.percentage_used_critical_pct"
@@ -383,18 +460,28 @@ def _judge_nvme_wear(
         crossing = months_to_cross(used, critical, trend, rising=True)
         found.trend, found.crossing = trend, crossing
         p = 0.0 if status is Status.FAIL else p_serves(crossing, ctx.horizon_months)
-        reasons.append(ctx.reason(
-            f"{disk}: {used:g}% of rated endurance used, {trend.per_month:.2f} points a month, "
-            f"reaches {critical:g}% in {_fmt_months(crossing.months)} months "
-            f"(interval {_fmt_months(crossing.soonest)} to {_fmt_months(crossing.latest)})",
-            "nvme.percentage_used_critical_pct"))
+        reasons.append(
+            ctx.reason(
+                f"{disk}: {used:g}% of rated endurance used, {trend.per_month:.2f} points a month, "
+                f"reaches {critical:g}% in {_fmt_months(crossing.months)} months "
+                f"(interval {_fmt_months(crossing.soonest)} to {_fmt_months(crossing.latest)})",
+                "nvme.percentage_used_critical_pct",
+            )
+        )
     else:
         p = ctx.band_p(status)
-        key = "nvme.percentage_used_critical_pct" if status is Status.FAIL else (
-            "nvme.percentage_used_warn_pct")
-        reasons.append(ctx.reason(
-            f"{disk}: {used:g}% of rated endurance used (warn {warn:g}, critical {critical:g}); "
-            "trend unknown", key))
+        key = (
+            "nvme.percentage_used_critical_pct"
+            if status is Status.FAIL
+            else ("nvme.percentage_used_warn_pct")
+        )
+        reasons.append(
+            ctx.reason(
+                f"{disk}: {used:g}% of rated endurance used "
+                f"(warn {warn:g}, critical {critical:g}); trend unknown",
+                key,
+            )
+        )
     found.worsen(status, p)
 
 
@@ -418,8 +505,11 @@ def _judge_media_errors(
     grew = _growth(series, errors, window, ctx.now_day)
     if grew > 0:
         found.worsen(Status.FAIL, 0.0)
-        reasons.append(ctx.reason(
-            f"{disk}: {errors:g} media errors, {grew:g} new in the last {window:g} days", key))
+        reasons.append(
+            ctx.reason(
+                f"{disk}: {errors:g} media errors, {grew:g} new in the last {window:g} days", key
+            )
+        )
     else:
         found.worsen(Status.WARN, t.number("score.media_errors_p"))
         reasons.append(ctx.reason(f"{disk}: {errors:g} media errors, not growing", key))
@@ -455,10 +545,14 @@ def _check_ata(history: DeviceHistory, disk: str, ctx: Context, found: _DiskFind
         found.worsen(status, p)
         if status is not Status.OK:
             growth = f", {grew:g} new in the last {window:g} days" if grew > 0 else ""
-            reasons.append(ctx.reason(
-                f"{disk}: {label} {raw:g}{growth}; observed annual failure rate "
-                f"{projected.afr_pct:.1f}% for drives heading there "
-                f"(fail at >= {fail_afr:g}%)", projected.afr_key))
+            reasons.append(
+                ctx.reason(
+                    f"{disk}: {label} {raw:g}{growth}; observed annual failure rate "
+                    f"{projected.afr_pct:.1f}% for drives heading there "
+                    f"(fail at >= {fail_afr:g}%)",
+                    projected.afr_key,
+                )
+            )
 
 
 def _judge_disk(history: DeviceHistory, disk: str, ctx: Context) -> ComponentAssessment:
@@ -480,9 +574,22 @@ def _judge_disk(history: DeviceHistory, disk: str, ctx: Context) -> ComponentAss
     soon = status is Status.FAIL or (months is not None and months < ctx.horizon_months)
     p_repaired = 1.0 if part is not None else found.p
     return ComponentAssessment(
-        "storage", disk, status, found.level, found.level_unit, found.threshold_key, found.trend,
-        months, low, high, found.p, part.part if part else None, max(found.p, p_repaired),
-        soon, reasons, notes,
+        "storage",
+        disk,
+        status,
+        found.level,
+        found.level_unit,
+        found.threshold_key,
+        found.trend,
+        months,
+        low,
+        high,
+        found.p,
+        part.part if part else None,
+        max(found.p, p_repaired),
+        soon,
+        reasons,
+        notes,
     )
 
 
@@ -515,41 +622,86 @@ def judge_os(history: DeviceHistory, ctx: Context) -> list[ComponentAssessment]:
     build = _windows_build(version or "") if name.lower().startswith("windows") else None
     first_win11 = t.number("os.windows11_first_build")
     if build is None or build >= first_win11:
-        return [ComponentAssessment(
-            "os", name, Status.UNKNOWN, None, "", None, None, None, None, None, 1.0,
-            None, 1.0, False, reasons,
-            [f"os: no end-of-support row for {name} {version or ''}".rstrip()],
-        )]
+        return [
+            ComponentAssessment(
+                "os",
+                name,
+                Status.UNKNOWN,
+                None,
+                "",
+                None,
+                None,
+                None,
+                None,
+                None,
+                1.0,
+                None,
+                1.0,
+                False,
+                reasons,
+                [f"os: no end-of-support row for {name} {version or ''}".rstrip()],
+            )
+        ]
     key = "os.windows10_end_of_support"
     end = t.date(key)
     months = (day_number(end) - ctx.now_day) / DAYS_PER_MONTH
     serves = months >= ctx.horizon_months
     status = Status.FAIL if months <= 0 else Status.OK if serves else Status.WARN
-    reasons.append(ctx.reason(
-        f"Windows 10 (build {build}) support ends {end.isoformat()}: "
-        + (f"{months:.0f} months from now" if months > 0 else f"{-months:.0f} months ago"), key))
+    reasons.append(
+        ctx.reason(
+            f"Windows 10 (build {build}) support ends {end.isoformat()}: "
+            + (f"{months:.0f} months from now" if months > 0 else f"{-months:.0f} months ago"),
+            key,
+        )
+    )
     ready = history.win11_ready
-    p_upgrade = (1.0 if ready else 0.0) if ready is not None else t.number(
-        "score.os_upgrade_p_unknown_readiness")
+    p_upgrade = (
+        (1.0 if ready else 0.0)
+        if ready is not None
+        else t.number("score.os_upgrade_p_unknown_readiness")
+    )
     if part is not None:
         state = "readiness unknown" if ready is None else "ready" if ready else "not ready"
-        reasons.append(ctx.reason(
-            f"Windows 11 upgrade: {state}, counts {p_upgrade:.0%}",
-            "score.os_upgrade_p_unknown_readiness"))
+        reasons.append(
+            ctx.reason(
+                f"Windows 11 upgrade: {state}, counts {p_upgrade:.0%}",
+                "score.os_upgrade_p_unknown_readiness",
+            )
+        )
     p = 1.0 if serves else 0.0
     upgrade = part.part if part is not None and ready is not False else None
-    return [ComponentAssessment(
-        "os", name, status, None, "", key, None, max(months, 0.0), max(months, 0.0),
-        max(months, 0.0), p, upgrade, max(p, p_upgrade if upgrade else p),
-        not serves and upgrade is not None, reasons, [],
-    )]
+    return [
+        ComponentAssessment(
+            "os",
+            name,
+            status,
+            None,
+            "",
+            key,
+            None,
+            max(months, 0.0),
+            max(months, 0.0),
+            max(months, 0.0),
+            p,
+            upgrade,
+            max(p, p_upgrade if upgrade else p),
+            not serves and upgrade is not None,
+            reasons,
+            [],
+        )
+    ]
 
 
 # --- memory and CPU pressure -------------------------------------------------------------------
 
 _PRESSURE = (
-    ("memory", (("mem.used_pct", "pressure.mem_used_warn_pct", "memory in use"),
-                ("swap.used_pct", "pressure.swap_used_warn_pct", "swap in use"))),
+    (
+        "memory",
+        (
+            ("mem.used_pct", "pressure.mem_used_warn_pct", "memory in use"),
+            ("swap.used_pct", "pressure.swap_used_warn_pct", "swap in use"),
+        ),
+    ),
     ("cpu", (("cpu.busy_pct", "pressure.cpu_busy_warn_pct", "CPU busy"),)),
 )
 
@@ -557,8 +709,9 @@ _PRESSURE = (
 def _recent_median(history: DeviceHistory, metric: str, ctx: Context) -> float | None:
     series = history.series(metric, "")
     if series is not None:
-        recent = series.values[series.days >= ctx.now_day - ctx.thresholds.number(
-            "pressure.window_days")]
+        recent = series.values[
+            series.days >= ctx.now_day - ctx.thresholds.number("pressure.window_days")
+        ]
         if recent.size:
             return float(np.median(recent))
     return history.number(metric, "")
@@ -583,19 +736,38 @@ def judge_pressure(history: DeviceHistory, ctx: Context) -> list[ComponentAssess
             judged = True
             if value >= t.number(key):
                 status = Status.WARN
-                reasons.append(ctx.reason(
-                    f"{label} {value:.0f}% (median of recent days), at or above "
-                    f"{t.number(key):g}%", key))
+                reasons.append(
+                    ctx.reason(
+                        f"{label} {value:.0f}% (median of recent days), at or above "
+                        f"{t.number(key):g}%",
+                        key,
+                    )
+                )
         if not judged and not notes:
             continue
         p = t.number("score.pressure_p") if status is Status.WARN else 1.0
         part = ctx.catalogue.cheapest_for(component)
         fixable = part is not None and (component != "memory" or history.ram_soldered is False)
-        out.append(ComponentAssessment(
-            component, component, status if judged else Status.UNKNOWN, None, "",
-            None, None, None, None, None, p, part.part if fixable and part else None,
-            1.0 if fixable else p, fixable and status is Status.WARN, reasons, notes,
-        ))
+        out.append(
+            ComponentAssessment(
+                component,
+                component,
+                status if judged else Status.UNKNOWN,
+                None,
+                "",
+                None,
+                None,
+                None,
+                None,
+                None,
+                p,
+                part.part if fixable and part else None,
+                1.0 if fixable else p,
+                fixable and status is Status.WARN,
+                reasons,
+                notes,
+            )
+        )
     return out
 
 

@@ -41,9 +41,7 @@ class Plan:
     hardware_score: int
 
 
-def plan_repairs(
-    components: Sequence[ComponentAssessment], ctx: Context
-) -> Plan:
+def plan_repairs(components: Sequence[ComponentAssessment], ctx: Context) -> Plan:
     """Repair every component that needs it and has a catalogue part; score the result."""
     t = ctx.thresholds
     parts: list[Part] = []
@@ -66,8 +64,11 @@ def plan_repairs(
 
 
 def _repair_reason(part: Part, ctx: Context) -> Reason:
-    carbon = ("carbon not measured" if part.embodied_kgco2e is None
-              else f"{part.embodied_kgco2e:.1f} kg CO2e")
+    carbon = (
+        "carbon not measured"
+        if part.embodied_kgco2e is None
+        else f"{part.embodied_kgco2e:.1f} kg CO2e"
+    )
     flag = " (indicative)" if part.indicative else ""
     return Reason(
         f"{part.part} GBP {part.cost_gbp:.0f}{flag}, {part.labour_min:.0f} min, {carbon}: "
@@ -91,38 +92,65 @@ def choose_action(
     reasons: list[Reason] = []
     if score_as_is >= keep_min:
         if role_fit == "poor":
-            reasons.append(ctx.reason(
-                f"serves {ctx.horizon_months:g} months as-is (score {score_as_is} >= "
-                f"{keep_min:g}) but fits its holder's role poorly", "score.keep_min"))
+            reasons.append(
+                ctx.reason(
+                    f"serves {ctx.horizon_months:g} months as-is (score {score_as_is} >= "
+                    f"{keep_min:g}) but fits its holder's role poorly",
+                    "score.keep_min",
+                )
+            )
             return Action.REDEPLOY, reasons
-        reasons.append(ctx.reason(
-            f"serves {ctx.horizon_months:g} months as-is (score {score_as_is} >= {keep_min:g})",
-            "score.keep_min"))
+        reasons.append(
+            ctx.reason(
+                f"serves {ctx.horizon_months:g} months as-is (score {score_as_is} >= {keep_min:g})",
+                "score.keep_min",
+            )
+        )
         return Action.KEEP, reasons
     if plan.parts and plan.score >= keep_min and plan.cost_gbp <= cheap:
-        reasons.append(ctx.reason(
-            f"score {score_as_is} as-is, {plan.score} after repairs costing GBP "
-            f"{plan.cost_gbp:.0f} (cheap: <= {cheap:g})", "repair.cheap_max_gbp"))
+        reasons.append(
+            ctx.reason(
+                f"score {score_as_is} as-is, {plan.score} after repairs costing GBP "
+                f"{plan.cost_gbp:.0f} (cheap: <= {cheap:g})",
+                "repair.cheap_max_gbp",
+            )
+        )
         reasons.extend(_repair_reason(p, ctx) for p in plan.parts)
         return Action.REPAIR, reasons
-    os_limits = any(c.component == "os" and c.status is not Status.OK and c.p_serves < 1
-                    and c.p_serves_repaired < 1 for c in components)
+    os_limits = any(
+        c.component == "os"
+        and c.status is not Status.OK
+        and c.p_serves < 1
+        and c.p_serves_repaired < 1
+        for c in components
+    )
     if os_limits and plan.hardware_score >= keep_min:
-        reasons.append(ctx.reason(
-            f"hardware serves {ctx.horizon_months:g} months (score {plan.hardware_score}) but "
-            "the OS leaves support and cannot be upgraded here", "os.windows10_end_of_support"))
+        reasons.append(
+            ctx.reason(
+                f"hardware serves {ctx.horizon_months:g} months (score {plan.hardware_score}) but "
+                "the OS leaves support and cannot be upgraded here",
+                "os.windows10_end_of_support",
+            )
+        )
         return Action.DONATE, reasons
     refurbish_min = t.number("score.refurbish_min")
     if plan.score >= refurbish_min:
-        reasons.append(ctx.reason(
-            f"score {score_as_is} as-is, {plan.score} after repairs costing GBP "
-            f"{plan.cost_gbp:.0f}: more than a cheap fix (> GBP {cheap:g} or below "
-            f"{keep_min:g}), at least {refurbish_min:g}", "score.refurbish_min"))
+        reasons.append(
+            ctx.reason(
+                f"score {score_as_is} as-is, {plan.score} after repairs costing GBP "
+                f"{plan.cost_gbp:.0f}: more than a cheap fix (> GBP {cheap:g} or below "
+                f"{keep_min:g}), at least {refurbish_min:g}",
+                "score.refurbish_min",
+            )
+        )
         reasons.extend(_repair_reason(p, ctx) for p in plan.parts)
         return Action.REFURBISH, reasons
-    reasons.append(ctx.reason(
-        f"score {score_as_is} as-is and {plan.score} after repair, below {refurbish_min:g}",
-        "score.refurbish_min"))
+    reasons.append(
+        ctx.reason(
+            f"score {score_as_is} as-is and {plan.score} after repair, below {refurbish_min:g}",
+            "score.refurbish_min",
+        )
+    )
     return Action.RECYCLE, reasons
 
 
@@ -134,32 +162,48 @@ def footprint(
     reused = t.number("carbon.defra_devices") * t.number("carbon.defra_reused_share")
     water_l = t.number("carbon.defra_water_avoided_ml") * 1e6 / reused
     raw_kg = t.number("carbon.defra_raw_materials_avoided_t") * 1e3 / reused
-    reasons = [Reason(
-        f"a new device embodies {new_device.kgco2e:.0f} kg CO2e: {new_device.basis}",
-        BOAVIZTA_KEY + (f":{new_device.matched}" if new_device.matched else ":median"),
-        BOAVIZTA_SOURCE,
-    )]
+    reasons = [
+        Reason(
+            f"a new device embodies {new_device.kgco2e:.0f} kg CO2e: {new_device.basis}",
+            BOAVIZTA_KEY + (f":{new_device.matched}" if new_device.matched else ":median"),
+            BOAVIZTA_SOURCE,
+        )
+    ]
     if action is Action.RECYCLE:
         return Footprint(new_device.kgco2e, new_device.basis, 0.0, 0.0, 0.0, 0.0, reasons)
     used_parts = parts if action in (Action.REPAIR, Action.REFURBISH) else ()
     parts_kg = sum(p.embodied_kgco2e or 0.0 for p in used_parts)
     unmeasured = [p.part for p in used_parts if p.embodied_kgco2e is None]
     if used_parts:
-        reasons.append(Reason(
-            f"parts embody {parts_kg:.1f} kg CO2e"
-            + (f" (not measured: {', '.join(unmeasured)})" if unmeasured else ""),
-            CATALOGUE_KEY + "+".join(p.part for p in used_parts),
-            "; ".join(sorted({p.source for p in used_parts})),
-        ))
-    reasons.append(ctx.reason(
-        f"water {water_l:.0f} L and raw materials {raw_kg:.0f} kg avoided per reused device "
-        "(Defra: 12,000 ML and 51,000 t over 90% of 72,000 devices)",
-        "carbon.defra_water_avoided_ml"))
+        reasons.append(
+            Reason(
+                f"parts embody {parts_kg:.1f} kg CO2e"
+                + (f" (not measured: {', '.join(unmeasured)})" if unmeasured else ""),
+                CATALOGUE_KEY + "+".join(p.part for p in used_parts),
+                "; ".join(sorted({p.source for p in used_parts})),
+            )
+        )
+    reasons.append(
+        ctx.reason(
+            f"water {water_l:.0f} L and raw materials {raw_kg:.0f} kg avoided per reused device "
+            "(Defra: 12,000 ML and 51,000 t over 90% of 72,000 devices)",
+            "carbon.defra_water_avoided_ml",
+        )
+    )
     if action is Action.DONATE:
-        reasons.append(Reason(
-            "donated: the avoided purchase is the recipient's", "carbon.defra_reused_share",
-            t.row("carbon.defra_reused_share").source))
+        reasons.append(
+            Reason(
+                "donated: the avoided purchase is the recipient's",
+                "carbon.defra_reused_share",
+                t.row("carbon.defra_reused_share").source,
+            )
+        )
     return Footprint(
-        new_device.kgco2e, new_device.basis, parts_kg, max(0.0, new_device.kgco2e - parts_kg),
-        water_l, raw_kg, reasons,
+        new_device.kgco2e,
+        new_device.basis,
+        parts_kg,
+        max(0.0, new_device.kgco2e - parts_kg),
+        water_l,
+        raw_kg,
+        reasons,
     )

@@ -49,32 +49,56 @@ def default_catalogue() -> Catalogue:
 
 
 def _horizon(components: Sequence[ComponentAssessment], skip: set[str], note: str) -> Horizon:
-    known = [c for c in components
-             if c.months_to_threshold is not None and f"{c.component}:{c.name}" not in skip]
+    known = [
+        c
+        for c in components
+        if c.months_to_threshold is not None and f"{c.component}:{c.name}" not in skip
+    ]
     if not known:
         return Horizon(None, None, None, None, "no component has a known horizon")
     limiting = min(known, key=lambda c: c.months_to_threshold or 0.0)
     months = limiting.months_to_threshold
     if months is not None and math.isinf(months):
-        return Horizon(None, None, None, None,
-                       "no component crosses its threshold on current trends" + note)
+        return Horizon(
+            None, None, None, None, "no component crosses its threshold on current trends" + note
+        )
     return Horizon(
-        months, limiting.months_low, limiting.months_high,
-        f"{limiting.component}:{limiting.name}", "shortest component horizon" + note,
+        months,
+        limiting.months_low,
+        limiting.months_high,
+        f"{limiting.component}:{limiting.name}",
+        "shortest component horizon" + note,
     )
 
 
 def _insufficient(
-    history: DeviceHistory, horizon_months: float, components: list[ComponentAssessment],
+    history: DeviceHistory,
+    horizon_months: float,
+    components: list[ComponentAssessment],
     notes: list[str],
 ) -> DeviceAssessment:
     nothing = Horizon(None, None, None, None, "not enough data")
     reason = Reason(
         "not enough data: no battery or storage reading could be judged",
-        "trend.min_points", "kitlife policy")
+        "trend.min_points",
+        "kitlife policy",
+    )
     return DeviceAssessment(
-        history.device_id, horizon_months, None, None, None, None, nothing, nothing,
-        Action.INSUFFICIENT_DATA, [], 0.0, None, components, [reason], notes,
+        history.device_id,
+        horizon_months,
+        None,
+        None,
+        None,
+        None,
+        nothing,
+        nothing,
+        Action.INSUFFICIENT_DATA,
+        [],
+        0.0,
+        None,
+        components,
+        [reason],
+        notes,
     )
 
 
@@ -96,8 +120,9 @@ def score_device(
     ``Action.INSUFFICIENT_DATA`` and no score.
     """
     t = thresholds or default_thresholds()
-    horizon = horizon_months if horizon_months is not None else t.number(
-        "score.horizon_months_default")
+    horizon = (
+        horizon_months if horizon_months is not None else t.number("score.horizon_months_default")
+    )
     today = now or datetime.now(UTC).date()
     ctx = Context(t, catalogue or default_catalogue(), float(horizon), day_number(today))
     components = [c for judge in JUDGES for c in judge(history, ctx)]
@@ -113,10 +138,14 @@ def score_device(
     action, reasons = choose_action(components, score_as_is, plan, role_fit, ctx)
     limiting = [c for c in components if c.status in (Status.WARN, Status.FAIL) or c.needs_repair]
     reasons.extend(r for c in limiting for r in c.reasons)
-    repaired = {f"{c.component}:{c.name}" for c in components
-                if c.needs_repair and c.repair_part in {p.part for p in plan.parts}}
+    repaired = {
+        f"{c.component}:{c.name}"
+        for c in components
+        if c.needs_repair and c.repair_part in {p.part for p in plan.parts}
+    }
     new_device = (boavizta or default_boavizta()).embodied(
-        history.vendor or history.text("inv.vendor"), history.model or history.text("inv.model"))
+        history.vendor or history.text("inv.vendor"), history.model or history.text("inv.model")
+    )
     return DeviceAssessment(
         device_id=history.device_id,
         horizon_months=ctx.horizon_months,
@@ -127,8 +156,10 @@ def score_device(
         rul_as_is=_horizon(components, set(), ""),
         rul_after_repair=_horizon(components, repaired, " after the planned repairs"),
         action=action,
-        repairs=[Repair(p.part, p.resets, p.cost_gbp, p.labour_min, p.embodied_kgco2e,
-                        p.indicative) for p in plan.parts],
+        repairs=[
+            Repair(p.part, p.resets, p.cost_gbp, p.labour_min, p.embodied_kgco2e, p.indicative)
+            for p in plan.parts
+        ],
         repair_cost_gbp=plan.cost_gbp,
         footprint=footprint(action, plan.parts, new_device, ctx),
         components=components,
@@ -152,7 +183,13 @@ def score_fleet(
     t = thresholds or default_thresholds()
     cat = catalogue or default_catalogue()
     return [
-        score_device(h, horizon_months=horizon_months, now=today, role_fit=fits.get(h.device_id),
-                     catalogue=cat, thresholds=t)
+        score_device(
+            h,
+            horizon_months=horizon_months,
+            now=today,
+            role_fit=fits.get(h.device_id),
+            catalogue=cat,
+            thresholds=t,
+        )
         for h in histories
     ]

@@ -110,7 +110,8 @@ class Thresholds:
     def markdown_table(self) -> str:
         """Every row as a Markdown table, for docs/scoring.md."""
         return markdown_table(
-            _COLUMNS, [(r.key, r.value, r.unit, r.source, r.note) for r in self.rows])
+            _COLUMNS, [(r.key, r.value, r.unit, r.source, r.note) for r in self.rows]
+        )
 
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
@@ -136,7 +137,7 @@ def _check_value(row_number: int, key: str, value: str) -> None:
 
 
 def _afr_bucket(row_number: int, row: Threshold) -> tuple[str, AfrBucket]:
-    rest = row.key[len(_AFR_PREFIX):]
+    rest = row.key[len(_AFR_PREFIX) :]
     metric, _, bounds = rest.rpartition(".")
     low_text, _, high_text = bounds.partition("-")
     try:

@@ -56,9 +56,11 @@ def build_laptop(
             ("battery.unplugged_s", "BAT0"): unplugged_h_per_day * 3600 * (history_days - 1),
         }
         series[("battery.full_charge_capacity_mwh", "BAT0")] = daily(
-            [DESIGN_MWH * p / 100 for p in pct])
+            [DESIGN_MWH * p / 100 for p in pct]
+        )
         series[("battery.unplugged_s", "BAT0")] = daily(
-            [unplugged_h_per_day * 3600 * i for i in range(history_days)])
+            [unplugged_h_per_day * 3600 * i for i in range(history_days)]
+        )
     if nvme_used_pct is not None:
         latest |= {
             ("storage.smart_passed", "nvme0"): 1,
@@ -69,7 +71,8 @@ def build_laptop(
             ("nvme.media_errors", "nvme0"): media_errors,
         }
         series[("nvme.percentage_used_pct", "nvme0")] = daily(
-            [nvme_used_pct - wear_pct_per_month * m for m in months])
+            [nvme_used_pct - wear_pct_per_month * m for m in months]
+        )
     if ata is not None:
         latest[("storage.smart_passed", "sda")] = 1
         latest |= {(f"ata.{name}", "sda"): value for name, value in ata.items()}

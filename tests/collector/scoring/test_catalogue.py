@@ -32,7 +32,8 @@ def test_ssd_carbon_follows_the_boavizta_factors_in_the_thresholds_table() -> No
     assert ssd is not None
     dies_cm2 = 512 / t.number("carbon.ssd_density_gb_per_cm2")
     expected = dies_cm2 * t.number("carbon.ssd_kgco2e_per_cm2") + t.number(
-        "carbon.ssd_fixed_kgco2e")
+        "carbon.ssd_fixed_kgco2e"
+    )
     assert ssd.embodied_kgco2e == pytest.approx(expected, abs=0.01)
 
 
@@ -42,7 +43,8 @@ def test_ram_carbon_follows_the_boavizta_factors_in_the_thresholds_table() -> No
     assert ram is not None
     dies_cm2 = 8 / t.number("carbon.ram_density_gb_per_cm2")
     expected = dies_cm2 * t.number("carbon.ram_kgco2e_per_cm2") + t.number(
-        "carbon.ram_fixed_kgco2e")
+        "carbon.ram_fixed_kgco2e"
+    )
     assert ram.embodied_kgco2e == pytest.approx(expected, abs=0.01)
 
 

@@ -68,8 +68,12 @@ def test_full_charge_far_above_design_is_a_bad_reading(laptop: Build) -> None:
 def test_pack_swap_restarts_the_battery_trend(laptop: Build) -> None:
     old = [60.0 - 0.1 * i for i in range(100)]
     new = [98.0 - 0.01 * i for i in range(80)]
-    history = laptop(battery_pct=97.2, extra_daily={
-        ("battery.full_charge_capacity_mwh", "BAT0"): daily([500 * p for p in old + new])})
+    history = laptop(
+        battery_pct=97.2,
+        extra_daily={
+            ("battery.full_charge_capacity_mwh", "BAT0"): daily([500 * p for p in old + new])
+        },
+    )
     battery = _judge(history, "battery")
     assert any("history broken" in n for n in battery.data_quality)
     assert battery.trend is not None
@@ -108,8 +112,10 @@ def test_smart_overall_failed_fails(laptop: Build) -> None:
 
 
 def test_growing_media_errors_fail(laptop: Build) -> None:
-    history = laptop(media_errors=5, extra_daily={
-        ("nvme.media_errors", "nvme0"): daily([0.0] * 170 + [5.0] * 10)})
+    history = laptop(
+        media_errors=5,
+        extra_daily={("nvme.media_errors", "nvme0"): daily([0.0] * 170 + [5.0] * 10)},
+    )
     assert _judge(history, "storage").status is Status.FAIL
 
 
@@ -131,16 +137,22 @@ def test_reallocated_sectors_in_a_10_percent_afr_bucket_fail(laptop: Build) -> N
 
 
 def test_growing_sector_count_escalates(laptop: Build) -> None:
-    history = laptop(nvme_used_pct=None, ata={"reallocated_sectors": 3},
-                     ata_daily={"reallocated_sectors": [0.0] * 170 + [3.0] * 10})
+    history = laptop(
+        nvme_used_pct=None,
+        ata={"reallocated_sectors": 3},
+        ata_daily={"reallocated_sectors": [0.0] * 170 + [3.0] * 10},
+    )
     storage = _judge(history, "storage")
     assert storage.status is Status.FAIL
     assert any("3 new in the last 30 days" in r.text for r in storage.reasons)
 
 
 def test_counter_going_backwards_is_noted_as_a_drive_swap(laptop: Build) -> None:
-    history = laptop(nvme_used_pct=None, ata={"reallocated_sectors": 0},
-                     ata_daily={"reallocated_sectors": [40.0] * 100 + [0.0] * 80})
+    history = laptop(
+        nvme_used_pct=None,
+        ata={"reallocated_sectors": 0},
+        ata_daily={"reallocated_sectors": [40.0] * 100 + [0.0] * 80},
+    )
     storage = _judge(history, "storage")
     assert storage.status is Status.OK
     assert any("history broken" in n for n in storage.data_quality)

@@ -27,18 +27,28 @@ def test_lower_full_charge_never_raises_the_score(
     pct: float, drop: float, fade: float, hours: float
 ) -> None:
     base = build_laptop(battery_pct=pct, fade_pct_per_month=fade, unplugged_h_per_day=hours)
-    worse = _with(base, ("battery.full_charge_capacity_mwh", "BAT0"),
-                  500.0 * max(pct - drop, 0.0))
+    worse = _with(base, ("battery.full_charge_capacity_mwh", "BAT0"), 500.0 * max(pct - drop, 0.0))
     assert _score(worse) <= _score(base)
 
 
 @SETTINGS
-@given(st.integers(0, 5000), st.integers(0, 5000), st.sampled_from(
-    ["reallocated_sectors", "reported_uncorrect", "command_timeout", "pending_sectors",
-     "offline_uncorrectable"]))
+@given(
+    st.integers(0, 5000),
+    st.integers(0, 5000),
+    st.sampled_from(
+        [
+            "reallocated_sectors",
+            "reported_uncorrect",
+            "command_timeout",
+            "pending_sectors",
+            "offline_uncorrectable",
+        ]
+    ),
+)
 def test_higher_sata_counts_never_raise_the_score(count: int, more: int, attribute: str) -> None:
-    base = build_laptop(nvme_used_pct=None, ata={attribute: count},
-                        ata_daily={attribute: [float(count)] * 60})
+    base = build_laptop(
+        nvme_used_pct=None, ata={attribute: count}, ata_daily={attribute: [float(count)] * 60}
+    )
     worse = _with(base, (f"ata.{attribute}", "sda"), float(count + more))
     assert _score(worse) <= _score(base)
 
@@ -56,8 +66,9 @@ def test_higher_percentage_used_never_raises_the_score(
 @SETTINGS
 @given(st.integers(0, 100), st.integers(0, 100))
 def test_more_media_errors_never_raise_the_score(errors: int, more: int) -> None:
-    base = build_laptop(media_errors=errors, extra_daily={
-        ("nvme.media_errors", "nvme0"): [(NOW, float(errors))]})
+    base = build_laptop(
+        media_errors=errors, extra_daily={("nvme.media_errors", "nvme0"): [(NOW, float(errors))]}
+    )
     worse = _with(base, ("nvme.media_errors", "nvme0"), float(errors + more))
     assert _score(worse) <= _score(base)
 

@@ -75,11 +75,17 @@ def test_windows_10_device_ready_for_11_is_repaired_by_upgrade(laptop: Build) ->
 
 
 def test_many_repairs_above_the_cheap_limit_mean_refurbish(laptop: Build) -> None:
-    history = laptop(battery_pct=50, nvme_used_pct=95, os_version="10.0.19045", win11_ready=True,
-                     extra={("mem.used_pct", ""): 95.0})
+    history = laptop(
+        battery_pct=50,
+        nvme_used_pct=95,
+        os_version="10.0.19045",
+        win11_ready=True,
+        extra={("mem.used_pct", ""): 95.0},
+    )
     dear = parse_catalogue_csv(
         "part,resets,cost_gbp,labour_min,embodied_kgco2e,indicative,source,note\n"
-        "battery,battery,150,30,5,yes,s,\nssd,storage,150,30,30,yes,s,\nos_upgrade,os,0,60,0,yes,s,\n")
+        "battery,battery,150,30,5,yes,s,\nssd,storage,150,30,30,yes,s,\nos_upgrade,os,0,60,0,yes,s,\n"
+    )
     assert score_device(history, now=NOW, catalogue=dear).action is Action.REFURBISH
 
 
@@ -87,7 +93,8 @@ def test_failed_drive_with_no_replacement_part_is_recycled(laptop: Build) -> Non
     history = laptop(battery_pct=50, extra={("storage.smart_passed", "nvme0"): 0})
     no_parts = parse_catalogue_csv(
         "part,resets,cost_gbp,labour_min,embodied_kgco2e,indicative,source,note\n"
-        "keyboard,keyboard,50,40,,yes,s,\n")
+        "keyboard,keyboard,50,40,,yes,s,\n"
+    )
     result = score_device(history, now=NOW, catalogue=no_parts)
     assert result.action is Action.RECYCLE
     assert result.footprint is not None
@@ -95,8 +102,9 @@ def test_failed_drive_with_no_replacement_part_is_recycled(laptop: Build) -> Non
 
 
 def test_longer_horizon_never_raises_the_score(laptop: Build) -> None:
-    history = laptop(battery_pct=75, fade_pct_per_month=1.0, nvme_used_pct=60,
-                     wear_pct_per_month=1.0)
+    history = laptop(
+        battery_pct=75, fade_pct_per_month=1.0, nvme_used_pct=60, wear_pct_per_month=1.0
+    )
     short = score_device(history, now=NOW, horizon_months=12).score
     long = score_device(history, now=NOW, horizon_months=36).score
     assert short is not None and long is not None
@@ -106,12 +114,20 @@ def test_longer_horizon_never_raises_the_score(laptop: Build) -> None:
 def test_every_reason_traces_to_a_table_row(laptop: Build) -> None:
     keys = {row.key for row in load_thresholds().rows}
     parts = {p.part for p in load_catalogue().parts}
-    history = laptop(battery_pct=62, fade_pct_per_month=1.8, os_version="10.0.19045",
-                     nvme_used_pct=85, extra={("mem.used_pct", ""): 95.0})
+    history = laptop(
+        battery_pct=62,
+        fade_pct_per_month=1.8,
+        os_version="10.0.19045",
+        nvme_used_pct=85,
+        extra={("mem.used_pct", ""): 95.0},
+    )
     result = score_device(history, now=NOW)
     assert result.footprint is not None
-    reasons = result.reasons + result.footprint.reasons + [
-        r for c in result.components for r in c.reasons]
+    reasons = (
+        result.reasons
+        + result.footprint.reasons
+        + [r for c in result.components for r in c.reasons]
+    )
     for reason in reasons:
         assert reason.source
         if reason.key.startswith("repair_catalogue.csv:"):
@@ -132,8 +148,13 @@ def test_fleet_scores_every_device_in_order(laptop: Build) -> None:
 
 
 def test_one_device_scores_in_under_5_ms(laptop: Build) -> None:
-    history = laptop(battery_pct=75, fade_pct_per_month=1.0, history_days=548,
-                     nvme_used_pct=60, wear_pct_per_month=1.0)
+    history = laptop(
+        battery_pct=75,
+        fade_pct_per_month=1.0,
+        history_days=548,
+        nvme_used_pct=60,
+        wear_pct_per_month=1.0,
+    )
     score_device(history, now=NOW)
     began = time.perf_counter()
     for _ in range(100):

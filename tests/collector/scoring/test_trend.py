@@ -35,8 +35,14 @@ def test_theil_sen_matches_scipy_on_random_data(seed: int) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 300), st.integers(-50, 50)), min_size=3, max_size=40,
-                unique_by=lambda p: p[0]))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 300), st.integers(-50, 50)),
+        min_size=3,
+        max_size=40,
+        unique_by=lambda p: p[0],
+    )
+)
 def test_theil_sen_matches_scipy_with_ties_in_y(points: list[tuple[int, int]]) -> None:
     x = np.array([p[0] for p in points], dtype=np.float64)
     y = np.array([p[1] for p in points], dtype=np.float64)
