@@ -377,7 +377,8 @@ class Store:
         first_s, last_s = (min(stamps), max(stamps)) if stamps else (batch.sent_at_s,) * 2
         with self.engine.begin() as conn:
             inserted = conn.execute(
-                _dialect.insert_ignore(conn, batches, ["batch_uid"]).values(
+                _dialect.insert_ignore(conn, batches, ["batch_uid"])
+                .values(
                     batch_uid=f"{device.uid}/{batch.batch_id}",
                     device_id=device.id,
                     received_s=now,

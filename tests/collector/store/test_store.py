@@ -79,7 +79,7 @@ def test_rollups_merge_across_batches(store: Store) -> None:
 
 
 def test_revoked_device_key_stops_at_once(store: Store) -> None:
-    uid, key = store.enroll(store.create_enrol_token(1, 60), {"inv.hostname": "gone"})
+    _uid, key = store.enroll(store.create_enrol_token(1, 60), {"inv.hostname": "gone"})
     assert store.device_for_key(key) is not None
     store.revoke_device("gone")
     assert store.device_for_key(key) is None
