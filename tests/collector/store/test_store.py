@@ -19,11 +19,19 @@ def store(db_url: str) -> Store:
 
 
 def _batch(uid: str, seq: int, t0: int) -> Batch:
-    return Batch(uid, "spoolA", seq, t0 + 120, "test",
-                 (Series(5, "", (t0, t0 + 60, t0 + 120), (10.0, 30.0, 20.0), -1),
-                  Series(9999, "", (t0,), (1.0,), 0)),
-                 (Text(400, "", t0, "host-a"), Text(406, "", t0, "SER123")),
-                 (Unavailable("battery", "", "no battery"),))
+    return Batch(
+        uid,
+        "spoolA",
+        seq,
+        t0 + 120,
+        "test",
+        (
+            Series(5, "", (t0, t0 + 60, t0 + 120), (10.0, 30.0, 20.0), -1),
+            Series(9999, "", (t0,), (1.0,), 0),
+        ),
+        (Text(400, "", t0, "host-a"), Text(406, "", t0, "SER123")),
+        (Unavailable("battery", "", "no battery"),),
+    )
 
 
 def test_enrol_token_is_use_limited(store: Store) -> None:
