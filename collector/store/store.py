@@ -63,6 +63,9 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        # Bumped by every revocation through this store: caches of key lookups
+        # compare it and drop everything when it moved.
+        self.revocations = 0
 
     @classmethod
     def from_url(cls, url: str, **engine_kwargs: Any) -> Store:
@@ -200,6 +203,7 @@ class Store:
             if res.rowcount == 0:
                 raise NotFoundError(f"no token {token_id!r}")
             self._audit(conn, actor, "token.revoke", token_id)
+        self.revocations += 1
 
     def role_for_token(self, secret: str) -> str | None:
         """The role of a live API token, or None."""
@@ -299,6 +303,7 @@ class Store:
                 .values(revoked_s=now)
             )
             self._audit(conn, actor, "device.revoke", f"{device['device_uid']} {query}")
+        self.revocations += 1
         return str(device["device_uid"])
 
     def list_devices(self) -> list[dict[str, Any]]:
