@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from kitlife import __version__
-from kitlife.collector.api import batches, devices, enroll, health
+from kitlife.collector import metrics
+from kitlife.collector.api import admin, batches, devices, enroll, health, ops
+from kitlife.collector.api.keycache import KeyCache
 from kitlife.collector.settings import Settings
 from kitlife.collector.store import Store
+from kitlife.collector.writer import GroupWriter
+
+log = logging.getLogger("kitlife.collector")
+
+
+async def prune_forever(store: Store, settings: Settings) -> None:
+    """Retention on a schedule, so no cron job is needed: once soon after start, then daily.
+
+    With several workers each prunes; the delete is idempotent, so that only
+    costs a few empty deletes.
+    """
+    delay = settings.prune_first_delay_s
+    while True:
+        await asyncio.sleep(delay)
+        delay = settings.prune_interval_s
+        try:
+            n = await run_in_threadpool(store.prune, settings.raw_retention_days, None, "scheduler")
+            metrics.PRUNED.inc(n)
+            log.info("pruned raw batches", extra={"deleted": n})
+        except Exception:  # keep the schedule alive; the next run retries
+            log.exception("scheduled prune failed")
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
@@ -23,19 +50,45 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         if app.state.store is None:
             app.state.store = Store.from_url(settings.db_url)
             app.state.store.upgrade()
-        yield
-        if own_store and app.state.store is not None:
-            app.state.store.close()
+        the_store: Store = app.state.store
+        writer = GroupWriter(
+            the_store,
+            threads=settings.writer_threads,
+            max_group=settings.max_group,
+            on_group=metrics.observe_group,
+        )
+        writer.start()
+        app.state.ingest = batches.IngestRuntime(
+            writer, KeyCache(the_store), batches.Admission(settings.max_inflight_ingests)
+        )
+        pruner = (
+            asyncio.create_task(prune_forever(the_store, settings))
+            if settings.prune_interval_s > 0
+            else None
+        )
+        try:
+            yield
+        finally:
+            if pruner is not None:
+                pruner.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pruner
+            await run_in_threadpool(writer.stop)
+            if own_store and app.state.store is not None:
+                app.state.store.close()
 
     app = FastAPI(
         title="kitlife collector",
         version=__version__,
         lifespan=lifespan,
         summary="Device health in; keep, repair and redeploy decisions out.",
+        # The spec is served by ops.openapi_spec behind a token; no public docs pages.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = store
-    app.state.inflight = 0
-    for module in (health, enroll, batches, devices):
+    for module in (health, enroll, batches, devices, admin, ops):
         app.include_router(module.router)
     return app

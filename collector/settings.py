@@ -28,6 +28,13 @@ class Settings:
     max_inflight_ingests: int = 64
     retry_after_s: int = 30
     raw_retention_days: int = 90
+    # Retention runs inside the server: first this long after start, then every interval
+    # (0 turns the schedule off, e.g. when cron runs `kitlife db prune`).
+    prune_first_delay_s: float = 60.0
+    prune_interval_s: float = 86400.0
+    # Group commit: batches per transaction, and writer threads (SQLite always uses one).
+    max_group: int = 256
+    writer_threads: int = 2
     # Sent to agents in every ack; they bound-check before applying.
     agent_sample_interval_s: int = 60
     agent_upload_interval_s: int = 900

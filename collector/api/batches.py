@@ -2,25 +2,38 @@
 
 Order of checks, cheapest first, so bad input costs little and writes
 nothing: content type (415), declared size (413, before any body is read),
-device key (401), streamed size (413), decode with the protocol's limits
-(400/413/415), the batch's device is the key's device (403), then one
-transaction, idempotent on the batch id. Under overload: 429 + Retry-After.
+admission (429 + Retry-After when ``max_inflight_ingests`` requests are
+already in flight: a bounded queue, never an unbounded one), device key (401,
+cached lookup), streamed size (413, counted while reading, so a chunked body
+without a length is cut off at the limit), decode with the protocol's limits
+(400/413/415), the batch's device is the key's device (403), then the
+group-commit writer stores it, idempotent on the batch id, and the ack leaves
+only after the commit. A key revoked meanwhile gets 401 from the write itself.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import time
+from dataclasses import dataclass
+from typing import NoReturn
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from kitlife.collector.api.deps import DeviceDep, SettingsDep, StoreDep
+from kitlife.collector import metrics
+from kitlife.collector.api.deps import Bearer
+from kitlife.collector.api.keycache import KeyCache
 from kitlife.collector.settings import Settings
-from kitlife.collector.store import DeviceRef, Store
+from kitlife.collector.store.ingest import Item, RevokedError
+from kitlife.collector.store.secrets import hash_secret
+from kitlife.collector.writer import GroupWriter
 from kitlife.protocol import CONTENT_TYPE, ProtocolError, decode_batch
 
 router = APIRouter(tags=["agents"])
+log = logging.getLogger("kitlife.collector.ingest")
 
 
 class Ack(BaseModel):
@@ -30,48 +43,56 @@ class Ack(BaseModel):
     config: dict[str, int]
 
 
-def _too_large(limit: int) -> HTTPException:
-    return HTTPException(
-        status.HTTP_413_CONTENT_TOO_LARGE, f"batch over the limit of {limit} bytes"
-    )
+class Admission:
+    """At most ``limit`` ingests in flight per process; the rest are told to come back.
+
+    Single event loop, no awaits between test and increment: no lock needed.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.inflight = 0
+
+    def try_acquire(self) -> bool:
+        if self.inflight >= self.limit:
+            return False
+        self.inflight += 1
+        metrics.INFLIGHT.inc()
+        return True
+
+    def release(self) -> None:
+        self.inflight -= 1
+        metrics.INFLIGHT.dec()
+
+
+@dataclass(slots=True)
+class IngestRuntime:
+    """What the ingest route needs beyond the store; built in the app's lifespan."""
+
+    writer: GroupWriter
+    keys: KeyCache
+    admission: Admission
+
+
+def _reject(code: int, reason: str, detail: str, headers: dict[str, str] | None = None) -> NoReturn:
+    metrics.INGEST_REJECTED.labels(reason).inc()
+    raise HTTPException(code, detail, headers=headers)
 
 
 async def _read_capped(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, "bad Content-Length")
-        if int(declared) > limit:
-            raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise _too_large(limit)
+            _reject(413, "too_large", f"batch over the limit of {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _ingest(store: Store, settings: Settings, device: DeviceRef, body: bytes) -> Ack:
-    try:
-        batch = decode_batch(body, settings.limits)
-    except ProtocolError as err:
-        raise HTTPException(err.status, err.reason) from err
-    if batch.device_id != device.uid:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, "batch names another device than the key's own"
-        )
-    stored = store.ingest(device, batch, body)
-    return Ack(
-        accepted=[batch.batch_id],
-        duplicate=not stored,
-        server_time_s=time.time(),
-        config={
-            "sample_interval_s": settings.agent_sample_interval_s,
-            "upload_interval_s": settings.agent_upload_interval_s,
-        },
-    )
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 @router.post(
@@ -85,31 +106,81 @@ def _ingest(store: Store, settings: Settings, device: DeviceRef, body: bytes) ->
     },
     responses={
         400: {"description": "malformed batch"},
-        401: {"description": "bad device key"},
+        401: {"description": "bad or revoked device key"},
         403: {"description": "batch for another device"},
         413: {"description": "batch too large"},
         415: {"description": "wrong content type or wire version"},
-        429: {"description": "overloaded; retry after the given seconds"},
+        429: {"description": "overloaded; retry after the seconds in Retry-After"},
     },
 )
-async def post_batch(
-    request: Request, device: DeviceDep, store: StoreDep, settings: SettingsDep
-) -> Ack:
+async def post_batch(request: Request, credentials: Bearer) -> Response:
+    settings = _settings(request)
+    runtime: IngestRuntime = request.app.state.ingest
+    limit = settings.limits.max_compressed_bytes
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type != CONTENT_TYPE:
-        raise HTTPException(
-            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, f"Content-Type must be {CONTENT_TYPE}"
-        )
-    state = request.app.state
-    if state.inflight >= settings.max_inflight_ingests:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
+        _reject(415, "content_type", f"Content-Type must be {CONTENT_TYPE}")
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            _reject(400, "bad_batch", "bad Content-Length")
+        if int(declared) > limit:
+            _reject(413, "too_large", f"batch over the limit of {limit} bytes")
+    if credentials is None or not credentials.credentials:
+        _reject(401, "unauthorised", "missing bearer credentials", {"WWW-Authenticate": "Bearer"})
+    if not runtime.admission.try_acquire():
+        _reject(
+            429,
+            "overload",
             "collector busy; retry later",
-            headers={"Retry-After": str(settings.retry_after_s)},
+            {"Retry-After": str(settings.retry_after_s)},
         )
-    state.inflight += 1
+    t0 = time.perf_counter()
     try:
-        body = await _read_capped(request, settings.limits.max_compressed_bytes)
-        return await run_in_threadpool(_ingest, store, settings, device, body)
+        key_hash = hash_secret(credentials.credentials)
+        device = runtime.keys.get(key_hash)
+        if device is None:
+            device, key_hash = await run_in_threadpool(runtime.keys.lookup, credentials.credentials)
+        if device is None:
+            _reject(
+                401, "unauthorised", "unknown or revoked device key", {"WWW-Authenticate": "Bearer"}
+            )
+        body = await _read_capped(request, limit)
+        try:
+            batch = decode_batch(body, settings.limits)
+        except ProtocolError as err:
+            _reject(err.status, "too_large" if err.status == 413 else "bad_batch", err.reason)
+        if batch.device_id != device.uid:
+            _reject(403, "wrong_device", "batch names another device than the key's own")
+        try:
+            stored = await runtime.writer.submit(Item(device.id, device.uid, batch, body, key_hash))
+        except RevokedError:
+            runtime.keys.forget(key_hash)
+            _reject(401, "revoked", "device key revoked", {"WWW-Authenticate": "Bearer"})
+        except Exception:
+            log.exception("ingest failed", extra={"device": device.uid})
+            _reject(
+                503,
+                "error",
+                "could not store the batch; retry later",
+                {"Retry-After": str(settings.retry_after_s)},
+            )
+        if stored:
+            metrics.INGEST_BATCHES.labels("stored").inc()
+            metrics.INGEST_BYTES.inc(len(body))
+            metrics.INGEST_POINTS.inc(batch.n_points)
+        else:
+            metrics.INGEST_BATCHES.labels("duplicate").inc()
+        ack = {
+            "accepted": [batch.batch_id],
+            "duplicate": not stored,
+            "server_time_s": time.time(),
+            "config": {
+                "sample_interval_s": settings.agent_sample_interval_s,
+                "upload_interval_s": settings.agent_upload_interval_s,
+            },
+        }
+        return Response(json.dumps(ack).encode(), media_type="application/json")
     finally:
-        state.inflight -= 1
+        runtime.admission.release()
+        metrics.INGEST_SECONDS.observe(time.perf_counter() - t0)

@@ -143,3 +143,19 @@ audit_log = Table(
     Column("action", String(64), nullable=False),
     Column("detail", Text, nullable=False, server_default=""),
 )
+
+# Score history: one row per scoring run and device, written by the scoring
+# integration. ``reasons`` is a JSON array as text (portable to both databases);
+# ``horizon`` is the look-ahead of the prediction in days.
+scores = Table(
+    "scores",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("device_id", Integer, ForeignKey("devices.id", ondelete="CASCADE"), nullable=False),
+    Column("t_s", BigInteger, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("decision", String(32), nullable=False),
+    Column("reasons", Text, nullable=False, server_default="[]"),
+    Column("horizon", Integer, nullable=False),
+    Index("ix_scores_device_t", "device_id", "t_s"),
+)

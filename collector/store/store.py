@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, update
 
-from kitlife.collector.store import _dialect, migrate
+from kitlife.collector.store import migrate
 from kitlife.collector.store.engine import make_engine
+from kitlife.collector.store.ingest import INVENTORY_COLUMNS, Item, write_group
 from kitlife.collector.store.schema import (
     api_tokens,
     audit_log,
@@ -30,17 +31,10 @@ from kitlife.collector.store.schema import (
     unavailable,
 )
 from kitlife.collector.store.secrets import hash_secret, new_secret
-from kitlife.protocol import Batch, metric_by_id
+from kitlife.protocol import Batch
 
 ROLES = ("admin", "servicedesk")
-_INVENTORY_COLUMNS = {
-    "inv.hostname": "hostname",
-    "inv.serial": "serial",
-    "inv.vendor": "vendor",
-    "inv.model": "model",
-    "inv.os_name": "os_name",
-    "inv.os_version": "os_version",
-}
+_INVENTORY_COLUMNS = INVENTORY_COLUMNS
 
 
 class StoreError(RuntimeError):
@@ -69,6 +63,9 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        # Bumped by every revocation through this store: caches of key lookups
+        # compare it and drop everything when it moved.
+        self.revocations = 0
 
     @classmethod
     def from_url(cls, url: str, **engine_kwargs: Any) -> Store:
@@ -206,6 +203,7 @@ class Store:
             if res.rowcount == 0:
                 raise NotFoundError(f"no token {token_id!r}")
             self._audit(conn, actor, "token.revoke", token_id)
+        self.revocations += 1
 
     def role_for_token(self, secret: str) -> str | None:
         """The role of a live API token, or None."""
@@ -305,6 +303,7 @@ class Store:
                 .values(revoked_s=now)
             )
             self._audit(conn, actor, "device.revoke", f"{device['device_uid']} {query}")
+        self.revocations += 1
         return str(device["device_uid"])
 
     def list_devices(self) -> list[dict[str, Any]]:
@@ -372,126 +371,24 @@ class Store:
         is written then. Metric ids this collector does not know stay in the
         raw chunk and are left out of the derived tables.
         """
+        (result,) = self.ingest_many([Item(device.id, device.uid, batch, body)], now_s)
+        if isinstance(result, Exception):
+            raise AuthError(str(result)) from result
+        return result
+
+    def ingest_many(
+        self, items: Sequence[Item], now_s: int | None = None
+    ) -> list[bool | Exception]:
+        """Several batches in one transaction (group commit); per item a result.
+
+        True: stored; False: a retry of a stored batch; RevokedError: the key
+        or device was revoked. A database error fails the whole group; the
+        caller (the writer) then retries the items one by one so that one bad
+        item cannot fail its neighbours.
+        """
         now = _now() if now_s is None else now_s
-        stamps = [t for s in batch.series for t in s.timestamps_s] + [t.t_s for t in batch.texts]
-        first_s, last_s = (min(stamps), max(stamps)) if stamps else (batch.sent_at_s,) * 2
         with self.engine.begin() as conn:
-            inserted = conn.execute(
-                _dialect.insert_ignore(conn, batches, ["batch_uid"])
-                .values(
-                    batch_uid=f"{device.uid}/{batch.batch_id}",
-                    device_id=device.id,
-                    received_s=now,
-                    first_s=first_s,
-                    last_s=last_s,
-                    n_points=batch.n_points,
-                    body=body,
-                )
-                .returning(batches.c.id)
-            ).first()
-            if inserted is None:  # already stored: this is a retry
-                return False
-            self._derive(conn, device, batch)
-            conn.execute(
-                update(devices)
-                .where(devices.c.id == device.id)
-                .values(
-                    last_seen_s=now,
-                    batches=devices.c.batches + 1,
-                    points=devices.c.points + batch.n_points,
-                    agent_version=batch.agent_version[:64],
-                    **self._inventory_updates(batch),
-                )
-            )
-        return True
-
-    @staticmethod
-    def _inventory_updates(batch: Batch) -> dict[str, str]:
-        found: dict[str, tuple[int, str]] = {}
-        for text in batch.texts:
-            metric = metric_by_id(text.metric_id)
-            if metric and metric.name in _INVENTORY_COLUMNS and not text.component:
-                column = _INVENTORY_COLUMNS[metric.name]
-                if column not in found or text.t_s >= found[column][0]:
-                    found[column] = (text.t_s, text.value[:255])
-        return {column: value for column, (_, value) in found.items()}
-
-    def _derive(self, conn: Connection, device: DeviceRef, batch: Batch) -> None:
-        newest: dict[tuple[int, str], tuple[int, float | None, str | None]] = {}
-        days: dict[tuple[int, str, int], list[float]] = {}
-        for s in batch.series:
-            if metric_by_id(s.metric_id) is None:
-                continue
-            for t, v in zip(s.timestamps_s, s.values, strict=True):
-                key = (s.metric_id, s.component)
-                if key not in newest or t >= newest[key][0]:
-                    newest[key] = (t, v, None)
-                # [n, sum, min, max, last, last_s]
-                agg = days.get((s.metric_id, s.component, t // 86400))
-                if agg is None:
-                    days[(s.metric_id, s.component, t // 86400)] = [1, v, v, v, v, t]
-                else:
-                    agg[0] += 1
-                    agg[1] += v
-                    agg[2] = min(agg[2], v)
-                    agg[3] = max(agg[3], v)
-                    if t >= agg[5]:
-                        agg[4], agg[5] = v, t
-        for text in batch.texts:
-            if metric_by_id(text.metric_id) is None:
-                continue
-            key = (text.metric_id, text.component)
-            if key not in newest or text.t_s >= newest[key][0]:
-                newest[key] = (text.t_s, None, text.value)
-        if newest:
-            conn.execute(
-                _dialect.upsert_latest(conn),
-                [
-                    {
-                        "device_id": device.id,
-                        "metric_id": m,
-                        "component": c,
-                        "t_s": t,
-                        "num": num,
-                        "txt": txt,
-                    }
-                    for (m, c), (t, num, txt) in newest.items()
-                ],
-            )
-        if days:
-            conn.execute(
-                _dialect.upsert_rollup(conn),
-                [
-                    {
-                        "device_id": device.id,
-                        "metric_id": m,
-                        "component": c,
-                        "day": d,
-                        "n": int(a[0]),
-                        "sum": a[1],
-                        "min": a[2],
-                        "max": a[3],
-                        "last": a[4],
-                        "last_s": int(a[5]),
-                    }
-                    for (m, c, d), a in days.items()
-                ],
-            )
-        conn.execute(delete(unavailable).where(unavailable.c.device_id == device.id))
-        if batch.unavailable:
-            conn.execute(
-                unavailable.insert(),
-                [
-                    {
-                        "device_id": device.id,
-                        "source": u.source[:128],
-                        "component": u.component[:255],
-                        "reason": u.reason[:1024],
-                        "t_s": batch.sent_at_s,
-                    }
-                    for u in {(u.source, u.component): u for u in batch.unavailable}.values()
-                ],
-            )
+            return write_group(conn, items, now)
 
     # -- retention -------------------------------------------------------------------
     def prune(self, retention_days: int, now_s: int | None = None, actor: str = "cli") -> int:

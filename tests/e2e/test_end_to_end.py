@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import httpx
-from conftest import Agent, Collector
 
 from kitlife.collector.store import Store
 from kitlife.protocol import decode_batch, metric_by_name
+from tests.conftest import Agent, Collector
 
 
 def _enrol(collector: Collector, agent: Agent) -> str:
@@ -77,7 +77,7 @@ def test_killed_uploads_lose_nothing_and_double_nothing(
     sealed = spool.execute("SELECT count(*) FROM batches").fetchone()[0]
     spool.close()
     assert sealed == cycles
-    from conftest import start_collector
+    from tests.conftest import start_collector
 
     port = int(collector.url.rsplit(":", 1)[1])
     server = start_collector(collector.db_url, tmp_path / "collector2.log", port=port)
@@ -146,7 +146,7 @@ def test_show_prints_exactly_what_the_next_upload_sends(collector: Collector, ag
     shown = json.loads(agent.run("show", "--json").stdout)  # plus one fresh, unsealed cycle
     assert len(shown) == 2
     port = int(collector.url.rsplit(":", 1)[1])
-    from conftest import start_collector
+    from tests.conftest import start_collector
 
     server = start_collector(collector.db_url, collector.log, port=port)
     try:

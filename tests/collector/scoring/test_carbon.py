@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import NOW, Build
 
 from kitlife.collector.scoring import score_device
 from kitlife.collector.scoring.carbon import default_boavizta
+from tests.collector.scoring.conftest import NOW, Build
 
 
 def test_known_model_matches_its_boavizta_row() -> None:

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from conftest import NOW, Build, daily
-
 from kitlife.collector.scoring import ComponentAssessment, Status, score_device
+from tests.collector.scoring.conftest import NOW, Build, daily
 
 
 def _component(assessment_components: list[ComponentAssessment], kind: str) -> ComponentAssessment:

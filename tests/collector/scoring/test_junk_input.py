@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from conftest import NOW
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kitlife.collector.scoring import Action, DeviceHistory, score_device
+from tests.collector.scoring.conftest import NOW
 
 METRICS = [
     ("battery.design_capacity_mwh", "BAT0"),

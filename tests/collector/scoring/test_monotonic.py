@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from conftest import NOW, build_laptop
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kitlife.collector.scoring import DeviceHistory, score_device
+from tests.collector.scoring.conftest import NOW, build_laptop
 
 SETTINGS = settings(max_examples=80, deadline=None)
 

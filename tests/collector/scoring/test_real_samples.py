@@ -6,9 +6,9 @@ import csv
 from pathlib import Path
 
 import pytest
-from conftest import NOW
 
 from kitlife.collector.scoring import DeviceHistory, Status, score_device
+from tests.collector.scoring.conftest import NOW
 
 SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "scoring" / "smart_samples.csv"
 METRICS = {

@@ -3,8 +3,6 @@ from __future__ import annotations
 import json
 import time
 
-from conftest import NOW, Build
-
 import kitlife.collector.scoring as scoring
 from kitlife.collector.scoring import (
     Action,
@@ -15,6 +13,7 @@ from kitlife.collector.scoring import (
     score_device,
     score_fleet,
 )
+from tests.collector.scoring.conftest import NOW, Build
 
 
 def test_public_api_names_all_exist() -> None:
