@@ -300,6 +300,30 @@ def devices_show(ctx: click.Context, query: str, as_json: bool) -> None:
     for u in report["unavailable"]:
         where = f" [{u['component']}]" if u["component"] else ""
         click.echo(f"  {u['source']}{where}: unavailable ({u['reason']})")
+    _print_assessment(report.get("assessment"))
+
+
+def _print_assessment(a: dict[str, Any] | None) -> None:
+    if not a:
+        click.echo("not scored yet (kitlife score HOST)")
+        return
+    score = a["score"] if a["score"] is not None else "-"
+    click.echo(f"\nlife-extension score {score} over {a['horizon_months']:g} months: {a['action']}")
+    rows = [
+        [
+            c["component"],
+            c["name"],
+            c["status"],
+            "-" if c["level"] is None else f"{c['level']:g} {c['level_unit']}",
+            "-" if c["months_to_threshold"] is None else f"{c['months_to_threshold']:g}",
+        ]
+        for c in a["components"]
+    ]
+    click.echo(_table(rows, ["component", "name", "status", "level", "months left"]))
+    for reason in a["reasons"] + [r for c in a["components"] for r in c["reasons"]]:
+        click.echo(f"  - {reason['text']}  [{reason['source']}]")
+    for note in a.get("data_quality", []):
+        click.echo(f"  ! {note}")
 
 
 def _fmt_value(value: Any) -> str:
@@ -318,6 +342,87 @@ def devices_revoke(ctx: click.Context, query: str) -> None:
     except NotFoundError as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"revoked device {uid}")
+
+
+# -- scores and decisions ------------------------------------------------------------------
+@cli.command()
+@click.argument("hosts", nargs=-1, metavar="[HOST]...")
+@click.option("--all", "all_", is_flag=True, help="Rescore every live device.")
+@click.option(
+    "--horizon-months",
+    type=click.FloatRange(1, 120),
+    default=None,
+    help="Planning horizon [default: the thresholds table's, 24].",
+)
+@click.pass_context
+def score(
+    ctx: click.Context, hosts: tuple[str, ...], all_: bool, horizon_months: float | None
+) -> None:
+    """Score devices now and keep the result (the server also rescores as batches land)."""
+    from kitlife.collector.rescore import rescore
+
+    if bool(hosts) == all_:
+        raise click.UsageError("name devices or give --all (not both)")
+    store = _store(ctx)
+    store.upgrade()
+    try:
+        ids = None if all_ else [store.find_device(h)["id"] for h in hosts]
+    except NotFoundError as err:
+        raise click.ClickException(str(err)) from err
+    summary = rescore(store, ids, horizon_months=horizon_months)
+    per = summary.seconds / summary.devices * 1000 if summary.devices else 0.0
+    click.echo(
+        f"scored {summary.devices} devices in {summary.seconds:.2f} s ({per:.2f} ms each): "
+        + ", ".join(f"{n} {d}" for d, n in sorted(summary.by_decision.items()))
+    )
+
+
+@cli.command()
+@click.option("--site", default=None, help="Only devices registered at this site.")
+@click.option("--model", default=None, help="Only this hardware model.")
+@click.option(
+    "--decision",
+    default=None,
+    type=click.Choice(
+        ["keep", "repair", "redeploy", "refurbish", "donate", "recycle", "insufficient_data"]
+    ),
+)
+@format_options
+@click.pass_context
+def decisions(
+    ctx: click.Context, site: str | None, model: str | None, decision: str | None, fmt: str | None
+) -> None:
+    """Each device's newest decision, with its reasons in numbers and their sources."""
+    from kitlife.collector.reports.decisions import DECISION_FIELDS, decision_rows
+
+    store = _store(ctx)
+    store.upgrade()
+    ids = _site_device_ids(store, site) if site else None
+    rows = decision_rows(store, model=model, decision=decision, device_ids=ids)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+    elif fmt == "csv":
+        flat = [{**r, "reasons": " | ".join(r["reasons"])} for r in rows]
+        _emit(flat, "csv", DECISION_FIELDS)
+    else:
+        for r in rows:
+            click.echo(
+                f"{r['hostname'] or r['device_uid']}  {r['model']}  "
+                f"score {r['score'] if r['score'] is not None else '-'}  {r['decision']}"
+            )
+            for reason in r["reasons"]:
+                click.echo(f"    {reason}")
+
+
+def _site_device_ids(store: Store, site: str) -> set[int]:
+    """Devices the asset register places at ``site``."""
+    import importlib
+
+    try:
+        assets = importlib.import_module("kitlife.collector.store.assets")
+    except ImportError as err:
+        raise click.UsageError("--site needs the asset register (kitlife assets import)") from err
+    return set(assets.device_ids_at_site(store, site))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -46,8 +46,11 @@ def device_report(store: Store, query: str) -> dict[str, Any]:
                 "description": metric.description,
             }
         )
+    from kitlife.collector.reports.decisions import latest_assessment
+
     return {
         "device": {k: device[k] for k in LIST_FIELDS},
+        "assessment": latest_assessment(store, device["id"]),
         "readings": readings,
         "unavailable": [
             {

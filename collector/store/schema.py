@@ -43,6 +43,10 @@ devices = Table(
     Column("batches", BigInteger, nullable=False, server_default="0"),
     Column("points", BigInteger, nullable=False, server_default="0"),
     Column("revoked_s", BigInteger),
+    # The newest assessment, kept on the row so fleet listings need no join.
+    Column("score", Float),
+    Column("decision", String(32), nullable=False, server_default=""),
+    Column("scored_s", BigInteger),
     Index("ix_devices_hostname", "hostname"),
     Index("ix_devices_serial", "serial"),
 )
@@ -153,9 +157,11 @@ scores = Table(
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("device_id", Integer, ForeignKey("devices.id", ondelete="CASCADE"), nullable=False),
     Column("t_s", BigInteger, nullable=False),
-    Column("score", Float, nullable=False),
+    Column("score", Float),  # None: not enough data to score
     Column("decision", String(32), nullable=False),
     Column("reasons", Text, nullable=False, server_default="[]"),
     Column("horizon", Integer, nullable=False),
+    # The whole assessment (components, repairs, footprint) as JSON text.
+    Column("assessment", Text, nullable=False, server_default="{}"),
     Index("ix_scores_device_t", "device_id", "t_s"),
 )

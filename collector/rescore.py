@@ -1,0 +1,140 @@
+"""Scoring devices from the store and keeping the result: history rows and the device row.
+
+Used by ``kitlife score``, by the server's background rescorer after a batch
+lands, and by ``kitlife simulate``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import bindparam, update
+
+from kitlife.collector.scoring import DeviceAssessment, score_device
+from kitlife.collector.store.histories import device_ids, load_histories
+from kitlife.collector.store.schema import devices, scores
+from kitlife.collector.store.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class RescoreSummary:
+    devices: int = 0
+    seconds: float = 0.0
+    by_decision: dict[str, int] = field(default_factory=dict)
+
+
+def rescore(
+    store: Store,
+    ids: Sequence[int] | None = None,
+    *,
+    horizon_months: float | None = None,
+    now_s: int | None = None,
+) -> RescoreSummary:
+    """Score the given devices (all live ones by default) and store the results."""
+    started = time.perf_counter()
+    now_s = int(time.time()) if now_s is None else now_s
+    today = datetime.fromtimestamp(now_s, UTC).date()
+    ids = device_ids(store) if ids is None else list(ids)
+    summary = RescoreSummary()
+    pending: list[tuple[int, DeviceAssessment]] = []
+    for device_id, history in load_histories(store, ids, now_s // 86400):
+        assessment = score_device(history, horizon_months=horizon_months, now=today)
+        pending.append((device_id, assessment))
+        summary.devices += 1
+        action = str(assessment.action)
+        summary.by_decision[action] = summary.by_decision.get(action, 0) + 1
+        if len(pending) >= 500:
+            _save(store, pending, now_s)
+            pending = []
+    if pending:
+        _save(store, pending, now_s)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _save(store: Store, results: Iterable[tuple[int, DeviceAssessment]], now_s: int) -> None:
+    history_rows = []
+    device_rows = []
+    for device_id, a in results:
+        data = a.to_dict()
+        history_rows.append(
+            {
+                "device_id": device_id,
+                "t_s": now_s,
+                "score": a.score,
+                "decision": str(a.action),
+                "reasons": json.dumps(data["reasons"]),
+                "horizon": round(a.horizon_months),
+                "assessment": json.dumps(data),
+            }
+        )
+        device_rows.append(
+            {"b_id": device_id, "b_score": a.score, "b_decision": str(a.action), "b_t": now_s}
+        )
+    with store.engine.begin() as conn:
+        conn.execute(scores.insert(), history_rows)
+        conn.execute(
+            update(devices)
+            .where(devices.c.id == bindparam("b_id"))
+            .values(
+                score=bindparam("b_score"),
+                decision=bindparam("b_decision"),
+                scored_s=bindparam("b_t"),
+            ),
+            device_rows,
+        )
+
+
+class Rescorer:
+    """Rescores devices in the background after their batches land.
+
+    Ingest marks a device; a thread wakes, drains the marks and rescores those
+    devices, so a burst of batches from one device costs one rescore and the
+    ingest path never waits on scoring.
+    """
+
+    def __init__(self, store: Store, delay_s: float = 2.0) -> None:
+        self._store = store
+        self._delay_s = delay_s
+        self._dirty: set[int] = set()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="kitlife-rescorer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def mark(self, device_ids_: Iterable[int]) -> None:
+        with self._lock:
+            self._dirty.update(device_ids_)
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            if self._stop.wait(self._delay_s):  # gather a burst; leave promptly on stop
+                return
+            with self._lock:
+                batch, self._dirty = sorted(self._dirty), set()
+            if not batch:
+                continue
+            try:
+                rescore(self._store, batch)
+            except Exception:  # a scoring bug must not kill the server's rescorer
+                log.exception("rescoring %d devices failed", len(batch))

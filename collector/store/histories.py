@@ -1,0 +1,121 @@
+"""Reading a device's history out of the store, in the shape the scorer takes.
+
+The scorer (``kitlife.collector.scoring``) is pure; this module is its one
+door to the database. It reads in chunks of devices so a fleet rescore holds
+a bounded slice of the estate in memory, and only the daily series the
+scorer fits trends on, over the look-back window.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from kitlife.collector.scoring import DeviceHistory
+from kitlife.collector.store.schema import devices, latest, rollups_daily
+from kitlife.collector.store.store import Store
+from kitlife.protocol import REGISTRY, metric_by_id, metric_by_name
+
+# The daily series the scorer fits trends and medians on.
+SERIES_METRICS = (
+    "battery.full_charge_capacity_mwh",
+    "battery.full_charge_capacity_mah",
+    "battery.unplugged_s",
+    "nvme.percentage_used_pct",
+    "nvme.media_errors",
+    "ata.reallocated_sectors",
+    "ata.reported_uncorrect",
+    "ata.command_timeout",
+    "ata.pending_sectors",
+    "ata.offline_uncorrectable",
+    "mem.used_pct",
+    "swap.used_pct",
+    "cpu.busy_pct",
+)
+LOOKBACK_DAYS = 760  # 24 months and a little: the longest horizon a trend looks over
+CHUNK = 500
+
+
+def _series_ids() -> list[int]:
+    ids = []
+    for name in SERIES_METRICS:
+        try:
+            ids.append(metric_by_name(name).id)
+        except KeyError:  # a metric another part of the registry has not added yet
+            continue
+    return ids
+
+
+_COUNTERS = {m.id for m in REGISTRY if m.kind == "counter"}
+
+
+def _day_value(row: Any) -> float:
+    # A counter's day is where it ended; a gauge's day is its mean.
+    return float(row.last) if row.metric_id in _COUNTERS else float(row.sum) / max(1, row.n)
+
+
+def device_ids(store: Store, live_only: bool = True) -> list[int]:
+    query = select(devices.c.id).order_by(devices.c.id)
+    if live_only:
+        query = query.where(devices.c.revoked_s.is_(None))
+    with store.engine.connect() as conn:
+        return [int(r.id) for r in conn.execute(query)]
+
+
+def load_histories(
+    store: Store, ids: Sequence[int], today_day: int
+) -> Iterator[tuple[int, DeviceHistory]]:
+    """(device row id, history) for each id, read ``CHUNK`` devices at a time."""
+    series_ids = _series_ids()
+    for start in range(0, len(ids), CHUNK):
+        chunk = list(ids[start : start + CHUNK])
+        with store.engine.connect() as conn:
+            heads = {
+                r.id: r
+                for r in conn.execute(
+                    select(
+                        devices.c.id, devices.c.device_uid, devices.c.model, devices.c.vendor
+                    ).where(devices.c.id.in_(chunk))
+                )
+            }
+            latest_by: dict[int, dict[tuple[str, str], float | str]] = defaultdict(dict)
+            for r in conn.execute(select(latest).where(latest.c.device_id.in_(chunk))):
+                metric = metric_by_id(r.metric_id)
+                if metric is None:
+                    continue
+                value = r.txt if metric.kind == "text" else r.num
+                if value is not None:
+                    latest_by[r.device_id][(metric.name, r.component)] = value
+            daily_by: dict[int, dict[tuple[str, str], list[tuple[int, float]]]] = defaultdict(
+                lambda: defaultdict(list)
+            )
+            rows = conn.execute(
+                select(rollups_daily)
+                .where(
+                    rollups_daily.c.device_id.in_(chunk),
+                    rollups_daily.c.metric_id.in_(series_ids),
+                    rollups_daily.c.day >= today_day - LOOKBACK_DAYS,
+                )
+                .order_by(rollups_daily.c.device_id, rollups_daily.c.day)
+            )
+            for r in rows:
+                metric = metric_by_id(r.metric_id)
+                assert metric is not None  # only registered ids were asked for
+                daily_by[r.device_id][(metric.name, r.component)].append((r.day, _day_value(r)))
+        for device_id in chunk:
+            head = heads.get(device_id)
+            if head is None:
+                continue
+            yield (
+                device_id,
+                DeviceHistory(
+                    device_id=head.device_uid,
+                    latest=latest_by.get(device_id, {}),
+                    daily=dict(daily_by.get(device_id, {})),
+                    model=head.model or None,
+                    vendor=head.vendor or None,
+                ),
+            )

@@ -1,0 +1,93 @@
+"""Scoring from the store: histories read back, results kept, decisions listed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from kitlife.collector.reports.decisions import decision_rows
+from kitlife.collector.reports.device import device_report
+from kitlife.collector.rescore import rescore
+from kitlife.collector.store import Store
+from kitlife.collector.store.histories import load_histories
+from kitlife.protocol import Batch, Series, Text, encode_batch, metric_by_name
+
+DAY = 86400
+NOW = 1_790_000_000 - 1_790_000_000 % DAY
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    s = Store.from_url(db_url)
+    s.upgrade()
+    yield s
+    s.close()
+
+
+def _series(name: str, component: str, days: list[int], values: list[float]) -> Series:
+    m = metric_by_name(name)
+    return Series(m.id, component, tuple(NOW - d * DAY for d in days), tuple(values), m.exponent)
+
+
+def _laptop(store: Store, host: str, full_mwh: list[float]) -> int:
+    uid, key = store.enroll(store.create_enrol_token(1, 60), {"inv.hostname": host})
+    device = store.device_for_key(key)
+    assert device is not None
+    days = list(range(len(full_mwh) * 10 - 10, -1, -10))  # one reading every 10 days
+    batch = Batch(
+        uid,
+        "s",
+        1,
+        NOW,
+        "test",
+        (
+            _series("battery.design_capacity_mwh", "BAT0", days, [56000.0] * len(days)),
+            _series("battery.full_charge_capacity_mwh", "BAT0", days, full_mwh),
+            _series("battery.cycle_count", "BAT0", days, [300.0] * len(days)),
+            _series("nvme.percentage_used_pct", "nvme0", days, [12.0] * len(days)),
+            _series("storage.smart_passed", "nvme0", days, [1.0] * len(days)),
+        ),
+        (Text(metric_by_name("inv.model").id, "", NOW, "Latitude 5490"),),
+    )
+    assert store.ingest(device, batch, encode_batch(batch), now_s=NOW)
+    return device.id
+
+
+def test_history_comes_back_as_daily_series(store: Store) -> None:
+    row_id = _laptop(store, "a", [50000.0, 49000.0, 48000.0])
+    ((got_id, history),) = list(load_histories(store, [row_id], NOW // DAY))
+    assert got_id == row_id
+    series = history.series("battery.full_charge_capacity_mwh", "BAT0")
+    assert series is not None
+    assert list(series.values) == [50000.0, 49000.0, 48000.0]
+    assert history.number("battery.design_capacity_mwh", "BAT0") == 56000.0
+    assert history.model == "Latitude 5490"
+
+
+def test_rescore_keeps_results_and_worn_battery_is_repaired(store: Store) -> None:
+    healthy = _laptop(store, "healthy", [54000.0 - 50 * i for i in range(8)])
+    worn = _laptop(store, "worn", [40000.0 - 1500 * i for i in range(8)])
+    summary = rescore(store, now_s=NOW)
+    assert summary.devices == 2
+    rows = {r["hostname"]: r for r in decision_rows(store)}
+    assert rows["healthy"]["decision"] == "keep"
+    assert rows["worn"]["decision"] == "repair"
+    assert any("battery" in reason and "%" in reason for reason in rows["worn"]["reasons"])
+    assert rows["worn"]["score"] is not None
+    report = device_report(store, "worn")
+    assert report["assessment"]["action"] == "repair"
+    assert {c["component"] for c in report["assessment"]["components"]} >= {"battery", "storage"}
+    assert healthy != worn
+
+
+def test_rescore_history_accumulates(store: Store) -> None:
+    _laptop(store, "x", [50000.0, 49000.0])
+    rescore(store, now_s=NOW)
+    rescore(store, now_s=NOW + 60)
+    from sqlalchemy import func, select
+
+    from kitlife.collector.store.schema import scores
+
+    with store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(scores)).scalar_one() == 2
