@@ -117,7 +117,7 @@ def once(ctx: click.Context) -> None:
     except NotEnrolledError as err:
         raise click.ClickException(str(err)) from err
     with _spool(config) as spool:
-        collect_into(spool, default_sources(cpu_interval_s=0.5))
+        collect_into(spool, default_sources(0.5, config.report_crash_names))
         spool.seal_all(creds.device_id, __version__, config.batch_max_points)
         try:
             report = upload_pending(spool, creds, config)
@@ -127,10 +127,40 @@ def once(ctx: click.Context) -> None:
             click.echo(f"upload failed: {err}; {stats.batches} batch(es) stay spooled", err=True)
             sys.exit(1)
         spool.set_meta("last_error", "")
+        _after_upload(spool, report.config)
     click.echo(
         f"uploaded {len(report.acked)} batch(es)"
         + (f", {len(report.rejected)} rejected" if report.rejected else "")
     )
+
+
+def _after_upload(spool: Spool, collector_config: dict[str, Any]) -> None:
+    """Keep the collector's feedback schedule and ask for a rating when it is due."""
+    from kitlife.agent.feedback import maybe_prompt, remember_collector_config
+    from kitlife.agent.notify import notify
+
+    remember_collector_config(spool, collector_config)
+    maybe_prompt(spool, int(time.time()), notify)
+
+
+@cli.command()
+@click.argument("score", type=click.IntRange(1, 5))
+@click.option(
+    "--reason",
+    type=click.Choice(
+        ["slow", "battery", "crashes", "heat-noise", "screen-keyboard", "storage", "other"]
+    ),
+    default=None,
+    help="The main reason, from a fixed list (no free text leaves the laptop).",
+)
+@click.pass_context
+def feedback(ctx: click.Context, score: int, reason: str | None) -> None:
+    """Rate this laptop from 1 (poor) to 5 (great); it goes with the next upload."""
+    from kitlife.agent.feedback import record_feedback
+
+    with _spool(_config(ctx)) as spool:
+        record_feedback(spool, score, reason, int(time.time()))
+    click.echo(f"Thank you: your rating of {score}/5 will be sent with the next upload.")
 
 
 def _number(value: float) -> str:
@@ -202,7 +232,7 @@ def pending_batches(config: AgentConfig, collect: bool) -> list[Any]:
         device_id = "(not enrolled)"
     with _spool(config) as spool:
         if collect:
-            collect_into(spool, default_sources(cpu_interval_s=0.5))
+            collect_into(spool, default_sources(0.5, config.report_crash_names))
         batches = [decode_batch(body) for _, body in spool.pending()]
         preview = spool.preview(device_id, __version__, config.batch_max_points)
     if preview is not None:

@@ -59,7 +59,9 @@ def parse_systemd_analyze(text: str) -> BootTimes | None:
     if not m:
         return None
     total = parse_systemd_duration(m.group("total"))
-    phases = {name: parse_systemd_duration(d) or 0.0 for d, name in _PHASE.findall(m.group("parts"))}
+    phases = {
+        name: parse_systemd_duration(d) or 0.0 for d, name in _PHASE.findall(m.group("parts"))
+    }
     if total is None or total < 0:
         return None
     ready: float | None = None
@@ -157,9 +159,7 @@ def _int_ms(value: str | None) -> float | None:
 def windows_boot_times(events: list[WinEvent]) -> BootTimes | None:
     """The newest Diagnostics-Performance 100 event -> boot, main path and post-boot seconds."""
     boots = [
-        e
-        for e in events
-        if e.event_id == 100 and e.provider.endswith("Diagnostics-Performance")
+        e for e in events if e.event_id == 100 and e.provider.endswith("Diagnostics-Performance")
     ]
     if not boots:
         return None
@@ -254,8 +254,8 @@ def _json_records(text: str) -> list[Any]:
             return []
         return value if isinstance(value, list) else []
     records = []
-    for line in stripped.replace("\x1e", "\n").splitlines():
-        line = line.strip()
+    for raw in stripped.replace("\x1e", "\n").splitlines():
+        line = raw.strip()
         if not line:
             continue
         try:
@@ -409,7 +409,7 @@ def parse_ioreg_idle(text: str) -> float | None:
     return min(values) / 1e9 if values else None
 
 
-# --- macOS -----------------------------------------------------------------------------------------
+# --- macOS ----------------------------------------------------------------------------------
 
 _BOOTTIME = re.compile(r"sec\s*=\s*(\d+)(?:,\s*usec\s*=\s*(\d+))?")
 
@@ -422,9 +422,7 @@ def parse_kern_boottime(text: str) -> float | None:
     return int(m.group(1)) + (int(m.group(2)) / 1e6 if m.group(2) else 0.0)
 
 
-_LOG_LINE = re.compile(
-    r"^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d+))?([+-]\d{4})\s+(.*)$", re.M
-)
+_LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d+))?([+-]\d{4})\s+(.*)$", re.M)
 
 
 def _log_time(date: str, clock: str, frac: str | None, zone: str) -> float | None:
@@ -470,8 +468,23 @@ def macos_boot_times(boottime_s: float, log_text: str) -> BootTimes | None:
     negative duration.
     """
     starts = [
-        t for t, _ in parse_log_show(log_text, r"Login Window Application Started") if t >= boottime_s
+        t
+        for t, _ in parse_log_show(log_text, r"Login Window Application Started")
+        if t >= boottime_s
     ]
     if not starts:
         return None
     return BootTimes(duration_s=min(starts) - boottime_s)
+
+
+# --- Linux block devices ------------------------------------------------------------------------
+
+
+def parse_diskstats(text: str) -> dict[str, int]:
+    """/proc/diskstats -> {device name: milliseconds spent doing I/O} (field 13)."""
+    out = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 13 and parts[12].isdigit():
+            out[parts[2]] = int(parts[12])
+    return out
