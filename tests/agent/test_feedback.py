@@ -24,7 +24,8 @@ DAY = 86400
 
 def test_score_and_reason_codes() -> None:
     r = feedback_result(2, "slow")
-    assert [(x.metric, x.value) for x in r.readings] == [("feedback.score", 2), ("feedback.reason", 1)]
+    got = [(x.metric, x.value) for x in r.readings]
+    assert got == [("feedback.score", 2), ("feedback.reason", 1)]
     assert feedback_result(5, None).readings[1].value == 0
     with pytest.raises(FeedbackError):
         feedback_result(6, None)

@@ -95,7 +95,8 @@ def test_boot_source_linux_and_missing_tool() -> None:
     assert values(ok)[("boot.duration_s", "")] == 67.4
     assert "boot.login_to_usable_s" in reasons(ok)
     missing = BootSource(replay({}), "linux").collect()
-    assert missing.readings == [] and "systemd-analyze not installed" in missing.unavailable[0].reason
+    assert missing.readings == []
+    assert "systemd-analyze not installed" in missing.unavailable[0].reason
 
 
 def test_boot_source_windows_event() -> None:
