@@ -245,7 +245,14 @@ REGISTRY: tuple[Metric, ...] = (
         -1,
         "time in this interval a CPU was held back by thermal throttling",
     ),
-    _m(540, "boot.duration_s", "s", "gauge", -1, "how long the last boot took, as the OS records it"),
+    _m(
+        540,
+        "boot.duration_s",
+        "s",
+        "gauge",
+        -1,
+        "how long the last boot took, as the OS records it",
+    ),
     _m(
         541,
         "boot.os_ready_s",

@@ -70,6 +70,7 @@ def _ingest(store: Store, settings: Settings, device: DeviceRef, body: bytes) ->
         config={
             "sample_interval_s": settings.agent_sample_interval_s,
             "upload_interval_s": settings.agent_upload_interval_s,
+            "feedback_ask_every_days": settings.agent_feedback_ask_every_days,
         },
     )
 
