@@ -28,6 +28,9 @@ from kitlife.agent.readings import SourceResult
 
 Runner = Callable[[list[str]], Output]
 MAX_INTERVAL_S = 3600.0
+# When the OS cannot say (no logind, no display), ask again only this often:
+# the failing tool would otherwise be the costliest part of every cycle.
+RETRY_IDLE_S = 600.0
 
 
 def input_idle_s(runner: Runner = run, platform: str = sys.platform) -> tuple[float | None, str]:
@@ -69,13 +72,18 @@ class UseSampler:
         self.clock = clock
         self._prev_t: float | None = None
         self._prev_on_battery: bool | None = None
+        self._idle_failed: tuple[float, str] | None = None
 
     def collect(self) -> SourceResult:
         result = SourceResult("use")
         now = self.clock()
         dt = None if self._prev_t is None else now - self._prev_t
         self._prev_t = now
-        idle, reason = input_idle_s(self.runner, self.platform)
+        if self._idle_failed and 0 <= now - self._idle_failed[0] < RETRY_IDLE_S:
+            idle, reason = None, self._idle_failed[1]
+        else:
+            idle, reason = input_idle_s(self.runner, self.platform)
+            self._idle_failed = (now, reason) if idle is None else None
         if idle is None:
             result.missing(reason, "idle")
         else:

@@ -160,3 +160,21 @@ def test_use_active_time_and_unknown_idle() -> None:
     assert ("use.active_s", "") not in values(sampler.collect())
     none = UseSampler(replay({}), "linux", clock).collect()
     assert "idle" in reasons(none)
+
+
+def test_use_does_not_rerun_a_failing_idle_tool_every_cycle() -> None:
+    calls: list[str] = []
+
+    def runner(argv: list[str]) -> Output:
+        calls.append(argv[0])
+        return Output(reason=f"{argv[0]} not installed")
+
+    clock = FakeClock()
+    sampler = UseSampler(runner, "linux", clock)
+    for _ in range(5):
+        assert "idle" in reasons(sampler.collect())
+        clock.t += 60
+    assert calls == ["loginctl"]
+    clock.t += 600
+    sampler.collect()
+    assert calls == ["loginctl", "loginctl"]
