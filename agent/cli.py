@@ -257,6 +257,12 @@ def show(ctx: click.Context, as_json: bool, collect: bool) -> None:
         return
     if not batches:
         click.echo("nothing spooled: the next upload would send nothing")
+    else:
+        click.echo(
+            "Everything the next upload would send, and nothing else. Why each field is "
+            "collected: docs/privacy.md. No file names, paths, URLs, window titles, user "
+            "names, keystrokes or free text are ever sent."
+        )
     for batch in batches:
         click.echo("\n".join(_describe(batch)))
 
