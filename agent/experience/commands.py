@@ -9,9 +9,19 @@ an exception out of the cycle.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+
+# A tool's error line may name a file (a journal under /var/log, a user's home):
+# reasons are uploaded, so any path in them is replaced before they leave.
+_PATH = re.compile(r"(?<![\w.])(?:[A-Za-z]:\\|\\\\|~/|/)[^\s:'\"]*")
+
+
+def scrub(text: str) -> str:
+    """``text`` with every path-like token replaced by ``<path>``."""
+    return _PATH.sub("<path>", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +59,7 @@ def run(argv: list[str], timeout_s: float = 10.0) -> Output:
     text = done.stdout.decode("utf-8", "replace")
     if done.returncode != 0:
         first = done.stderr.decode("utf-8", "replace").strip().splitlines()[:1]
-        detail = first[0][:160] if first else "no message"
+        detail = scrub(first[0])[:160] if first else "no message"
         # Some tools print a usable answer and still exit non-zero (e.g. "No coredumps found.").
         return Output(text=text, reason=f"{argv[0]} exit {done.returncode}: {detail}")
     return Output(text=text)

@@ -126,6 +126,8 @@ def test_every_emitted_field_is_registered_listed_and_impersonal(
         m = metric_by_id(s.metric_id)
         assert m is not None and m.name in rows
         assert looks_personal(s.component, login) is None, (m.name, s.component)
+    for u in batch.unavailable:  # reasons are uploaded too
+        assert looks_personal(f"{u.component} {u.reason}", login) is None, (u.source, u.reason)
     for t in batch.texts:
         m = metric_by_id(t.metric_id)
         assert m is not None and m.name in rows
