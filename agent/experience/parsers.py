@@ -205,10 +205,12 @@ def _cluster(times: list[float], gap_s: float) -> int:
 
 def windows_reliability(events: list[WinEvent], since_s: float, until_s: float) -> Reliability:
     """Kernel-Power 41 / EventLog 6008 (one shutdown logs both: merged within 10 min),
-    bugchecks (1001 from BugCheck/WER-SystemErrorReporting), Application Error 1000
+    bugchecks (1001 from BugCheck/WER-SystemErrorReporting, or a 41 whose
+    BugcheckCode is not 0; also merged within 10 min), Application Error 1000
     and Application Hang 1002, counted when ``since_s <= time < until_s``."""
     out = Reliability()
     shutdowns: list[float] = []
+    bugchecks: list[float] = []
     for e in events:
         if e.time_s is None or not since_s <= e.time_s < until_s:
             continue
@@ -216,11 +218,14 @@ def windows_reliability(events: list[WinEvent], since_s: float, until_s: float) 
             e.event_id == 6008 and e.provider == "EventLog"
         ):
             shutdowns.append(e.time_s)
+            # A non-zero BugcheckCode in 41 is a blue screen even when no 1001 was written.
+            if e.data.get("BugcheckCode", "0").strip() not in ("", "0"):
+                bugchecks.append(e.time_s)
         elif e.event_id == 1001 and e.provider in {
             "Microsoft-Windows-WER-SystemErrorReporting",
             "BugCheck",
         }:
-            out.os_crashes += 1
+            bugchecks.append(e.time_s)
         elif e.event_id in (1000, 1002) and e.provider in {"Application Error", "Application Hang"}:
             if e.event_id == 1000:
                 out.app_crashes += 1
@@ -230,6 +235,7 @@ def windows_reliability(events: list[WinEvent], since_s: float, until_s: float) 
             else:
                 out.app_hangs += 1
     out.unexpected_shutdowns = _cluster(shutdowns, 600.0)
+    out.os_crashes = _cluster(bugchecks, 600.0)
     return out
 
 

@@ -68,6 +68,16 @@ def test_windows_reliability_merges_41_and_6008_and_counts_apps() -> None:
     assert (recent.unexpected_shutdowns, recent.os_crashes, recent.app_crashes) == (1, 0, 1)
 
 
+def test_bugcheck_in_kernel_power_41_alone_counts_as_an_os_crash() -> None:
+    only_41 = [
+        e
+        for e in p.parse_win_events(fixture("winevent/system_reliability.xml"))
+        if e.event_id == 41
+    ]
+    r = p.windows_reliability(only_41, 0, 2e9)
+    assert (r.unexpected_shutdowns, r.os_crashes) == (2, 1)  # BugcheckCode 159 on 20 Nov
+
+
 def test_list_boots_real_systemd_output() -> None:
     boots = p.parse_list_boots(fixture("journal/list_boots_systemd_testsuite04.json"))
     assert [b.index for b in boots] == [-3, -2, -1, 0]
