@@ -41,8 +41,14 @@ def _device(store: Store, host: str, model: str, seq_series: list[list[Series]])
     assert device is not None
     for seq, series in enumerate(seq_series, 1):
         batch = Batch(
-            uid, "spool", seq, T0 + DAY * seq, "test", tuple(series),
-            (Text(405, "", T0, model),), ()
+            uid,
+            "spool",
+            seq,
+            T0 + DAY * seq,
+            "test",
+            tuple(series),
+            (Text(405, "", T0, model),),
+            (),
         )
         store.ingest(device, batch, encode_batch(batch))
 
@@ -56,21 +62,36 @@ def test_day_index_formula() -> None:
 
 
 def test_slices_by_model_month_and_device(store: Store) -> None:
-    _device(store, "fast-1", "X1", [[
-        _series("resp.cpu_busy_p95_pct", [30, 40], T0),
-        _series("resp.mem_available_pct", [60, 60], T0),
-        _series("feedback.score", [5], T0),
-    ]])
-    _device(store, "slow-1", "T14", [[
-        _series("resp.cpu_busy_p95_pct", [100, 100], T0),
-        _series("resp.psi_some_avg60_pct", [5, 40], T0, "memory"),
-        _series("resp.psi_some_avg60_pct", [0, 0], T0, "io"),
-        _series("boot.duration_s", [150], T0),
-        _series("feedback.score", [2], T0),
-        _series("feedback.reason", [1], T0),
-    ], [
-        _series("feedback.score", [1], T0 + DAY),
-    ]])
+    _device(
+        store,
+        "fast-1",
+        "X1",
+        [
+            [
+                _series("resp.cpu_busy_p95_pct", [30, 40], T0),
+                _series("resp.mem_available_pct", [60, 60], T0),
+                _series("feedback.score", [5], T0),
+            ]
+        ],
+    )
+    _device(
+        store,
+        "slow-1",
+        "T14",
+        [
+            [
+                _series("resp.cpu_busy_p95_pct", [100, 100], T0),
+                _series("resp.psi_some_avg60_pct", [5, 40], T0, "memory"),
+                _series("resp.psi_some_avg60_pct", [0, 0], T0, "io"),
+                _series("boot.duration_s", [150], T0),
+                _series("feedback.score", [2], T0),
+                _series("feedback.reason", [1], T0),
+            ],
+            [
+                _series("feedback.score", [1], T0 + DAY),
+            ],
+        ],
+    )
     now = T0 + 2 * DAY
     by_model = {r["model"]: r for r in experience(store, "model", 30, now)}
     assert by_model["X1"]["responsiveness_index"] == 100.0
