@@ -494,3 +494,45 @@ def parse_diskstats(text: str) -> dict[str, int]:
         if len(parts) >= 13 and parts[12].isdigit():
             out[parts[2]] = int(parts[12])
     return out
+
+
+# --- Windows sessions -----------------------------------------------------------------------------
+
+_DATE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+_IDLE_DHM = re.compile(r"^(?:(\d+)\+)?(\d+):(\d\d)$")
+
+
+def _quser_idle_s(cell: str) -> float | None:
+    if cell.isdigit():
+        return int(cell) * 60.0
+    m = _IDLE_DHM.match(cell)
+    if m:
+        days, hours, minutes = int(m.group(1) or 0), int(m.group(2)), int(m.group(3))
+        return ((days * 24 + hours) * 60 + minutes) * 60.0
+    if cell == "." or cell.isalpha():  # "none", ".", or the localised word for none
+        return 0.0
+    return None
+
+
+def parse_quser_idle(text: str) -> float | None:
+    """``quser`` / ``query user`` -> seconds since input in the most recently used session.
+
+    Works from a service (session 0), where GetLastInputInfo only sees the
+    service's own session. The column layout is fixed but the words are
+    localised, so the idle time is read as the token just before the logon
+    date; only that number is kept (never the user or session names).
+    Sessions in state "Active" are preferred when the output is in English.
+    """
+    rows: list[tuple[str, float]] = []
+    for line in text.splitlines():
+        tokens = line.split()
+        for i, token in enumerate(tokens):
+            if i >= 2 and _DATE.match(token):
+                idle = _quser_idle_s(tokens[i - 1])
+                if idle is not None:
+                    rows.append((tokens[i - 2].lower(), idle))
+                break
+    if not rows:
+        return None
+    active = [idle for state, idle in rows if state == "active"]
+    return min(active or [idle for _, idle in rows])

@@ -4,7 +4,8 @@ Why: a laptop nobody has touched for weeks is a candidate for an amnesty day
 and redeployment, and a device that lives on battery wears it out sooner.
 Only how long ago the last keyboard or pointer input happened is read, from
 the OS (logind's seat IdleHint, or xprintidle where there is an X display, on
-Linux; GetLastInputInfo on Windows; HIDIdleTime from ``ioreg`` on macOS):
+Linux; the sessions' idle time from ``quser``, else GetLastInputInfo, on
+Windows; HIDIdleTime from ``ioreg`` on macOS):
 never which key, which window, or what was typed.
 
 Active time in an interval is the interval minus the idle time at its end,
@@ -36,10 +37,17 @@ RETRY_IDLE_S = 600.0
 def input_idle_s(runner: Runner = run, platform: str = sys.platform) -> tuple[float | None, str]:
     """Seconds since the last user input, or None and the reason."""
     if platform == "win32":
+        # quser answers from a service too; GetLastInputInfo only for the caller's session.
+        out = runner(["quser"])
+        value = parsers.parse_quser_idle(out.text) if out.text else None
+        if value is not None:
+            return value, ""
         from kitlife.agent.experience.win_idle import idle_seconds
 
         value = idle_seconds()
-        return value, "" if value is not None else "GetLastInputInfo failed (no desktop session?)"
+        if value is None:
+            return None, f"no session idle time (quser: {out.reason or 'no sessions'})"
+        return value, ""
     if platform == "darwin":
         out = runner(["ioreg", "-c", "IOHIDSystem", "-d", "4"])
         value = parsers.parse_ioreg_idle(out.text) if out.ok else None

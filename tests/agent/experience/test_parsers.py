@@ -112,6 +112,16 @@ def test_idle_parsers() -> None:
     assert p.parse_ioreg_idle(fixture("macos/ioreg_iohidsystem.txt")) == pytest.approx(4.5)
 
 
+def test_quser_real_output_keeps_only_the_idle_time() -> None:
+    text = fixture("windows/query_user_skowronski_2019.txt")
+    assert p.parse_quser_idle(text) == 16 * 60  # the Active console session
+    assert (
+        p.parse_quser_idle(" x  console  1  Active  1+06:20  2021-05-13 0:15") == 30 * 3600 + 1200
+    )
+    assert p.parse_quser_idle(">a  console  1  Active  none  4/7/2025 6:34 AM") == 0
+    assert p.parse_quser_idle("No User exists for *") is None
+
+
 def test_macos_boot_and_shutdown_cause() -> None:
     boot = p.parse_kern_boottime(fixture("macos/kern_boottime.txt"))
     assert boot == pytest.approx(1764057600.237429)
@@ -139,6 +149,7 @@ PARSERS_OF_TEXT = [
     p.macos_shutdown_causes,
     p.parse_diskstats,
     p.parse_systemd_duration,
+    p.parse_quser_idle,
 ]
 
 
