@@ -299,6 +299,11 @@ _CLEAN_END = re.compile(
 )
 
 
+# systemd catalog ids, the same in every language: journald stopping
+# (SD_MESSAGE_JOURNAL_STOP) and "System shutdown initiated" (SD_MESSAGE_SHUTDOWN).
+_CLEAN_END_IDS = frozenset({"d93fb3c9c24d451a97cea615ce59c00b", "98268866d1d54a499c4e98921d93bc40"})
+
+
 def _message(record: dict[str, Any]) -> str:
     msg = record.get("MESSAGE", "")
     if isinstance(msg, list):  # journalctl prints non-UTF-8 messages as byte arrays
@@ -317,7 +322,9 @@ def boot_ended_cleanly(text: str) -> bool | None:
     records = [r for r in _json_records(text) if isinstance(r, dict)]
     if not records:
         return None
-    return any(_CLEAN_END.search(_message(r)) for r in records)
+    return any(
+        r.get("MESSAGE_ID") in _CLEAN_END_IDS or _CLEAN_END.search(_message(r)) for r in records
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,6 +89,9 @@ def test_boot_end_clean_or_not() -> None:
     assert p.boot_ended_cleanly(fixture("journal/prev_boot_tail_clean.json")) is True
     assert p.boot_ended_cleanly(fixture("journal/prev_boot_tail_unclean.json")) is False
     assert p.boot_ended_cleanly("") is None
+    # A German journal: the words differ, the catalog id does not.
+    german = '{"MESSAGE_ID":"d93fb3c9c24d451a97cea615ce59c00b","MESSAGE":"Journal angehalten"}'
+    assert p.boot_ended_cleanly(german) is True
 
 
 def test_coredumpctl_base_names_only() -> None:
