@@ -14,8 +14,12 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 
 from kitlife.agent.cycle import default_sources, run_source
+from kitlife.agent.experience import parsers
+
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 
 
 def _children_cpu() -> float:
@@ -55,5 +59,32 @@ def main() -> None:
         )
 
 
+def parser_costs(n: int) -> None:
+    """The parsers on captured output scaled to a busy month, for the tools this host lacks."""
+    events = "".join(
+        (FIXTURES / "winevent" / f).read_text()
+        for f in ("system_reliability.xml", "application_crashes.xml")
+    )
+    cases = {
+        "win events x50 (350 ev)": (parsers.parse_win_events, events * 50),
+        "systemd-analyze": (
+            parsers.parse_systemd_analyze,
+            (FIXTURES / "systemd_analyze" / "arch_vm_2022.txt").read_text(),
+        ),
+        "list-boots (4 boots)": (
+            parsers.parse_list_boots,
+            (FIXTURES / "journal" / "list_boots_systemd_testsuite04.json").read_text(),
+        ),
+        "psi cpu": (parsers.parse_psi, (FIXTURES / "psi" / "cpu").read_text()),
+    }
+    print(f"\nparsers, CPU ms per call over {n} calls")
+    for name, (fn, text) in cases.items():
+        t0 = time.process_time()
+        for _ in range(n):
+            fn(text)  # type: ignore[operator]
+        print(f"{name:<28}{(time.process_time() - t0) / n * 1e3:>10.3f}")
+
+
 if __name__ == "__main__":
     main()
+    parser_costs(int(sys.argv[1]) if len(sys.argv) > 1 else 50)
