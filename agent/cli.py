@@ -115,7 +115,7 @@ def _upload_spooled(config: AgentConfig, collect: bool) -> None:
         raise click.ClickException(str(err)) from err
     with _spool(config) as spool:
         if collect:
-            collect_into(spool, default_sources(cpu_interval_s=0.5))
+            collect_into(spool, default_sources(0.5, config.report_crash_names))
         spool.seal_all(creds.device_id, __version__, config.batch_max_points)
         try:
             report = upload_pending(spool, creds, config)
@@ -125,6 +125,7 @@ def _upload_spooled(config: AgentConfig, collect: bool) -> None:
             click.echo(f"upload failed: {err}; {stats.batches} batch(es) stay spooled", err=True)
             sys.exit(1)
         spool.set_meta("last_error", "")
+        _after_upload(spool, report.config)
     click.echo(
         f"uploaded {len(report.acked)} batch(es)"
         + (f", {len(report.rejected)} rejected" if report.rejected else "")
@@ -149,6 +150,35 @@ def upload(ctx: click.Context) -> None:
     Exits 1 when the upload fails; the data stays spooled.
     """
     _upload_spooled(_config(ctx), collect=False)
+
+
+def _after_upload(spool: Spool, collector_config: dict[str, Any]) -> None:
+    """Keep the collector's feedback schedule and ask for a rating when it is due."""
+    from kitlife.agent.feedback import maybe_prompt, remember_collector_config
+    from kitlife.agent.notify import notify
+
+    remember_collector_config(spool, collector_config)
+    maybe_prompt(spool, int(time.time()), notify)
+
+
+@cli.command()
+@click.argument("score", type=click.IntRange(1, 5))
+@click.option(
+    "--reason",
+    type=click.Choice(
+        ["slow", "battery", "crashes", "heat-noise", "screen-keyboard", "storage", "other"]
+    ),
+    default=None,
+    help="The main reason, from a fixed list (no free text leaves the laptop).",
+)
+@click.pass_context
+def feedback(ctx: click.Context, score: int, reason: str | None) -> None:
+    """Rate this laptop from 1 (poor) to 5 (great); it goes with the next upload."""
+    from kitlife.agent.feedback import record_feedback
+
+    with _spool(_config(ctx)) as spool:
+        record_feedback(spool, score, reason, int(time.time()))
+    click.echo(f"Thank you: your rating of {score}/5 will be sent with the next upload.")
 
 
 def _number(value: float) -> str:
@@ -220,7 +250,7 @@ def pending_batches(config: AgentConfig, collect: bool) -> list[Any]:
         device_id = "(not enrolled)"
     with _spool(config) as spool:
         if collect:
-            collect_into(spool, default_sources(cpu_interval_s=0.5))
+            collect_into(spool, default_sources(0.5, config.report_crash_names))
         batches = [decode_batch(body) for _, body in spool.pending()]
         preview = spool.preview(device_id, __version__, config.batch_max_points)
     if preview is not None:
@@ -245,6 +275,12 @@ def show(ctx: click.Context, as_json: bool, collect: bool) -> None:
         return
     if not batches:
         click.echo("nothing spooled: the next upload would send nothing")
+    else:
+        click.echo(
+            "Everything the next upload would send, and nothing else. Why each field is "
+            "collected: docs/privacy.md. No file names, paths, URLs, window titles, user "
+            "names, keystrokes or free text are ever sent."
+        )
     for batch in batches:
         click.echo("\n".join(_describe(batch)))
 

@@ -9,7 +9,11 @@ from collections.abc import Callable, Iterable
 import psutil
 
 from kitlife.agent.readings import SourceResult
+from kitlife.agent.sources.boot import collect_boot
+from kitlife.agent.sources.reliability import collect_reliability
+from kitlife.agent.sources.responsiveness import collect_responsiveness
 from kitlife.agent.sources.system import collect_basic_inventory, collect_system
+from kitlife.agent.sources.use import collect_use
 from kitlife.agent.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -39,10 +43,17 @@ def self_cost(spool: Spool) -> SourceResult:
     return result
 
 
-def default_sources(cpu_interval_s: float | None) -> dict[str, SourceFn]:
+def default_sources(
+    cpu_interval_s: float | None, report_crash_names: bool = False
+) -> dict[str, SourceFn]:
     return {
         "system": lambda: collect_system(cpu_interval_s),
         "os": collect_basic_inventory,
+        # user experience (issue 5): stateful samplers live for the process
+        "responsiveness": collect_responsiveness,
+        "boot": collect_boot,
+        "reliability": lambda: collect_reliability(report_crash_names),
+        "use": collect_use,
     }
 
 

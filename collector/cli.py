@@ -425,5 +425,32 @@ def _site_device_ids(store: Store, site: str) -> set[int]:
     return set(assets.device_ids_at_site(store, site))
 
 
+# -- experience -------------------------------------------------------------------------
+@cli.command("experience")
+@click.option(
+    "--by",
+    type=click.Choice(["device", "model", "site", "month"]),
+    default="model",
+    show_default=True,
+)
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 3650))
+@format_options
+@click.pass_context
+def experience_cmd(ctx: click.Context, by: str, days: int, fmt: str | None) -> None:
+    """Responsiveness index (0-100) and sentiment average (1-5); see docs/experience.md."""
+    from kitlife.collector.reports.experience import SiteUnavailableError, experience
+
+    store = _store(ctx)
+    store.upgrade()
+    try:
+        rows = experience(store, by, days)  # type: ignore[arg-type]
+    except SiteUnavailableError as err:
+        raise click.ClickException(str(err)) from err
+    columns = [by, "devices", "device_days", "responsiveness_index", "sentiment_avg", "ratings"]
+    if by == "device":
+        columns[1:1] = ["hostname", "model"]
+    _emit(rows, fmt or "text", columns)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     cli.main(args=list(argv) if argv is not None else sys.argv[1:], prog_name="kitlife")

@@ -38,3 +38,5 @@ class Settings:
     # Sent to agents in every ack; they bound-check before applying.
     agent_sample_interval_s: int = 60
     agent_upload_interval_s: int = 900
+    # How often agents ask their user for a 1-5 rating (0: never).
+    agent_feedback_ask_every_days: int = 30

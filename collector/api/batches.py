@@ -178,6 +178,7 @@ async def post_batch(request: Request, credentials: Bearer) -> Response:
             "config": {
                 "sample_interval_s": settings.agent_sample_interval_s,
                 "upload_interval_s": settings.agent_upload_interval_s,
+                "feedback_ask_every_days": settings.agent_feedback_ask_every_days,
             },
         }
         return Response(json.dumps(ack).encode(), media_type="application/json")
