@@ -154,8 +154,8 @@ def _judge_battery_pack(history: DeviceHistory, pack: str, ctx: Context) -> Comp
     def unknown(note: str) -> ComponentAssessment:
         notes.append(note)
         return ComponentAssessment(
-            "battery", pack, Status.UNKNOWN, None, "% of design", None, None, None, None, None,
-            1.0, part.part if part else None, 1.0, False, reasons, notes,
+            "battery", pack, Status.UNKNOWN, level_unit="% of design",
+            repair_part=part.part if part else None, reasons=reasons, data_quality=notes,
         )
 
     if capacity is None:
@@ -240,8 +240,10 @@ def _judge_battery_pack(history: DeviceHistory, pack: str, ctx: Context) -> Comp
     if crossing is None and status is Status.FAIL:
         m, lo, hi = 0.0, 0.0, 0.0
     return ComponentAssessment(
-        "battery", pack, status, round(health, 2), "% of design", eol_key, trend, m, lo, hi,
-        p, part.part if part else None, max(p, p_repaired), soon and weight > 0, reasons, notes,
+        "battery", pack, status, level=round(health, 2), level_unit="% of design",
+        threshold_key=eol_key, trend=trend, months_to_threshold=m, months_low=lo, months_high=hi,
+        p_serves=p, repair_part=part.part if part else None, p_serves_repaired=max(p, p_repaired),
+        needs_repair=soon and weight > 0, reasons=reasons, data_quality=notes,
     )
 
 
@@ -480,9 +482,11 @@ def _judge_disk(history: DeviceHistory, disk: str, ctx: Context) -> ComponentAss
     soon = status is Status.FAIL or (months is not None and months < ctx.horizon_months)
     p_repaired = 1.0 if part is not None else found.p
     return ComponentAssessment(
-        "storage", disk, status, found.level, found.level_unit, found.threshold_key, found.trend,
-        months, low, high, found.p, part.part if part else None, max(found.p, p_repaired),
-        soon, reasons, notes,
+        "storage", disk, status, level=found.level, level_unit=found.level_unit,
+        threshold_key=found.threshold_key, trend=found.trend, months_to_threshold=months,
+        months_low=low, months_high=high, p_serves=found.p,
+        repair_part=part.part if part else None, p_serves_repaired=max(found.p, p_repaired),
+        needs_repair=soon, reasons=reasons, data_quality=notes,
     )
 
 
@@ -516,9 +520,8 @@ def judge_os(history: DeviceHistory, ctx: Context) -> list[ComponentAssessment]:
     first_win11 = t.number("os.windows11_first_build")
     if build is None or build >= first_win11:
         return [ComponentAssessment(
-            "os", name, Status.UNKNOWN, None, "", None, None, None, None, None, 1.0,
-            None, 1.0, False, reasons,
-            [f"os: no end-of-support row for {name} {version or ''}".rstrip()],
+            "os", name, Status.UNKNOWN,
+            data_quality=[f"os: no end-of-support row for {name} {version or ''}".rstrip()],
         )]
     key = "os.windows10_end_of_support"
     end = t.date(key)
@@ -538,10 +541,12 @@ def judge_os(history: DeviceHistory, ctx: Context) -> list[ComponentAssessment]:
             "score.os_upgrade_p_unknown_readiness"))
     p = 1.0 if serves else 0.0
     upgrade = part.part if part is not None and ready is not False else None
+    left = max(months, 0.0)
     return [ComponentAssessment(
-        "os", name, status, None, "", key, None, max(months, 0.0), max(months, 0.0),
-        max(months, 0.0), p, upgrade, max(p, p_upgrade if upgrade else p),
-        not serves and upgrade is not None, reasons, [],
+        "os", name, status, threshold_key=key, months_to_threshold=left, months_low=left,
+        months_high=left, p_serves=p, repair_part=upgrade,
+        p_serves_repaired=max(p, p_upgrade if upgrade else p),
+        needs_repair=not serves and upgrade is not None, reasons=reasons,
     )]
 
 
@@ -592,9 +597,10 @@ def judge_pressure(history: DeviceHistory, ctx: Context) -> list[ComponentAssess
         part = ctx.catalogue.cheapest_for(component)
         fixable = part is not None and (component != "memory" or history.ram_soldered is False)
         out.append(ComponentAssessment(
-            component, component, status if judged else Status.UNKNOWN, None, "",
-            None, None, None, None, None, p, part.part if fixable and part else None,
-            1.0 if fixable else p, fixable and status is Status.WARN, reasons, notes,
+            component, component, status if judged else Status.UNKNOWN, p_serves=p,
+            repair_part=part.part if fixable and part else None,
+            p_serves_repaired=1.0 if fixable else p,
+            needs_repair=fixable and status is Status.WARN, reasons=reasons, data_quality=notes,
         ))
     return out
 

@@ -3,7 +3,8 @@
 Rules, in order (thresholds keys in brackets):
 1. as-is score >= keep_min: keep, or redeploy when the holder's role fit is poor;
 2. planned-repair score >= keep_min and the repairs cost <= cheap_max_gbp: repair;
-3. the hardware serves after repair but the OS cannot be brought into support: donate;
+3. the hardware serves after repair but the OS leaves support: donate when it cannot be
+   upgraded, repair (upgrade, after confirming readiness) when readiness is unknown;
 4. planned-repair score >= refurbish_min: refurbish (more than a cheap fix);
 5. otherwise recycle.
 """
@@ -22,7 +23,6 @@ from kitlife.collector.scoring.results import (
     ComponentAssessment,
     Footprint,
     Reason,
-    Status,
 )
 
 RoleFit = Literal["poor", "good"]
@@ -105,13 +105,20 @@ def choose_action(
             f"{plan.cost_gbp:.0f} (cheap: <= {cheap:g})", "repair.cheap_max_gbp"))
         reasons.extend(_repair_reason(p, ctx) for p in plan.parts)
         return Action.REPAIR, reasons
-    os_limits = any(c.component == "os" and c.status is not Status.OK and c.p_serves < 1
-                    and c.p_serves_repaired < 1 for c in components)
-    if os_limits and plan.hardware_score >= keep_min:
-        reasons.append(ctx.reason(
-            f"hardware serves {ctx.horizon_months:g} months (score {plan.hardware_score}) but "
-            "the OS leaves support and cannot be upgraded here", "os.windows10_end_of_support"))
-        return Action.DONATE, reasons
+    os_limit = next((c for c in components if c.component == "os" and c.p_serves < 1), None)
+    if os_limit is not None and plan.hardware_score >= keep_min:
+        if os_limit.repair_part is None:
+            reasons.append(ctx.reason(
+                f"hardware serves {ctx.horizon_months:g} months (score {plan.hardware_score}) "
+                "but the OS leaves support and cannot be upgraded", "os.windows10_end_of_support"))
+            return Action.DONATE, reasons
+        if plan.cost_gbp <= cheap:
+            reasons.append(ctx.reason(
+                f"hardware serves {ctx.horizon_months:g} months (score {plan.hardware_score}); "
+                "the OS leaves support and Windows 11 readiness is unknown: confirm it, upgrade, "
+                "and donate instead if it cannot upgrade", "score.os_upgrade_p_unknown_readiness"))
+            reasons.extend(_repair_reason(p, ctx) for p in plan.parts)
+            return Action.REPAIR, reasons
     refurbish_min = t.number("score.refurbish_min")
     if plan.score >= refurbish_min:
         reasons.append(ctx.reason(

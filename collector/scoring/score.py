@@ -27,7 +27,6 @@ from kitlife.collector.scoring.results import (
     ComponentAssessment,
     DeviceAssessment,
     Horizon,
-    Reason,
     Repair,
     Status,
 )
@@ -65,15 +64,14 @@ def _horizon(components: Sequence[ComponentAssessment], skip: set[str], note: st
 
 
 def _insufficient(
-    history: DeviceHistory, horizon_months: float, components: list[ComponentAssessment],
+    history: DeviceHistory, ctx: Context, components: list[ComponentAssessment],
     notes: list[str],
 ) -> DeviceAssessment:
     nothing = Horizon(None, None, None, None, "not enough data")
-    reason = Reason(
-        "not enough data: no battery or storage reading could be judged",
-        "trend.min_points", "kitlife policy")
+    reason = ctx.reason(
+        "not enough data: no battery or storage reading could be judged", "trend.min_points")
     return DeviceAssessment(
-        history.device_id, horizon_months, None, None, None, None, nothing, nothing,
+        history.device_id, ctx.horizon_months, None, None, None, None, nothing, nothing,
         Action.INSUFFICIENT_DATA, [], 0.0, None, components, [reason], notes,
     )
 
@@ -103,7 +101,7 @@ def score_device(
     components = [c for judge in JUDGES for c in judge(history, ctx)]
     notes = [n for c in components for n in c.data_quality]
     if not any(c.component in _HARDWARE and c.status is not Status.UNKNOWN for c in components):
-        return _insufficient(history, ctx.horizon_months, components, notes)
+        return _insufficient(history, ctx, components, notes)
 
     p_as_is = math.prod(c.p_serves for c in components)
     p_repaired = math.prod(max(c.p_serves, c.p_serves_repaired) for c in components)
