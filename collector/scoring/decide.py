@@ -36,29 +36,34 @@ class Plan:
     """The cheapest repairs for the components that need one, and the score they lead to."""
 
     parts: tuple[Part, ...]
+    repaired: frozenset[str]
     cost_gbp: float
     score: int
     hardware_score: int
 
 
-def plan_repairs(
-    components: Sequence[ComponentAssessment], ctx: Context
-) -> Plan:
-    """Repair every component that needs it and has a catalogue part; score the result."""
+def plan_repairs(components: Sequence[ComponentAssessment], ctx: Context) -> Plan:
+    """Repair every component that needs it and has a catalogue part; score the result.
+
+    ``repaired`` names the components reset, as ``component:name``.
+    """
     t = ctx.thresholds
     parts: list[Part] = []
+    repaired: set[str] = set()
     p_all = p_hardware = 1.0
     for c in components:
         part = ctx.catalogue.by_name(c.repair_part) if c.needs_repair and c.repair_part else None
         p = c.p_serves_repaired if part is not None else c.p_serves
         if part is not None:
             parts.append(part)
+            repaired.add(f"{c.component}:{c.name}")
         p_all *= p
         if c.component != "os":
             p_hardware *= p
     confidence = t.number("score.repair_confidence") if parts else 1.0
     return Plan(
         tuple(parts),
+        frozenset(repaired),
         sum(p.cost_gbp for p in parts),
         round(100 * confidence * p_all),
         round(100 * confidence * p_hardware),

@@ -47,7 +47,9 @@ def default_catalogue() -> Catalogue:
     return load_catalogue()
 
 
-def _horizon(components: Sequence[ComponentAssessment], skip: set[str], note: str) -> Horizon:
+def _horizon(
+    components: Sequence[ComponentAssessment], skip: frozenset[str], note: str
+) -> Horizon:
     known = [c for c in components
              if c.months_to_threshold is not None and f"{c.component}:{c.name}" not in skip]
     if not known:
@@ -71,8 +73,11 @@ def _insufficient(
     reason = ctx.reason(
         "not enough data: no battery or storage reading could be judged", "trend.min_points")
     return DeviceAssessment(
-        history.device_id, ctx.horizon_months, None, None, None, None, nothing, nothing,
-        Action.INSUFFICIENT_DATA, [], 0.0, None, components, [reason], notes,
+        device_id=history.device_id, horizon_months=ctx.horizon_months, score=None,
+        score_as_is=None, score_after_repair=None, score_planned=None, rul_as_is=nothing,
+        rul_after_repair=nothing, action=Action.INSUFFICIENT_DATA, repairs=[],
+        repair_cost_gbp=0.0, footprint=None, components=components, reasons=[reason],
+        data_quality=notes,
     )
 
 
@@ -111,8 +116,6 @@ def score_device(
     action, reasons = choose_action(components, score_as_is, plan, role_fit, ctx)
     limiting = [c for c in components if c.status in (Status.WARN, Status.FAIL) or c.needs_repair]
     reasons.extend(r for c in limiting for r in c.reasons)
-    repaired = {f"{c.component}:{c.name}" for c in components
-                if c.needs_repair and c.repair_part in {p.part for p in plan.parts}}
     new_device = (boavizta or default_boavizta()).embodied(
         history.vendor or history.text("inv.vendor"), history.model or history.text("inv.model"))
     return DeviceAssessment(
@@ -122,8 +125,8 @@ def score_device(
         score_as_is=score_as_is,
         score_after_repair=score_after,
         score_planned=plan.score,
-        rul_as_is=_horizon(components, set(), ""),
-        rul_after_repair=_horizon(components, repaired, " after the planned repairs"),
+        rul_as_is=_horizon(components, frozenset(), ""),
+        rul_after_repair=_horizon(components, plan.repaired, " after the planned repairs"),
         action=action,
         repairs=[Repair(p.part, p.resets, p.cost_gbp, p.labour_min, p.embodied_kgco2e,
                         p.indicative) for p in plan.parts],
