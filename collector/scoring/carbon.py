@@ -14,7 +14,8 @@ import re
 import statistics
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
+
+from kitlife.collector.scoring.tables import read_packaged
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _NOISE = {"inc", "corp", "corporation", "co", "ltd", "computer", "technologies", "the",
@@ -136,5 +137,4 @@ def parse_boavizta_csv(text: str) -> BoaviztaIndex:
 @cache
 def default_boavizta() -> BoaviztaIndex:
     """The packaged Boavizta laptop table, loaded once."""
-    data = resources.files("kitlife.collector.scoring").joinpath("data/boavizta_laptops.csv")
-    return parse_boavizta_csv(data.read_text(encoding="utf-8"))
+    return parse_boavizta_csv(read_packaged("boavizta_laptops.csv"))
