@@ -3,8 +3,8 @@
 The new device's embodied carbon comes from "Boavizta environmental-footprint-data"
 (ODbL; see data/BOAVIZTA.md): the product row whose normalised name best matches
 the device's vendor and model, else the median of all laptop rows, and the
-result says which. Water and raw materials avoided per reused device are
-derived from the Defra programme figures in the thresholds table.
+result says which. (Water and raw materials avoided are derived from the Defra
+figures in the thresholds table by ``decide.footprint``.)
 """
 
 from __future__ import annotations

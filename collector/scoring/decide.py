@@ -164,9 +164,11 @@ def footprint(
             "; ".join(sorted({p.source for p in used_parts})),
         ))
     reasons.append(ctx.reason(
-        f"water {water_l:.0f} L and raw materials {raw_kg:.0f} kg avoided per reused device "
-        "(Defra: 12,000 ML and 51,000 t over 90% of 72,000 devices)",
-        "carbon.defra_water_avoided_ml"))
+        f"water avoided {water_l:.0f} L per reused device (Defra programme: 12,000 ML over "
+        "90% of 72,000 devices)", "carbon.defra_water_avoided_ml"))
+    reasons.append(ctx.reason(
+        f"raw materials avoided {raw_kg:.0f} kg per reused device (Defra programme: 51,000 t "
+        "over 90% of 72,000 devices)", "carbon.defra_raw_materials_avoided_t"))
     if action is Action.DONATE:
         reasons.append(Reason(
             "donated: the avoided purchase is the recipient's", "carbon.defra_reused_share",
