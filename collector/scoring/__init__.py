@@ -5,6 +5,7 @@ Public API::
     score_device(history, *, horizon_months=24, now=None, role_fit=None,
                  catalogue=None, thresholds=None) -> DeviceAssessment
     score_fleet(histories, ...) -> list[DeviceAssessment]
+    iter_scores(histories, ...) -> Iterator[DeviceAssessment]   the same, streamed
     DeviceHistory, DailySeries               the input model
     DeviceAssessment, ComponentAssessment, Horizon, Repair, Footprint, Reason,
     Status, Action                           the output (``to_dict()`` is JSON-ready)
@@ -29,7 +30,7 @@ from kitlife.collector.scoring.results import (
     Repair,
     Status,
 )
-from kitlife.collector.scoring.score import score_device, score_fleet
+from kitlife.collector.scoring.score import iter_scores, score_device, score_fleet
 from kitlife.collector.scoring.thresholds import (
     Threshold,
     Thresholds,
@@ -58,6 +59,7 @@ __all__ = [
     "ThresholdsError",
     "Trend",
     "fit_trend",
+    "iter_scores",
     "load_catalogue",
     "load_thresholds",
     "parse_catalogue_csv",

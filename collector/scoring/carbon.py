@@ -3,8 +3,8 @@
 The new device's embodied carbon comes from "Boavizta environmental-footprint-data"
 (ODbL; see data/BOAVIZTA.md): the product row whose normalised name best matches
 the device's vendor and model, else the median of all laptop rows, and the
-result says which. Water and raw materials avoided per reused device are
-derived from the Defra programme figures in the thresholds table.
+result says which. (Water and raw materials avoided are derived from the Defra
+figures in the thresholds table by ``decide.footprint``.)
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import re
 import statistics
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
+
+from kitlife.collector.scoring.tables import read_packaged
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _NOISE = {
@@ -163,5 +164,4 @@ def parse_boavizta_csv(text: str) -> BoaviztaIndex:
 @cache
 def default_boavizta() -> BoaviztaIndex:
     """The packaged Boavizta laptop table, loaded once."""
-    data = resources.files("kitlife.collector.scoring").joinpath("data/boavizta_laptops.csv")
-    return parse_boavizta_csv(data.read_text(encoding="utf-8"))
+    return parse_boavizta_csv(read_packaged("boavizta_laptops.csv"))

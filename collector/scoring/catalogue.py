@@ -8,16 +8,13 @@ note``. An empty ``embodied_kgco2e`` means "not measured" and is reported so.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import asdict, dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from kitlife.collector.scoring.errors import CatalogueError
-from kitlife.collector.scoring.thresholds import markdown_table
+from kitlife.collector.scoring.tables import csv_rows, markdown_table, read_packaged
 
 _COLUMNS = (
     "part",
@@ -97,9 +94,7 @@ def _number(row: int, column: str, text: str, *, optional: bool = False) -> floa
 
 
 def _parse_row(row: int, cells: list[str]) -> Part:
-    if len(cells) != len(_COLUMNS):
-        raise CatalogueError(row, f"expected {len(_COLUMNS)} fields, got {len(cells)}")
-    part, resets, cost, labour, carbon, indicative, source, note = (c.strip() for c in cells)
+    part, resets, cost, labour, carbon, indicative, source, note = cells
     if not part or not resets:
         raise CatalogueError(row, "part and resets must not be empty")
     if indicative.lower() not in _YES | _NO:
@@ -121,15 +116,9 @@ def _parse_row(row: int, cells: list[str]) -> Part:
 
 def parse_catalogue_csv(text: str) -> Catalogue:
     """Parse a catalogue; CatalogueError names the first bad row (1-based, header is 1)."""
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None or tuple(h.strip() for h in header) != _COLUMNS:
-        raise CatalogueError(1, f"header must be {','.join(_COLUMNS)}")
     parts: list[Part] = []
     seen: set[str] = set()
-    for row, cells in enumerate(reader, start=2):
-        if not cells:
-            continue
+    for row, cells in csv_rows(text, _COLUMNS, CatalogueError):
         part = _parse_row(row, cells)
         if part.part in seen:
             raise CatalogueError(row, f"duplicate part {part.part}")
@@ -144,5 +133,4 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
     """The packaged default catalogue, or the one at ``path``."""
     if path is not None:
         return parse_catalogue_csv(path.read_text(encoding="utf-8"))
-    data = resources.files("kitlife.collector.scoring").joinpath("data/repair_catalogue.csv")
-    return parse_catalogue_csv(data.read_text(encoding="utf-8"))
+    return parse_catalogue_csv(read_packaged("repair_catalogue.csv"))

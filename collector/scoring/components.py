@@ -158,25 +158,18 @@ def _judge_battery_pack(history: DeviceHistory, pack: str, ctx: Context) -> Comp
             "battery",
             pack,
             Status.UNKNOWN,
-            None,
-            "% of design",
-            None,
-            None,
-            None,
-            None,
-            None,
-            1.0,
-            part.part if part else None,
-            1.0,
-            False,
-            reasons,
-            notes,
+            level_unit="% of design",
+            repair_part=part.part if part else None,
+            reasons=reasons,
+            data_quality=notes,
         )
 
     if capacity is None:
         return unknown(f"battery {pack}: no design and full-charge capacity pair")
     design, full, unit = capacity
-    if design <= 0 or full < 0:
+    # Below one mWh (or mAh) no laptop pack was ever designed: not a reading, and
+    # dividing by it would overflow.
+    if design < 1 or full < 0:
         return unknown(f"battery {pack}: design {design:g} / full {full:g} {unit} is not a reading")
     max_pct = t.number("battery.full_above_design_max_pct")
     health = 100.0 * full / design
@@ -288,19 +281,19 @@ def _judge_battery_pack(history: DeviceHistory, pack: str, ctx: Context) -> Comp
         "battery",
         pack,
         status,
-        round(health, 2),
-        "% of design",
-        eol_key,
-        trend,
-        m,
-        lo,
-        hi,
-        p,
-        part.part if part else None,
-        max(p, p_repaired),
-        soon and weight > 0,
-        reasons,
-        notes,
+        level=round(health, 2),
+        level_unit="% of design",
+        threshold_key=eol_key,
+        trend=trend,
+        months_to_threshold=m,
+        months_low=lo,
+        months_high=hi,
+        p_serves=p,
+        repair_part=part.part if part else None,
+        p_serves_repaired=max(p, p_repaired),
+        needs_repair=soon and weight > 0,
+        reasons=reasons,
+        data_quality=notes,
     )
 
 
@@ -577,19 +570,19 @@ def _judge_disk(history: DeviceHistory, disk: str, ctx: Context) -> ComponentAss
         "storage",
         disk,
         status,
-        found.level,
-        found.level_unit,
-        found.threshold_key,
-        found.trend,
-        months,
-        low,
-        high,
-        found.p,
-        part.part if part else None,
-        max(found.p, p_repaired),
-        soon,
-        reasons,
-        notes,
+        level=found.level,
+        level_unit=found.level_unit,
+        threshold_key=found.threshold_key,
+        trend=found.trend,
+        months_to_threshold=months,
+        months_low=low,
+        months_high=high,
+        p_serves=found.p,
+        repair_part=part.part if part else None,
+        p_serves_repaired=max(found.p, p_repaired),
+        needs_repair=soon,
+        reasons=reasons,
+        data_quality=notes,
     )
 
 
@@ -627,19 +620,7 @@ def judge_os(history: DeviceHistory, ctx: Context) -> list[ComponentAssessment]:
                 "os",
                 name,
                 Status.UNKNOWN,
-                None,
-                "",
-                None,
-                None,
-                None,
-                None,
-                None,
-                1.0,
-                None,
-                1.0,
-                False,
-                reasons,
-                [f"os: no end-of-support row for {name} {version or ''}".rstrip()],
+                data_quality=[f"os: no end-of-support row for {name} {version or ''}".rstrip()],
             )
         ]
     key = "os.windows10_end_of_support"
@@ -670,24 +651,21 @@ def judge_os(history: DeviceHistory, ctx: Context) -> list[ComponentAssessment]:
         )
     p = 1.0 if serves else 0.0
     upgrade = part.part if part is not None and ready is not False else None
+    left = max(months, 0.0)
     return [
         ComponentAssessment(
             "os",
             name,
             status,
-            None,
-            "",
-            key,
-            None,
-            max(months, 0.0),
-            max(months, 0.0),
-            max(months, 0.0),
-            p,
-            upgrade,
-            max(p, p_upgrade if upgrade else p),
-            not serves and upgrade is not None,
-            reasons,
-            [],
+            threshold_key=key,
+            months_to_threshold=left,
+            months_low=left,
+            months_high=left,
+            p_serves=p,
+            repair_part=upgrade,
+            p_serves_repaired=max(p, p_upgrade if upgrade else p),
+            needs_repair=not serves and upgrade is not None,
+            reasons=reasons,
         )
     ]
 
@@ -753,19 +731,12 @@ def judge_pressure(history: DeviceHistory, ctx: Context) -> list[ComponentAssess
                 component,
                 component,
                 status if judged else Status.UNKNOWN,
-                None,
-                "",
-                None,
-                None,
-                None,
-                None,
-                None,
-                p,
-                part.part if fixable and part else None,
-                1.0 if fixable else p,
-                fixable and status is Status.WARN,
-                reasons,
-                notes,
+                p_serves=p,
+                repair_part=part.part if fixable and part else None,
+                p_serves_repaired=1.0 if fixable else p,
+                needs_repair=fixable and status is Status.WARN,
+                reasons=reasons,
+                data_quality=notes,
             )
         )
     return out

@@ -3,7 +3,8 @@
 Rules, in order (thresholds keys in brackets):
 1. as-is score >= keep_min: keep, or redeploy when the holder's role fit is poor;
 2. planned-repair score >= keep_min and the repairs cost <= cheap_max_gbp: repair;
-3. the hardware serves after repair but the OS cannot be brought into support: donate;
+3. the hardware serves after repair but the OS leaves support: donate when it cannot be
+   upgraded, repair (upgrade, after confirming readiness) when readiness is unknown;
 4. planned-repair score >= refurbish_min: refurbish (more than a cheap fix);
 5. otherwise recycle.
 """
@@ -22,7 +23,6 @@ from kitlife.collector.scoring.results import (
     ComponentAssessment,
     Footprint,
     Reason,
-    Status,
 )
 
 RoleFit = Literal["poor", "good"]
@@ -36,27 +36,34 @@ class Plan:
     """The cheapest repairs for the components that need one, and the score they lead to."""
 
     parts: tuple[Part, ...]
+    repaired: frozenset[str]
     cost_gbp: float
     score: int
     hardware_score: int
 
 
 def plan_repairs(components: Sequence[ComponentAssessment], ctx: Context) -> Plan:
-    """Repair every component that needs it and has a catalogue part; score the result."""
+    """Repair every component that needs it and has a catalogue part; score the result.
+
+    ``repaired`` names the components reset, as ``component:name``.
+    """
     t = ctx.thresholds
     parts: list[Part] = []
+    repaired: set[str] = set()
     p_all = p_hardware = 1.0
     for c in components:
         part = ctx.catalogue.by_name(c.repair_part) if c.needs_repair and c.repair_part else None
         p = c.p_serves_repaired if part is not None else c.p_serves
         if part is not None:
             parts.append(part)
+            repaired.add(f"{c.component}:{c.name}")
         p_all *= p
         if c.component != "os":
             p_hardware *= p
     confidence = t.number("score.repair_confidence") if parts else 1.0
     return Plan(
         tuple(parts),
+        frozenset(repaired),
         sum(p.cost_gbp for p in parts),
         round(100 * confidence * p_all),
         round(100 * confidence * p_hardware),
@@ -117,22 +124,28 @@ def choose_action(
         )
         reasons.extend(_repair_reason(p, ctx) for p in plan.parts)
         return Action.REPAIR, reasons
-    os_limits = any(
-        c.component == "os"
-        and c.status is not Status.OK
-        and c.p_serves < 1
-        and c.p_serves_repaired < 1
-        for c in components
-    )
-    if os_limits and plan.hardware_score >= keep_min:
-        reasons.append(
-            ctx.reason(
-                f"hardware serves {ctx.horizon_months:g} months (score {plan.hardware_score}) but "
-                "the OS leaves support and cannot be upgraded here",
-                "os.windows10_end_of_support",
+    os_limit = next((c for c in components if c.component == "os" and c.p_serves < 1), None)
+    if os_limit is not None and plan.hardware_score >= keep_min:
+        if os_limit.repair_part is None:
+            reasons.append(
+                ctx.reason(
+                    f"hardware serves {ctx.horizon_months:g} months (score {plan.hardware_score}) "
+                    "but the OS leaves support and cannot be upgraded",
+                    "os.windows10_end_of_support",
+                )
             )
-        )
-        return Action.DONATE, reasons
+            return Action.DONATE, reasons
+        if plan.cost_gbp <= cheap:
+            reasons.append(
+                ctx.reason(
+                    f"hardware serves {ctx.horizon_months:g} months (score {plan.hardware_score}); "
+                    "the OS leaves support and Windows 11 readiness is unknown: "
+                    "confirm it, upgrade, and donate instead if it cannot upgrade",
+                    "score.os_upgrade_p_unknown_readiness",
+                )
+            )
+            reasons.extend(_repair_reason(p, ctx) for p in plan.parts)
+            return Action.REPAIR, reasons
     refurbish_min = t.number("score.refurbish_min")
     if plan.score >= refurbish_min:
         reasons.append(
@@ -185,9 +198,16 @@ def footprint(
         )
     reasons.append(
         ctx.reason(
-            f"water {water_l:.0f} L and raw materials {raw_kg:.0f} kg avoided per reused device "
-            "(Defra: 12,000 ML and 51,000 t over 90% of 72,000 devices)",
+            f"water avoided {water_l:.0f} L per reused device (Defra programme: 12,000 ML over "
+            "90% of 72,000 devices)",
             "carbon.defra_water_avoided_ml",
+        )
+    )
+    reasons.append(
+        ctx.reason(
+            f"raw materials avoided {raw_kg:.0f} kg per reused device (Defra programme: 51,000 t "
+            "over 90% of 72,000 devices)",
+            "carbon.defra_raw_materials_avoided_t",
         )
     )
     if action is Action.DONATE:

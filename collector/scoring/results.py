@@ -70,17 +70,17 @@ class ComponentAssessment(_ToDict):
     component: str
     name: str
     status: Status
-    level: float | None
-    level_unit: str
-    threshold_key: str | None
-    trend: Trend | None
-    months_to_threshold: float | None
-    months_low: float | None
-    months_high: float | None
-    p_serves: float
-    repair_part: str | None
-    p_serves_repaired: float
-    needs_repair: bool
+    level: float | None = None
+    level_unit: str = ""
+    threshold_key: str | None = None
+    trend: Trend | None = None
+    months_to_threshold: float | None = None
+    months_low: float | None = None
+    months_high: float | None = None
+    p_serves: float = 1.0
+    repair_part: str | None = None
+    p_serves_repaired: float = 1.0
+    needs_repair: bool = False
     reasons: list[Reason] = field(default_factory=list)
     data_quality: list[str] = field(default_factory=list)
 

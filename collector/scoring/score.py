@@ -13,7 +13,7 @@ rises when a reading gets worse, and neither does the score.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import cache
 
@@ -27,7 +27,6 @@ from kitlife.collector.scoring.results import (
     ComponentAssessment,
     DeviceAssessment,
     Horizon,
-    Reason,
     Repair,
     Status,
 )
@@ -48,7 +47,7 @@ def default_catalogue() -> Catalogue:
     return load_catalogue()
 
 
-def _horizon(components: Sequence[ComponentAssessment], skip: set[str], note: str) -> Horizon:
+def _horizon(components: Sequence[ComponentAssessment], skip: frozenset[str], note: str) -> Horizon:
     known = [
         c
         for c in components
@@ -73,32 +72,30 @@ def _horizon(components: Sequence[ComponentAssessment], skip: set[str], note: st
 
 def _insufficient(
     history: DeviceHistory,
-    horizon_months: float,
+    ctx: Context,
     components: list[ComponentAssessment],
     notes: list[str],
 ) -> DeviceAssessment:
     nothing = Horizon(None, None, None, None, "not enough data")
-    reason = Reason(
-        "not enough data: no battery or storage reading could be judged",
-        "trend.min_points",
-        "kitlife policy",
+    reason = ctx.reason(
+        "not enough data: no battery or storage reading could be judged", "trend.min_points"
     )
     return DeviceAssessment(
-        history.device_id,
-        horizon_months,
-        None,
-        None,
-        None,
-        None,
-        nothing,
-        nothing,
-        Action.INSUFFICIENT_DATA,
-        [],
-        0.0,
-        None,
-        components,
-        [reason],
-        notes,
+        device_id=history.device_id,
+        horizon_months=ctx.horizon_months,
+        score=None,
+        score_as_is=None,
+        score_after_repair=None,
+        score_planned=None,
+        rul_as_is=nothing,
+        rul_after_repair=nothing,
+        action=Action.INSUFFICIENT_DATA,
+        repairs=[],
+        repair_cost_gbp=0.0,
+        footprint=None,
+        components=components,
+        reasons=[reason],
+        data_quality=notes,
     )
 
 
@@ -128,7 +125,7 @@ def score_device(
     components = [c for judge in JUDGES for c in judge(history, ctx)]
     notes = [n for c in components for n in c.data_quality]
     if not any(c.component in _HARDWARE and c.status is not Status.UNKNOWN for c in components):
-        return _insufficient(history, ctx.horizon_months, components, notes)
+        return _insufficient(history, ctx, components, notes)
 
     p_as_is = math.prod(c.p_serves for c in components)
     p_repaired = math.prod(max(c.p_serves, c.p_serves_repaired) for c in components)
@@ -138,11 +135,6 @@ def score_device(
     action, reasons = choose_action(components, score_as_is, plan, role_fit, ctx)
     limiting = [c for c in components if c.status in (Status.WARN, Status.FAIL) or c.needs_repair]
     reasons.extend(r for c in limiting for r in c.reasons)
-    repaired = {
-        f"{c.component}:{c.name}"
-        for c in components
-        if c.needs_repair and c.repair_part in {p.part for p in plan.parts}
-    }
     new_device = (boavizta or default_boavizta()).embodied(
         history.vendor or history.text("inv.vendor"), history.model or history.text("inv.model")
     )
@@ -153,8 +145,8 @@ def score_device(
         score_as_is=score_as_is,
         score_after_repair=score_after,
         score_planned=plan.score,
-        rul_as_is=_horizon(components, set(), ""),
-        rul_after_repair=_horizon(components, repaired, " after the planned repairs"),
+        rul_as_is=_horizon(components, frozenset(), ""),
+        rul_after_repair=_horizon(components, plan.repaired, " after the planned repairs"),
         action=action,
         repairs=[
             Repair(p.part, p.resets, p.cost_gbp, p.labour_min, p.embodied_kgco2e, p.indicative)
@@ -168,28 +160,53 @@ def score_device(
     )
 
 
+def iter_scores(
+    histories: Iterable[DeviceHistory],
+    *,
+    horizon_months: float | None = None,
+    now: date | None = None,
+    role_fits: Mapping[str, RoleFit] | None = None,
+    catalogue: Catalogue | None = None,
+    thresholds: Thresholds | None = None,
+) -> Iterator[DeviceAssessment]:
+    """Score devices one at a time with the same tables and the same ``now``.
+
+    Streaming lets a caller store each result and drop it: holding 72,000 assessments
+    alive makes Python's cyclic garbage collector rescan them, which costs more than a
+    third of a full rescore (see bench/scoring.py).
+    """
+    today = now or datetime.now(UTC).date()
+    fits = role_fits or {}
+    t = thresholds or default_thresholds()
+    cat = catalogue or default_catalogue()
+    for history in histories:
+        yield score_device(
+            history,
+            horizon_months=horizon_months,
+            now=today,
+            role_fit=fits.get(history.device_id),
+            catalogue=cat,
+            thresholds=t,
+        )
+
+
 def score_fleet(
     histories: Iterable[DeviceHistory],
     *,
     horizon_months: float | None = None,
     now: date | None = None,
-    role_fits: dict[str, RoleFit] | None = None,
+    role_fits: Mapping[str, RoleFit] | None = None,
     catalogue: Catalogue | None = None,
     thresholds: Thresholds | None = None,
 ) -> list[DeviceAssessment]:
-    """Score every device with the same tables and the same ``now``."""
-    today = now or datetime.now(UTC).date()
-    fits = role_fits or {}
-    t = thresholds or default_thresholds()
-    cat = catalogue or default_catalogue()
-    return [
-        score_device(
-            h,
+    """Score every device with the same tables and the same ``now``, in input order."""
+    return list(
+        iter_scores(
+            histories,
             horizon_months=horizon_months,
-            now=today,
-            role_fit=fits.get(h.device_id),
-            catalogue=cat,
-            thresholds=t,
+            now=now,
+            role_fits=role_fits,
+            catalogue=catalogue,
+            thresholds=thresholds,
         )
-        for h in histories
-    ]
+    )

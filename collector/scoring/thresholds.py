@@ -8,16 +8,13 @@ rate buckets for one SATA attribute; they are gathered into :class:`AfrBuckets`.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from importlib import resources
 from pathlib import Path
 
 from kitlife.collector.scoring.errors import ThresholdsError
+from kitlife.collector.scoring.tables import csv_rows, markdown_table, read_packaged
 
 _COLUMNS = ("key", "value", "unit", "source", "note")
 _AFR_PREFIX = "ata.afr."
@@ -114,13 +111,6 @@ class Thresholds:
         )
 
 
-def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """A Markdown table; pipes inside cells are escaped."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
-
-
 def _check_value(row_number: int, key: str, value: str) -> None:
     if key.startswith("os.") and key.endswith("end_of_support"):
         try:
@@ -154,19 +144,11 @@ def _afr_bucket(row_number: int, row: Threshold) -> tuple[str, AfrBucket]:
 
 def parse_thresholds_csv(text: str) -> Thresholds:
     """Parse and validate a thresholds table; ThresholdsError names the bad row."""
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None or tuple(h.strip() for h in header) != _COLUMNS:
-        raise ThresholdsError(1, f"header must be {','.join(_COLUMNS)}")
     rows: list[Threshold] = []
     by_key: dict[str, Threshold] = {}
     buckets: dict[str, list[AfrBucket]] = {}
-    for row_number, cells in enumerate(reader, start=2):
-        if not cells:
-            continue
-        if len(cells) != len(_COLUMNS):
-            raise ThresholdsError(row_number, f"expected {len(_COLUMNS)} fields, got {len(cells)}")
-        row = Threshold(*(c.strip() for c in cells))
+    for row_number, cells in csv_rows(text, _COLUMNS, ThresholdsError):
+        row = Threshold(*cells)
         if not row.key or not row.source:
             raise ThresholdsError(row_number, "every row needs a key and a source")
         if row.key in by_key:
@@ -186,5 +168,4 @@ def load_thresholds(path: Path | None = None) -> Thresholds:
     """The packaged thresholds table, or the one at ``path``."""
     if path is not None:
         return parse_thresholds_csv(path.read_text(encoding="utf-8"))
-    text = resources.files("kitlife.collector.scoring").joinpath("data/thresholds.csv")
-    return parse_thresholds_csv(text.read_text(encoding="utf-8"))
+    return parse_thresholds_csv(read_packaged("thresholds.csv"))

@@ -73,16 +73,24 @@ def theil_sen(x: FloatArray, y: FloatArray, confidence: float = 0.95) -> TheilSe
     i, j = _pairs(x.size)
     dx = x[j] - x[i]
     dy = y[j] - y[i]
-    # scipy takes every ordered pair with dx > 0: each unordered pair with distinct x once.
-    distinct = dx != 0
-    slopes = dy[distinct] / dx[distinct]
+    increasing = bool((x[1:] > x[:-1]).all())
+    if increasing:
+        # The usual case (days in order): every pair has dx > 0, no x ties.
+        slopes = dy / dx
+        sorted_x, x_ties = x, 0.0
+    else:
+        # scipy takes every ordered pair with dx > 0: each unordered pair with distinct x once.
+        distinct = dx != 0
+        slopes = dy[distinct] / dx[distinct]
+        sorted_x = np.sort(x)
+        x_ties = _tie_term(sorted_x)
     n_slopes = slopes.size
     if n_slopes == 0:
         raise ValueError("theil_sen needs at least two distinct x values")
     z = _z(confidence)
-    sorted_x, sorted_y = np.sort(x), np.sort(y)
+    sorted_y = np.sort(y)
     n = float(y.size)
-    sigsq = (n * (n - 1) * (2 * n + 5) - _tie_term(sorted_x) - _tie_term(sorted_y)) / 18.0
+    sigsq = (n * (n - 1) * (2 * n + 5) - x_ties - _tie_term(sorted_y)) / 18.0
     sigma = math.sqrt(sigsq) if sigsq > 0 else math.nan
     mid = n_slopes // 2
     ranks = [mid - 1, mid] if n_slopes % 2 == 0 else [mid]

@@ -73,6 +73,13 @@ def test_windows_10_device_ready_for_11_is_repaired_by_upgrade(laptop: Build) ->
     assert [r.part for r in result.repairs] == ["os_upgrade"]
 
 
+def test_windows_10_device_of_unknown_readiness_is_upgraded_after_a_check(laptop: Build) -> None:
+    result = score_device(laptop(os_version="10.0.19045"), now=NOW)
+    assert result.action is Action.REPAIR
+    assert [r.part for r in result.repairs] == ["os_upgrade"]
+    assert "readiness is unknown" in result.reasons[0].text
+
+
 def test_many_repairs_above_the_cheap_limit_mean_refurbish(laptop: Build) -> None:
     history = laptop(
         battery_pct=50,
