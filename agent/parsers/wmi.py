@@ -1,0 +1,78 @@
+"""Windows CIM/WMI objects as printed by ``Get-CimInstance ... | ConvertTo-Json``.
+
+ConvertTo-Json prints one object for one instance and an array for several, so
+every reader accepts both. Battery classes live in ``root\\wmi`` and are joined
+on ``InstanceName``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kitlife.agent.parsers._common import ParseError, as_text, clean
+from kitlife.agent.parsers.battery import BatteryFacts
+
+
+def parse_cim_json(data: str | bytes) -> list[dict[str, Any]]:
+    """The instances in ConvertTo-Json output (empty output = no instances)."""
+    text = as_text(data).strip()
+    if not text:
+        return []
+    try:
+        doc = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ParseError(f"invalid JSON: {exc}") from exc
+    items = doc if isinstance(doc, list) else [doc]
+    if not all(isinstance(i, dict) for i in items):
+        raise ParseError("CIM JSON is not objects")
+    return items
+
+
+def _int(v: Any) -> int | None:
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def batteries_from_wmi(
+    static: str | bytes, full: str | bytes, cycles: str | bytes | None = None
+) -> list[BatteryFacts]:
+    """Join BatteryStaticData, BatteryFullChargedCapacity and BatteryCycleCount."""
+    by_name: dict[str, BatteryFacts] = {}
+    for s in parse_cim_json(static):
+        name = str(s.get("InstanceName") or f"battery{len(by_name)}")
+        b = BatteryFacts(name=name)
+        b.design_mwh = _int(s.get("DesignedCapacity"))
+        b.manufacturer = clean(s.get("ManufactureName"))
+        b.model = clean(s.get("DeviceName"))
+        b.serial = clean(s.get("SerialNumber"))
+        by_name[name] = b
+    for f in parse_cim_json(full):
+        fb = by_name.get(str(f.get("InstanceName")))
+        if fb is not None:
+            fb.full_mwh = _int(f.get("FullChargedCapacity"))
+    if cycles is not None:
+        for c in parse_cim_json(cycles):
+            cb = by_name.get(str(c.get("InstanceName")))
+            if cb is not None:
+                cb.cycle_count = _int(c.get("CycleCount")) or None
+    return list(by_name.values())
+
+
+def thermal_zones(data: str | bytes) -> dict[str, float]:
+    """MSAcpi_ThermalZoneTemperature: ``CurrentTemperature`` is tenths of a kelvin."""
+    out: dict[str, float] = {}
+    for z in parse_cim_json(data):
+        t = _int(z.get("CurrentTemperature"))
+        if t is None or t <= 0:
+            continue
+        name = str(z.get("InstanceName") or f"zone{len(out)}")
+        out[name] = round(t / 10 - 273.15, 1)
+    return out
+
+
+def first(data: str | bytes) -> dict[str, Any]:
+    """The single instance of a class such as Win32_BIOS (ParseError when there is none)."""
+    items = parse_cim_json(data)
+    if not items:
+        raise ParseError("no instance")
+    return items[0]

@@ -1,0 +1,1 @@
+"""Sources: each returns a SourceResult and never raises."""
