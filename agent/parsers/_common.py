@@ -13,12 +13,17 @@ import re
 # space / no-break space / narrow no-break space (fr_FR, ru_RU), and the
 # apostrophes used in de_CH.
 _GROUP_SEPARATORS = ",. '\u00a0\u202f\u2019"
-_GROUPED_INT = re.compile(r"^\d{1,3}(?:[,. '\u00a0\u202f\u2019]\d{3})+$")
-_LEADING_INT = re.compile(r"^\s*(-?\d+)")
+_GROUPED_INT = re.compile(r"^[0-9]{1,3}(?:[,. '\u00a0\u202f\u2019][0-9]{3})+$")
+_LEADING_INT = re.compile(r"^\s*(-?[0-9]+)")
 
 
 class ParseError(ValueError):
     """The text is not the format this parser reads (empty, truncated, binary, foreign)."""
+
+
+def is_digits(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts "²" and "٣", which ``int()`` refuses."""
+    return text.isascii() and text.isdigit()
 
 
 def as_text(data: str | bytes) -> str:
@@ -52,7 +57,7 @@ def parse_int(text: str) -> int:
         raise ParseError("empty number")
     sign = -1 if s.startswith("-") else 1
     s = s.lstrip("-+")
-    if s.isdigit():
+    if is_digits(s):
         return sign * int(s)
     if _GROUPED_INT.match(s):
         return sign * int("".join(ch for ch in s if ch not in _GROUP_SEPARATORS))

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from kitlife.agent.parsers._common import ParseError, as_text, clean
+from kitlife.agent.parsers._common import ParseError, as_text, clean, is_digits
+from kitlife.agent.parsers.battery import BatteryFacts
 
 _DMI_FIELDS = (
     "sys_vendor",
@@ -61,7 +62,7 @@ def read_dmi_id(root: Path = Path("/")) -> DmiId:
 
 def bios_date_iso(text: str) -> str | None:
     """DMI dates are ``MM/DD/YYYY``; return ``YYYY-MM-DD``."""
-    m = re.fullmatch(r"(\d{2})/(\d{2})/(\d{4})", text.strip())
+    m = re.fullmatch(r"([0-9]{2})/([0-9]{2})/([0-9]{4})", text.strip())
     return f"{m.group(3)}-{m.group(1)}-{m.group(2)}" if m else None
 
 
@@ -73,7 +74,7 @@ class MemoryLayout:
     soldered: bool
 
 
-_SIZE = re.compile(r"^(\d+)\s*(KB|MB|GB|TB|kB)$", re.IGNORECASE)
+_SIZE = re.compile(r"^([0-9]+)\s*(KB|MB|GB|TB|kB)$", re.IGNORECASE)
 _MULT = {"kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30, "tb": 1 << 40}
 
 
@@ -110,3 +111,48 @@ def parse_dmidecode_memory(data: str | bytes) -> MemoryLayout:
     if total == 0:
         raise ParseError("no Memory Device records")
     return MemoryLayout(total, used, size_sum, soldered)
+
+
+def parse_dmidecode_batteries(data: str | bytes) -> list[BatteryFacts]:
+    """Type 22 (Portable Battery) records of ``dmidecode [-t 22]``: what the firmware says
+    the pack was built as (design capacity, voltage, chemistry, date), never its wear."""
+    text = as_text(data)
+    out: list[BatteryFacts] = []
+    for block in re.split(r"\r?\n\s*\r?\n", text):
+        lines = [ln.strip() for ln in block.splitlines()]
+        if "Portable Battery" not in lines:
+            continue
+        f: dict[str, str] = {}
+        for ln in lines:
+            k, sep, v = ln.partition(":")
+            if sep:
+                f.setdefault(k.strip().lower(), v.strip())
+        b = BatteryFacts(name=clean(f.get("location")) or f"battery{len(out)}")
+        b.design_mwh = _unit_int(f.get("design capacity", ""), "mwh")
+        b.design_voltage_mv = _unit_int(f.get("design voltage", ""), "mv")
+        b.manufacturer = clean(f.get("manufacturer"))
+        b.model = clean(f.get("name"))
+        b.serial = clean(f.get("serial number") or f.get("sbds serial number"))
+        b.chemistry = clean(f.get("sbds chemistry") or f.get("chemistry"))
+        b.manufacture_date = _dmi_date(f.get("manufacture date") or f.get("sbds manufacture date"))
+        out.append(b)
+    if not out and "Portable Battery" not in text:
+        raise ParseError("no Portable Battery records")
+    return out
+
+
+def _unit_int(text: str, unit: str) -> int | None:
+    parts = text.split()
+    if len(parts) == 2 and is_digits(parts[0]) and parts[1].lower() == unit:
+        return int(parts[0])
+    return None
+
+
+def _dmi_date(text: str | None) -> str | None:
+    """``09/15/2017`` (SMBIOS string) or ``2018-05-24`` (SBDS) -> ISO date."""
+    if not text:
+        return None
+    t = text.strip()
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", t):
+        return t
+    return bios_date_iso(t)

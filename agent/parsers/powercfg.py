@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET  # parses local command output, not network input
 
-from kitlife.agent.parsers._common import ParseError, as_text, clean
+from kitlife.agent.parsers._common import ParseError, as_text, clean, is_digits
 from kitlife.agent.parsers.battery import BatteryFacts
 
 
@@ -26,7 +26,7 @@ def _child(el: ET.Element, name: str) -> str | None:
 
 
 def _int(text: str | None) -> int | None:
-    if text is None or not text.strip().isdigit():
+    if text is None or not is_digits(text.strip()):
         return None
     return int(text.strip())
 

@@ -15,7 +15,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kitlife.agent.parsers._common import ParseError, as_text, clean, leading_int, parse_int
+from kitlife.agent.parsers._common import (
+    ParseError,
+    as_text,
+    clean,
+    is_digits,
+    leading_int,
+    parse_int,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +195,7 @@ _KV = re.compile(r"^([A-Za-z][^:]{1,60}):\s*(.*?)\s*$")
 _HEALTH = re.compile(r"self-assessment test result:\s*(\S+)", re.IGNORECASE)
 _SCSI_HEALTH = re.compile(r"SMART Health Status:\s*(\S+)", re.IGNORECASE)
 _ATTR_HEADER = re.compile(r"^ID#\s+ATTRIBUTE_NAME\s+(FLAGS?)\s+VALUE\s+WORST\s+THRESH")
-_NUMBER_PREFIX = re.compile(r"^([\d,.' \u00a0\u202f\u2019]+?)(?:\s*\[|\s*bytes|\s*$)")
+_NUMBER_PREFIX = re.compile(r"^([0-9,.' \u00a0\u202f\u2019]+?)(?:\s*\[|\s*bytes|\s*$)")
 
 
 def _number(value: str) -> int | None:
@@ -250,14 +257,14 @@ def parse_smartctl_text(data: str | bytes) -> DiskHealth:
 
 def _text_attribute(line: str, long_format: bool) -> AtaAttribute | None:
     parts = line.split()
-    if len(parts) < 7 or not parts[0].isdigit():
+    if len(parts) < 7 or not is_digits(parts[0]):
         return None
     raw_at = 9 if long_format else 7
     when = parts[8] if long_format and len(parts) > 8 else (parts[6] if not long_format else "")
     raw = leading_int(" ".join(parts[raw_at:])) if len(parts) > raw_at else None
 
     def num(s: str) -> int | None:
-        return int(s) if s.isdigit() else None
+        return int(s) if is_digits(s) else None
 
     return AtaAttribute(
         id=int(parts[0]),
@@ -280,8 +287,12 @@ def _fill_info(h: DiskHealth, kv: dict[str, str], text: str) -> None:
     h.model = clean(get("device model", "model number", "product"))
     h.serial = clean(get("serial number", "serial number:"))
     h.firmware = clean(get("firmware version", "revision"))
-    cap = get("user capacity", "total nvm capacity", "namespace 1 size/capacity")
-    h.capacity_bytes = _number(cap) if cap else None
+    # Some firmware reports "Total NVM Capacity: 0"; take the first positive figure.
+    for key in ("user capacity", "total nvm capacity", "namespace 1 size/capacity"):
+        size = _number(kv.get(key, ""))
+        if size:
+            h.capacity_bytes = size
+            break
     rot = get("rotation rate")
     if rot is not None:
         h.rotation_rpm = 0 if "solid state" in rot.lower() else _number(rot.replace("rpm", ""))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kitlife.agent.parsers._common import ParseError, as_text, clean
+from kitlife.agent.parsers._common import ParseError, as_text, clean, is_digits
 from kitlife.agent.parsers.battery import BatteryFacts
 
 _PREFIX = "POWER_SUPPLY_"
@@ -55,20 +55,20 @@ def battery_from_props(name: str, props: dict[str, str], on_ac: bool | None) -> 
     b.design_voltage_mv = _micro(props, "voltage_min_design")
     cycles = props.get("cycle_count", "").strip()
     # 0 is what most firmware reports when it does not count cycles; it is not a fact.
-    if cycles.isdigit() and int(cycles) > 0:
+    if is_digits(cycles) and int(cycles) > 0:
         b.cycle_count = int(cycles)
     cap = props.get("capacity", "").strip()
-    if cap.isdigit():
+    if is_digits(cap):
         b.charge_pct = float(cap)
     b.chemistry = clean(props.get("technology"))
     b.manufacturer = clean(props.get("manufacturer"))
     b.model = clean(props.get("model_name"))
     b.serial = clean(props.get("serial_number"))
     y, m, d = (props.get(f"manufacture_{k}", "") for k in ("year", "month", "day"))
-    if y.isdigit() and m.isdigit() and d.isdigit() and 1 <= int(m) <= 12 and 1 <= int(d) <= 31:
+    if is_digits(y) and is_digits(m) and is_digits(d) and 1 <= int(m) <= 12 and 1 <= int(d) <= 31:
         b.manufacture_date = f"{int(y):04d}-{int(m):02d}-{int(d):02d}"
     temp = props.get("temp", "").strip()
-    if temp.lstrip("-").isdigit():
+    if is_digits(temp.lstrip("-")):
         b.temperature_c = int(temp) / 10  # sysfs temp is in tenths of a degree
     if on_ac is None:
         status = props.get("status", "").lower()

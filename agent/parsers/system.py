@@ -64,12 +64,13 @@ def parse_cpuinfo(data: str | bytes) -> CpuId:
 
 def parse_wmi_cpu_description(text: str) -> tuple[int | None, int | None]:
     """``Intel64 Family 6 Model 142 Stepping 10`` -> (6, 142)."""
-    m = re.search(r"Family\s+(\d+)\s+Model\s+(\d+)", text)
+    m = re.search(r"Family\s+([0-9]+)\s+Model\s+([0-9]+)", text)
     return (int(m.group(1)), int(m.group(2))) if m else (None, None)
 
 
-_INTEL_CORE = re.compile(r"\bi[3579]-(\d{4,5})([A-Z]\w*)?", re.IGNORECASE)
-_RYZEN = re.compile(r"\bRyzen\s+(?:\d|Threadripper)\s+(?:PRO\s+)?(\d)\d{3}", re.IGNORECASE)
+_INTEL_CORE = re.compile(r"\bi[3579]-([0-9]{4,5})([A-Z]\w*)?", re.IGNORECASE)
+_INTEL_CORE_GEN1 = re.compile(r"\bi[357]\s+CPU\s+(?:[A-Z]\s+)?[0-9]{3}\b", re.IGNORECASE)
+_RYZEN = re.compile(r"\bRyzen\s+(?:[0-9]|Threadripper)\s+(?:PRO\s+)?([0-9])[0-9]{3}", re.IGNORECASE)
 
 
 def cpu_generation(brand: str) -> int | None:
@@ -88,5 +89,7 @@ def cpu_generation(brand: str) -> int | None:
         ):
             return int(digits[:2])
         return int(digits[0])
+    if _INTEL_CORE_GEN1.search(brand):
+        return 1  # "Core i3 CPU M 350": first generation (Arrandale/Clarkdale) naming
     m = _RYZEN.search(brand)
     return int(m.group(1)) if m else None

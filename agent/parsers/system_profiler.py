@@ -119,3 +119,40 @@ def parse_sphardware(data: str | bytes) -> MacHardware:
         memory_bytes=_memory(h.get("physical_memory")),
         firmware=clean(h.get("boot_rom_version")),
     )
+
+
+def _indented_fields(text: str) -> dict[str, str]:
+    """``Key: value`` pairs of system_profiler's text output (first occurrence wins)."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.strip().partition(":")
+        if sep and value.strip():
+            out.setdefault(key.strip().lower(), value.strip())
+    return out
+
+
+def parse_sppower_text(data: str | bytes) -> MacPower:
+    """``system_profiler SPPowerDataType`` without ``-json`` (macOS before 10.15 has no JSON).
+
+    Older releases print the full-charge capacity in mAh, which the JSON form dropped.
+    """
+    text = as_text(data)
+    if "Battery Information:" not in text and "AC Charger Information:" not in text:
+        raise ParseError("no SPPowerDataType sections")
+    battery_part, _, charger_part = text.partition("AC Charger Information:")
+    f = _indented_fields(battery_part)
+    charger = _indented_fields(charger_part)
+    battery: BatteryFacts | None = None
+    if "Battery Information:" in battery_part and f.get("battery installed", "Yes") == "Yes":
+        battery = BatteryFacts(name="battery")
+        battery.full_mah = leading_int(f.get("full charge capacity (mah)", ""))
+        battery.remaining_mah = leading_int(f.get("charge remaining (mah)", ""))
+        battery.cycle_count = leading_int(f.get("cycle count", ""))
+        battery.voltage_mv = leading_int(f.get("voltage (mv)", ""))
+        battery.manufacturer = clean(f.get("manufacturer"))
+        battery.model = clean(f.get("device name"))
+        battery.serial = clean(f.get("serial number"))
+        if battery.remaining_mah is not None and battery.full_mah:
+            battery.charge_pct = round(100.0 * battery.remaining_mah / battery.full_mah, 1)
+        battery.on_ac = _flag(charger.get("connected"))
+    return MacPower(battery, clean(f.get("condition")), None)

@@ -11,6 +11,7 @@ from kitlife.agent.parsers.battery import BatteryFacts
 from kitlife.agent.parsers.dmi import (
     CHASSIS_TYPES,
     bios_date_iso,
+    parse_dmidecode_batteries,
     parse_dmidecode_memory,
     read_dmi_id,
 )
@@ -43,8 +44,30 @@ class Linux:
         if not packs:
             out.missing("no battery")
             return
+        self._firmware_battery_facts(packs)
         for b in packs:
             emit_battery(out, b)
+
+    def _firmware_battery_facts(self, packs: list[BatteryFacts]) -> None:
+        """Fill static facts sysfs lacks (date, chemistry, design voltage) from SMBIOS type 22.
+
+        Only with exactly one pack and one record, so facts are never pinned on the
+        wrong pack; dmidecode needs root, so without it nothing changes.
+        """
+        if len(packs) != 1:
+            return
+        try:
+            records = parse_dmidecode_batteries(run(["dmidecode", "-t", "22"], timeout=15))
+        except (CommandError, ParseError):
+            return
+        if len(records) != 1:
+            return
+        b, fw = packs[0], records[0]
+        b.manufacture_date = b.manufacture_date or fw.manufacture_date
+        b.chemistry = b.chemistry or fw.chemistry
+        b.design_voltage_mv = b.design_voltage_mv or fw.design_voltage_mv
+        if b.design_mwh is None and b.design_mah is None:
+            b.design_mwh = fw.design_mwh
 
     def _upower(self) -> list[BatteryFacts]:
         try:

@@ -11,7 +11,12 @@ import platform as pyplatform
 
 from kitlife.agent.parsers._common import ParseError
 from kitlife.agent.parsers.ioreg import parse_ioreg_battery
-from kitlife.agent.parsers.system_profiler import parse_sphardware, parse_sppower
+from kitlife.agent.parsers.system_profiler import (
+    MacPower,
+    parse_sphardware,
+    parse_sppower,
+    parse_sppower_text,
+)
 from kitlife.agent.platforms._common import basic_inventory, cpu_facts, os_support
 from kitlife.agent.platforms._run import CommandError, run, run_bytes
 from kitlife.agent.platforms._smart import read_smart
@@ -25,11 +30,7 @@ class MacOS:
     def battery(self, out: SourceResult) -> None:
         packs = parse_ioreg_battery(run_bytes(["ioreg", "-r", "-c", "AppleSmartBattery", "-a"]))
         packs = [p for p in packs if p.has_capacity()]
-        try:
-            power = parse_sppower(run(["system_profiler", "SPPowerDataType", "-json"], timeout=30))
-        except (CommandError, ParseError) as exc:
-            out.missing(f"system_profiler: {exc}", "os_health")
-            power = None
+        power = self._sppower(out)
         if not packs and (power is None or power.battery is None):
             out.missing("no battery")
             return
@@ -40,6 +41,7 @@ class MacOS:
                 b.serial = b.serial or sp.serial
                 b.manufacturer = b.manufacturer or sp.manufacturer
                 b.on_ac = b.on_ac if b.on_ac is not None else sp.on_ac
+                b.full_mah = b.full_mah or sp.full_mah
             emit_battery(out, b)
         if power is not None and power.battery is not None:
             name = packs[0].name if packs else "battery"
@@ -47,6 +49,18 @@ class MacOS:
                 emit_battery(out, power.battery)
             out.add("battery.os_max_capacity_pct", power.max_capacity_pct, name)
             out.add("battery.os_condition", power.condition, name)
+
+    def _sppower(self, out: SourceResult) -> MacPower | None:
+        """system_profiler's view: JSON on 10.15+, the text form before that."""
+        try:
+            return parse_sppower(run(["system_profiler", "SPPowerDataType", "-json"], timeout=30))
+        except (CommandError, ParseError):
+            pass
+        try:
+            return parse_sppower_text(run(["system_profiler", "SPPowerDataType"], timeout=30))
+        except (CommandError, ParseError) as exc:
+            out.missing(f"system_profiler: {exc}", "os_health")
+            return None
 
     def storage(self, out: SourceResult) -> None:
         read_smart(out)
