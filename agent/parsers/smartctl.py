@@ -357,6 +357,7 @@ class ScannedDevice:
 
     name: str
     type: str
+    open_error: str = ""
 
 
 def parse_scan(data: str | bytes) -> list[ScannedDevice]:
@@ -367,13 +368,21 @@ def parse_scan(data: str | bytes) -> list[ScannedDevice]:
             doc = json.loads(text)
         except (json.JSONDecodeError, RecursionError) as exc:
             raise ParseError(f"invalid JSON: {exc}") from exc
-        devices = doc.get("devices") if isinstance(doc, dict) else None
+        if not isinstance(doc, dict) or not ("devices" in doc or "smartctl" in doc):
+            raise ParseError("not smartctl --scan JSON")
+        # smartctl omits "devices" entirely when it finds none (a VM, a container).
+        devices = doc.get("devices", [])
         if not isinstance(devices, list):
-            raise ParseError("scan JSON without 'devices'")
+            raise ParseError("scan JSON 'devices' is not a list")
         out = []
         for d in devices:
             if isinstance(d, dict) and isinstance(d.get("name"), str):
-                out.append(ScannedDevice(d["name"], str(d.get("type", ""))))
+                err = d.get("open_error")
+                out.append(
+                    ScannedDevice(
+                        d["name"], str(d.get("type", "")), err if isinstance(err, str) else ""
+                    )
+                )
         return out
     out = []
     for line in text.splitlines():

@@ -60,6 +60,11 @@ def read_smart(out: SourceResult, runner: Runner = _default_runner) -> list[str]
     done = []
     for dev in devices:
         label = disk_label(dev.name)
+        if dev.open_error:
+            # --scan-open already tried the device: as a normal user this is where
+            # "Permission denied" shows up, before any per-disk call.
+            out.missing(device_error(dev.open_error) or f"cannot open ({dev.open_error})", label)
+            continue
         argv = ["smartctl", "-j", "-a", dev.name]
         if dev.type:
             argv[1:1] = ["-d", dev.type]

@@ -138,3 +138,14 @@ def test_linux_platform_on_an_empty_root(tmp_path: Path) -> None:
     inventory = collect_inventory(linux)
     reasons = " ".join(u.reason for u in inventory.unavailable)
     assert "dmi" in reasons and "os-release" in reasons
+
+
+def test_read_smart_scan_without_devices_key() -> None:
+    """smartctl 7.x leaves "devices" out when it sees none (this CI container)."""
+
+    def runner(argv: list[str]) -> str:
+        return '{"json_format_version": [1, 0], "smartctl": {"version": [7, 3], "exit_status": 0}}'
+
+    out = SourceResult("storage")
+    assert read_smart(out, runner) == []
+    assert [u.reason for u in out.unavailable] == ["no disks visible to smartctl"]
