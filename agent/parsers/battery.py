@@ -36,6 +36,5 @@ class BatteryFacts:
     def has_capacity(self) -> bool:
         """True when the pack gave at least one capacity figure (else it is not worth reporting)."""
         return any(
-            v is not None
-            for v in (self.design_mwh, self.full_mwh, self.design_mah, self.full_mah)
+            v is not None for v in (self.design_mwh, self.full_mwh, self.design_mah, self.full_mah)
         )

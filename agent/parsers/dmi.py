@@ -28,9 +28,20 @@ _DMI_FIELDS = (
 
 # SMBIOS chassis types (DMTF DSP0134 7.4.1) that mean a portable machine.
 CHASSIS_TYPES = {
-    3: "desktop", 4: "desktop", 6: "desktop", 7: "desktop", 8: "portable", 9: "laptop",
-    10: "notebook", 13: "all-in-one", 14: "notebook", 30: "tablet", 31: "convertible",
-    32: "detachable", 35: "mini-pc", 36: "stick-pc",
+    3: "desktop",
+    4: "desktop",
+    6: "desktop",
+    7: "desktop",
+    8: "portable",
+    9: "laptop",
+    10: "notebook",
+    13: "all-in-one",
+    14: "notebook",
+    30: "tablet",
+    31: "convertible",
+    32: "detachable",
+    35: "mini-pc",
+    36: "stick-pc",
 }
 
 

@@ -84,8 +84,10 @@ def cpu_generation(brand: str) -> int | None:
         digits = m.group(1)
         if len(digits) == 5:
             return int(digits[:2])
-        if digits.startswith("1") and int(digits[:2]) in range(10, 15) and (
-            (m.group(2) or "").upper().startswith("G") or int(digits[:2]) >= 12
+        if (
+            digits.startswith("1")
+            and int(digits[:2]) in range(10, 15)
+            and ((m.group(2) or "").upper().startswith("G") or int(digits[:2]) >= 12)
         ):
             return int(digits[:2])
         return int(digits[0])

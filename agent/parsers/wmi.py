@@ -76,3 +76,18 @@ def first(data: str | bytes) -> dict[str, Any]:
     if not items:
         raise ParseError("no instance")
     return items[0]
+
+
+def memory_slots(arrays: str | bytes, modules: str | bytes) -> tuple[int | None, int]:
+    """(slots the board has, modules installed) from Win32_PhysicalMemoryArray and
+    Win32_PhysicalMemory. Windows does not say reliably whether RAM is soldered
+    (FormFactor is often 0 or 12 for memory-down designs), so that is not guessed."""
+    total = 0
+    seen = False
+    for a in parse_cim_json(arrays):
+        devices = _int(a.get("MemoryDevices"))
+        if devices is not None:
+            total += devices
+            seen = True
+    installed = sum(1 for m in parse_cim_json(modules) if _int(m.get("Capacity")))
+    return (total if seen else None), installed

@@ -22,8 +22,9 @@ def basic_inventory(out: SourceResult) -> None:
     out.add("inv.ram_total_bytes", psutil.virtual_memory().total)
 
 
-def cpu_facts(out: SourceResult, brand: str | None, vendor: str | None,
-              family: int | None, model: int | None) -> None:
+def cpu_facts(
+    out: SourceResult, brand: str | None, vendor: str | None, family: int | None, model: int | None
+) -> None:
     out.add("inv.cpu_model", brand)
     out.add("inv.cpu_vendor", vendor)
     out.add("inv.cpu_family", family)
@@ -32,8 +33,9 @@ def cpu_facts(out: SourceResult, brand: str | None, vendor: str | None,
         out.add("inv.cpu_generation", cpu_generation(brand))
 
 
-def os_support(out: SourceResult, os_name: str, version: str, edition: str = "",
-               today: dt.date | None = None) -> None:
+def os_support(
+    out: SourceResult, os_name: str, version: str, edition: str = "", today: dt.date | None = None
+) -> None:
     """Report the end-of-support date for this OS version, or why there is none."""
     end = end_of_support(os_name, version, edition)
     if end is None:

@@ -67,7 +67,10 @@ def run_bytes(argv: list[str], timeout: float = DEFAULT_TIMEOUT_S) -> bytes:
         raise CommandError(f"{argv[0]} not installed")
     try:
         proc = subprocess.run(
-            [exe, *argv[1:]], capture_output=True, timeout=timeout, check=False,
+            [exe, *argv[1:]],
+            capture_output=True,
+            timeout=timeout,
+            check=False,
             stdin=subprocess.DEVNULL,
         )
     except subprocess.TimeoutExpired as exc:

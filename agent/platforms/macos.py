@@ -68,9 +68,7 @@ class MacOS:
     def thermal(self, out: SourceResult) -> None:
         out.missing("CPU temperature and fans need root (powermetrics) on macOS", "cpu")
         try:
-            packs = parse_ioreg_battery(
-                run_bytes(["ioreg", "-r", "-c", "AppleSmartBattery", "-a"])
-            )
+            packs = parse_ioreg_battery(run_bytes(["ioreg", "-r", "-c", "AppleSmartBattery", "-a"]))
         except (CommandError, ParseError):
             return
         for b in packs:

@@ -13,7 +13,13 @@ from kitlife.agent.os_support import windows_edition
 from kitlife.agent.parsers._common import ParseError, clean
 from kitlife.agent.parsers.powercfg import parse_batteryreport
 from kitlife.agent.parsers.system import parse_wmi_cpu_description
-from kitlife.agent.parsers.wmi import batteries_from_wmi, first, parse_cim_json, thermal_zones
+from kitlife.agent.parsers.wmi import (
+    batteries_from_wmi,
+    first,
+    memory_slots,
+    parse_cim_json,
+    thermal_zones,
+)
 from kitlife.agent.platforms._common import basic_inventory, cpu_facts, os_support, psutil_thermal
 from kitlife.agent.platforms._run import CommandError, run
 from kitlife.agent.platforms._smart import read_smart
@@ -105,6 +111,10 @@ class Windows:
             size = disk.get("Size")
             if isinstance(size, int) and disk.get("MediaType") != "Removable Media":
                 out.add("inv.disk_bytes", size, f"pd{disk.get('Index', '')}")
+        slots, used = memory_slots(cim("Win32_PhysicalMemoryArray"), cim("Win32_PhysicalMemory"))
+        out.add("inv.ram_slots_total", slots)
+        out.add("inv.ram_slots_used", used)
+        out.missing("Windows does not report reliably whether RAM is soldered", "ram_soldered")
         self._readiness(out)
 
     def _display_version(self) -> str | None:

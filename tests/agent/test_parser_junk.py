@@ -33,7 +33,12 @@ from kitlife.agent.parsers.system_profiler import (
     parse_sppower_text,
 )
 from kitlife.agent.parsers.upower import parse_upower
-from kitlife.agent.parsers.wmi import batteries_from_wmi, parse_cim_json, thermal_zones
+from kitlife.agent.parsers.wmi import (
+    batteries_from_wmi,
+    memory_slots,
+    parse_cim_json,
+    thermal_zones,
+)
 from tests.agent.conftest import FIXTURES
 
 PARSERS: list[tuple[str, Callable[[Any], object]]] = [
@@ -51,6 +56,7 @@ PARSERS: list[tuple[str, Callable[[Any], object]]] = [
     ("cim", parse_cim_json),
     ("wmi_batteries", lambda d: batteries_from_wmi(d, d, d)),
     ("thermal_zones", thermal_zones),
+    ("memory_slots", lambda d: memory_slots(d, d)),
     ("dmidecode_memory", parse_dmidecode_memory),
     ("dmidecode_batteries", parse_dmidecode_batteries),
     ("cpuinfo", parse_cpuinfo),
