@@ -15,7 +15,7 @@ from importlib import resources
 
 @functools.cache
 def _table() -> list[dict[str, str]]:
-    text = resources.files("kitlife.agent").joinpath("data/os_support.csv").read_text("utf-8")
+    text = resources.files("kitlife.agent.data").joinpath("os_support.csv").read_text("utf-8")
     rows = [ln for ln in io.StringIO(text) if not ln.startswith("#")]
     return list(csv.DictReader(rows))
 

@@ -1,1 +1,1 @@
-"""Sources: each returns a SourceResult and never raises."""
+"""Sources: each gathers one kind of reading and returns a SourceResult, never raising."""

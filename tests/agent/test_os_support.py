@@ -26,7 +26,7 @@ def test_unknown_version_is_none() -> None:
 
 
 def test_every_row_is_dated_and_sourced() -> None:
-    text = resources.files("kitlife.agent").joinpath("data/os_support.csv").read_text("utf-8")
+    text = resources.files("kitlife.agent.data").joinpath("os_support.csv").read_text("utf-8")
     rows = list(csv.DictReader(ln for ln in io.StringIO(text) if not ln.startswith("#")))
     assert len(rows) >= 15
     for row in rows:
