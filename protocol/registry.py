@@ -156,6 +156,10 @@ REGISTRY: tuple[Metric, ...] = (
     _m(427, "inv.disk_bytes", "bytes", "gauge", 0, "size of an internal disk (component: disk)"),
     _m(428, "inv.chassis_type", "", "text", 0, "laptop, notebook, desktop... from SMBIOS"),
     _m(429, "inv.uefi", "bool", "gauge", 0, "1 when the OS booted in UEFI mode"),
+    _m(430, "inv.os_release_name", "", "text", 0,
+       "the OS's full name and version (distro PRETTY_NAME, Windows caption, macOS version)"),
+    _m(431, "inv.cpu_brand", "", "text", 0,
+       "full CPU brand string (cpuinfo model name, Win32_Processor.Name, Apple chip)"),
     # --- 500-599 responsiveness ------------------------------------------------------------
     # --- 600-649 reliability ----------------------------------------------------------------
     # --- 650-699 use and dormancy ------------------------------------------------------------

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import platform as pyplatform
-import socket
 
-import psutil  # type: ignore[import-untyped]
+import psutil  # type: ignore[import-untyped,unused-ignore]
 
 from kitlife.agent.os_support import end_of_support
 from kitlife.agent.parsers.system import cpu_generation
@@ -14,18 +12,16 @@ from kitlife.agent.readings import SourceResult
 
 
 def basic_inventory(out: SourceResult) -> None:
-    """Host name, OS family, architecture, core count and RAM, from Python and psutil."""
-    out.add("inv.hostname", socket.gethostname() or None)
-    out.add("inv.os_name", pyplatform.system() or None)
-    out.add("inv.machine", pyplatform.machine() or None)
-    out.add("inv.cpu_cores", psutil.cpu_count(logical=False))
+    """Installed RAM. Host name, OS family, architecture, core count and kernel release
+    belong to the agent's "os" source (agent/sources/system.py), so they are not repeated
+    here: two sources sending one metric with different values would make it flicker."""
     out.add("inv.ram_total_bytes", psutil.virtual_memory().total)
 
 
 def cpu_facts(
     out: SourceResult, brand: str | None, vendor: str | None, family: int | None, model: int | None
 ) -> None:
-    out.add("inv.cpu_model", brand)
+    out.add("inv.cpu_brand", brand)
     out.add("inv.cpu_vendor", vendor)
     out.add("inv.cpu_family", family)
     out.add("inv.cpu_model_number", model)

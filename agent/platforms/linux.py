@@ -134,7 +134,7 @@ class Linux:
             except (OSError, ParseError):
                 continue
             version = info.get("VERSION_ID", "")
-            out.add("inv.os_version", info.get("PRETTY_NAME") or version or None)
+            out.add("inv.os_release_name", info.get("PRETTY_NAME") or version or None)
             out.add("inv.os_build", os.uname().release if self.root == Path("/") else None)
             distro = info.get("ID", "").capitalize()
             if distro and version:

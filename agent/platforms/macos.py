@@ -77,7 +77,7 @@ class MacOS:
     def inventory(self, out: SourceResult) -> None:
         basic_inventory(out)
         version = pyplatform.mac_ver()[0]
-        out.add("inv.os_version", version or None)
+        out.add("inv.os_release_name", f"macOS {version}" if version else None)
         if version:
             major = version.split(".")[0]
             os_support(out, "macOS", major if major != "10" else ".".join(version.split(".")[:2]))

@@ -101,7 +101,7 @@ class Windows:
         cpu_facts(out, clean(cpu.get("Name")), clean(cpu.get("Manufacturer")), fam, model)
         osi = first(cim("Win32_OperatingSystem"))
         caption = str(osi.get("Caption", ""))
-        out.add("inv.os_version", clean(caption))
+        out.add("inv.os_release_name", clean(caption))
         out.add("inv.os_build", clean(osi.get("BuildNumber")))
         display = self._display_version()
         if display:
