@@ -7,7 +7,9 @@ on ``InstanceName``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from typing import Any
 
 from kitlife.agent.parsers._common import ParseError, as_text, clean
@@ -91,3 +93,35 @@ def memory_slots(arrays: str | bytes, modules: str | bytes) -> tuple[int | None,
             seen = True
     installed = sum(1 for m in parse_cim_json(modules) if _int(m.get("Capacity")))
     return (total if seen else None), installed
+
+
+_MS_DATE = re.compile(r"^/Date\((-?[0-9]+)\)/$")
+
+
+def cim_date(value: Any) -> str | None:
+    """A CIM date as ConvertTo-Json prints it, to ISO ``YYYY-MM-DD``.
+
+    Windows PowerShell 5.1 writes ``/Date(1514764800000)/`` (ms since epoch, UTC),
+    PowerShell 7 writes ``2018-01-01T00:00:00``, and WMI's own DMTF form is
+    ``20180101000000.000000+000``; all three occur depending on the host.
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    m = _MS_DATE.match(text)
+    if m:
+        try:
+            stamp = dt.datetime.fromtimestamp(int(m.group(1)) / 1000, tz=dt.UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+        return stamp.date().isoformat()
+    if re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        candidate = text[:10]
+    elif re.match(r"^[0-9]{8}", text):
+        candidate = f"{text[:4]}-{text[4:6]}-{text[6:8]}"
+    else:
+        return None
+    try:
+        return dt.date.fromisoformat(candidate).isoformat()
+    except ValueError:
+        return None

@@ -15,6 +15,7 @@ from kitlife.agent.parsers.powercfg import parse_batteryreport
 from kitlife.agent.parsers.system import parse_wmi_cpu_description
 from kitlife.agent.parsers.wmi import (
     batteries_from_wmi,
+    cim_date,
     first,
     memory_slots,
     parse_cim_json,
@@ -48,11 +49,15 @@ class Windows:
             except (CommandError, ParseError, OSError) as exc:
                 out.missing(f"powercfg: {exc}", "batteryreport")
         if not packs:
-            packs = batteries_from_wmi(
-                cim("BatteryStaticData", "root/wmi"),
-                cim("BatteryFullChargedCapacity", "root/wmi"),
-                cim("BatteryCycleCount", "root/wmi"),
-            )
+            try:
+                packs = batteries_from_wmi(
+                    cim("BatteryStaticData", "root/wmi"),
+                    cim("BatteryFullChargedCapacity", "root/wmi"),
+                    cim("BatteryCycleCount", "root/wmi"),
+                )
+            except (CommandError, ParseError) as exc:
+                # Desktops answer these classes with "not supported": that is no battery.
+                out.missing(f"WMI battery classes: {exc}", "wmi")
         packs = [p for p in packs if p.has_capacity()]
         if not packs:
             out.missing("no battery")
@@ -83,22 +88,44 @@ class Windows:
 
     def inventory(self, out: SourceResult) -> None:
         basic_inventory(out)
+        # One WMI class failing (access denied, provider hung) costs only its own facts.
+        for section, fill in (
+            ("bios", self._bios),
+            ("system", self._system),
+            ("cpu", self._cpu),
+            ("os", self._os),
+            ("disks", self._disks),
+            ("memory", self._memory),
+        ):
+            try:
+                fill(out)
+            except CommandError as exc:
+                out.missing(exc.reason, section)
+            except ParseError as exc:
+                out.missing(f"unparseable ({exc})", section)
+        self._readiness(out)
+
+    def _bios(self, out: SourceResult) -> None:
         bios = first(cim("Win32_BIOS"))
         out.add("inv.bios_vendor", clean(bios.get("Manufacturer")))
         out.add("inv.bios_version", clean(bios.get("SMBIOSBIOSVersion")))
         out.add("inv.serial", clean(bios.get("SerialNumber")))
-        date = bios.get("ReleaseDate")
-        if isinstance(date, str) and date[:4].isdigit() and len(date) >= 8:
-            out.add("inv.bios_date", f"{date[:4]}-{date[4:6]}-{date[6:8]}")
+        out.add("inv.bios_date", cim_date(bios.get("ReleaseDate")))
+
+    def _system(self, out: SourceResult) -> None:
         cs = first(cim("Win32_ComputerSystem"))
         out.add("inv.vendor", clean(cs.get("Manufacturer")))
         out.add("inv.model", clean(cs.get("Model")))
         encl = parse_cim_json(cim("Win32_SystemEnclosure"))
         if encl:
             out.add("inv.asset_tag", clean(encl[0].get("SMBIOSAssetTag")))
+
+    def _cpu(self, out: SourceResult) -> None:
         cpu = first(cim("Win32_Processor"))
         fam, model = parse_wmi_cpu_description(str(cpu.get("Description", "")))
         cpu_facts(out, clean(cpu.get("Name")), clean(cpu.get("Manufacturer")), fam, model)
+
+    def _os(self, out: SourceResult) -> None:
         osi = first(cim("Win32_OperatingSystem"))
         caption = str(osi.get("Caption", ""))
         out.add("inv.os_release_name", clean(caption))
@@ -107,15 +134,20 @@ class Windows:
         if display:
             major = "11" if "Windows 11" in caption else "10"
             os_support(out, "Windows", f"{major} {display}", windows_edition(caption))
+        else:
+            out.missing("no DisplayVersion in the registry", "os_support")
+
+    def _disks(self, out: SourceResult) -> None:
         for disk in parse_cim_json(cim("Win32_DiskDrive")):
             size = disk.get("Size")
             if isinstance(size, int) and disk.get("MediaType") != "Removable Media":
                 out.add("inv.disk_bytes", size, f"pd{disk.get('Index', '')}")
+
+    def _memory(self, out: SourceResult) -> None:
         slots, used = memory_slots(cim("Win32_PhysicalMemoryArray"), cim("Win32_PhysicalMemory"))
         out.add("inv.ram_slots_total", slots)
         out.add("inv.ram_slots_used", used)
         out.missing("Windows does not report reliably whether RAM is soldered", "ram_soldered")
-        self._readiness(out)
 
     def _display_version(self) -> str | None:
         cmd = (

@@ -60,3 +60,20 @@ def test_wmi_cpu_description_and_bios_date() -> None:
     assert parse_wmi_cpu_description("ARMv8 (64-bit) Family 8 Model D4B Revision 0") == (None, None)
     assert bios_date_iso("09/15/2017") == "2017-09-15"
     assert bios_date_iso("not a date") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "iso"),
+    [
+        ("/Date(1514764800000)/", "2018-01-01"),  # Windows PowerShell 5.1 ConvertTo-Json
+        ("2018-01-01T00:00:00", "2018-01-01"),  # PowerShell 7
+        ("20180101000000.000000+000", "2018-01-01"),  # WMI DMTF datetime
+        ("/Date(99999999999999999999)/", None),
+        ("2018-13-45", None),
+        (None, None),
+    ],
+)
+def test_cim_date_forms(value: str | None, iso: str | None) -> None:
+    from kitlife.agent.parsers.wmi import cim_date
+
+    assert cim_date(value) == iso

@@ -35,6 +35,7 @@ from kitlife.agent.parsers.system_profiler import (
 from kitlife.agent.parsers.upower import parse_upower
 from kitlife.agent.parsers.wmi import (
     batteries_from_wmi,
+    cim_date,
     memory_slots,
     parse_cim_json,
     thermal_zones,
@@ -57,6 +58,7 @@ PARSERS: list[tuple[str, Callable[[Any], object]]] = [
     ("wmi_batteries", lambda d: batteries_from_wmi(d, d, d)),
     ("thermal_zones", thermal_zones),
     ("memory_slots", lambda d: memory_slots(d, d)),
+    ("cim_date", lambda d: cim_date(d if isinstance(d, str) else d.decode("latin-1"))),
     ("dmidecode_memory", parse_dmidecode_memory),
     ("dmidecode_batteries", parse_dmidecode_batteries),
     ("cpuinfo", parse_cpuinfo),
