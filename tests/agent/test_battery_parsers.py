@@ -64,6 +64,15 @@ DMI_T22 = [
     ("glpi_dmidecode_t22_win10-dell-xps.txt", 0, 57530, 7600, "LiP", "2017-09-15", "DELL JHXPY53"),
     ("glpi_dmidecode_t22_windows-10-notebook.txt", 0, 23540, 11400, "LiP", "2018-05-24", "00HW023"),
     ("glpi_dmidecode_t22_windows-10-notebook.txt", 1, 26060, 11460, "LiP", "2018-06-02", "01AV406"),
+    (
+        "../dmi/linuxhw_dmidecode_XPS13-9360_00D8A2E4BC62.txt",
+        0,
+        61440,
+        7600,
+        "LiP",
+        "2019-10-29",
+        "DELL TP1GT61",
+    ),
 ]
 
 

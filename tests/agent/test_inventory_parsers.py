@@ -16,6 +16,7 @@ GIB = 1 << 30
     [
         ("glpi_dmidecode_memory_hynix-kingmax.txt", 2, 2, 16 * GIB, False),
         ("glpi_dmidecode_memory_positivo-informatica.txt", 2, 1, 8 * GIB, False),
+        ("linuxhw_dmidecode_XPS13-9360_00D8A2E4BC62.txt", 2, 2, 16 * GIB, True),
     ],
 )
 def test_memory_layout(name: str, slots: int, used: int, total: int, soldered: bool) -> None:
