@@ -46,8 +46,14 @@ def psutil_thermal(out: SourceResult) -> None:
     temps = getattr(psutil, "sensors_temperatures", None)
     fans = getattr(psutil, "sensors_fans", None)
     got = False
-    if temps is not None:
-        for chip, entries in temps().items():
+    try:
+        temp_map = temps() if temps is not None else {}
+        fan_map = fans() if fans is not None else {}
+    except (OSError, RuntimeError) as exc:  # a broken hwmon driver must not hide throttling
+        out.missing(f"psutil sensors failed: {exc}", "sensors")
+        return
+    if temp_map:
+        for chip, entries in temp_map.items():
             for i, e in enumerate(entries):
                 comp = f"{chip}/{e.label or i}"
                 out.add("thermal.temperature_c", round(e.current, 1), comp)
@@ -56,8 +62,8 @@ def psutil_thermal(out: SourceResult) -> None:
                 if e.critical:
                     out.add("thermal.temperature_critical_c", round(e.critical, 1), comp)
                 got = True
-    if fans is not None:
-        for chip, fan_entries in fans().items():
+    if fan_map:
+        for chip, fan_entries in fan_map.items():
             for i, f in enumerate(fan_entries):
                 out.add("thermal.fan_rpm", int(f.current), f"{chip}/{f.label or i}")
                 got = True

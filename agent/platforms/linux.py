@@ -168,7 +168,10 @@ class Linux:
         if not base.is_dir():
             return
         for dev in sorted(base.iterdir()):
-            if re.match(r"^(loop|ram|zram|dm-|md|sr|fd)", dev.name):
+            # Virtual, optical and eMMC boot/RPMB partitions are not disks a user stores data on.
+            if re.match(r"^(loop|ram|zram|dm-|md|sr|fd)", dev.name) or re.search(
+                r"(boot[0-9]+|rpmb)$", dev.name
+            ):
                 continue
             try:
                 if (dev / "removable").read_text().strip() == "1":
