@@ -322,9 +322,10 @@ def _fill_info(h: DiskHealth, kv: dict[str, str], text: str) -> None:
         h.protocol = "SCSI"
         temp = get("current drive temperature")
         h.temperature_c = _number(temp.split()[0]) if temp else None
-        poh = get("accumulated power on time, hours:minutes")
-        if poh:
-            h.power_on_hours = _number(poh.split(":")[0])
+        # "Accumulated power on time, hours:minutes 12345:30": the key itself holds a colon.
+        m = re.search(r"power on time, hours:minutes\s+([0-9,.]+):", text)
+        if m:
+            h.power_on_hours = _number(m.group(1))
 
 
 def _from_attributes(h: DiskHealth) -> None:
