@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 
 import psutil
 
+from kitlife.agent.platforms import current_platform
 from kitlife.agent.readings import SourceResult
 from kitlife.agent.sources.boot import collect_boot
+from kitlife.agent.sources.hardware import SOURCES as HARDWARE_SOURCES
 from kitlife.agent.sources.reliability import collect_reliability
 from kitlife.agent.sources.responsiveness import collect_responsiveness
 from kitlife.agent.sources.system import collect_basic_inventory, collect_system
@@ -46,6 +49,7 @@ def self_cost(spool: Spool) -> SourceResult:
 def default_sources(
     cpu_interval_s: float | None, report_crash_names: bool = False
 ) -> dict[str, SourceFn]:
+    platform = current_platform()
     return {
         "system": lambda: collect_system(cpu_interval_s),
         "os": collect_basic_inventory,
@@ -54,6 +58,8 @@ def default_sources(
         "boot": collect_boot,
         "reliability": lambda: collect_reliability(report_crash_names),
         "use": collect_use,
+        # hardware health (issue 4), each on its own platform's commands
+        **{name: partial(fn, platform) for name, (fn, _cadence) in HARDWARE_SOURCES.items()},
     }
 
 

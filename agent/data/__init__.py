@@ -1,0 +1,1 @@
+"""Data tables shipped with the agent (package so wheels carry the CSV)."""

@@ -1,0 +1,1 @@
+"""Pure parsers: command or file text in, a dataclass out, :class:`ParseError` on junk."""
