@@ -143,3 +143,44 @@ audit_log = Table(
     Column("action", String(64), nullable=False),
     Column("detail", Text, nullable=False, server_default=""),
 )
+
+# -- fleet (migration 0004) ---------------------------------------------------------------
+# The asset register: one row per physical device the organisation owns, as
+# the register (CMDB) knows it. Matched to enrolled devices by serial.
+# Days are epoch days; an empty holder_id is a device in spare stock.
+assets = Table(
+    "assets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("serial", String(255), nullable=False),
+    Column("serial_key", String(255), nullable=False, unique=True),
+    Column("asset_tag", String(64), nullable=False, server_default=""),
+    Column("holder_id", String(64), nullable=False, server_default=""),
+    Column("role", String(32), nullable=False, server_default=""),
+    Column("site", String(128), nullable=False, server_default=""),
+    Column("purchase_day", Integer, nullable=False),
+    Column("purchase_route", String(16), nullable=False),
+    Column("warranty_end_day", Integer),
+    Column("vendor", String(255), nullable=False, server_default=""),
+    Column("model", String(255), nullable=False, server_default=""),
+    Column("status", String(16), nullable=False, server_default="in_use"),
+    Column("retired_day", Integer),
+    Column("eol_route", String(16), nullable=False, server_default=""),
+    Column("retired_reason", String(32), nullable=False, server_default=""),
+    Column("previous_holders", Integer, nullable=False, server_default="0"),
+    Column("imported_s", BigInteger, nullable=False),
+    Index("ix_assets_holder", "holder_id"),
+    Index("ix_assets_site_role", "site", "role"),
+)
+
+# The newest decision per device, written by whatever decides (the scoring
+# engine, or an admin); the fleet report reads it and never decides itself.
+fleet_decisions = Table(
+    "fleet_decisions",
+    metadata,
+    Column("device_id", Integer, ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True),
+    Column("decision", String(16), nullable=False),
+    Column("decided_s", BigInteger, nullable=False),
+    Column("source", String(32), nullable=False, server_default=""),
+    Column("reason", Text, nullable=False, server_default=""),
+)
