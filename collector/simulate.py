@@ -13,7 +13,7 @@ Two halves, kept apart on purpose:
 What is modelled, and on what evidence (see docs/simulate.md):
 
 * models: real laptop models (vendor + model name) from the Boavizta
-  product-footprint table, business lines only (Latitude, ThinkPad,
+  product-footprint table, business lines only, 2019 onward (Latitude, ThinkPad,
   EliteBook, ProBook, MacBook, Surface), bought from their report year on;
 * battery: capacity fades with cycles, linear then accelerating
   (health = 1 - a*c - b*c^2 - calendar fade, c in thousands of cycles), with
@@ -74,11 +74,11 @@ _SITE_WEIGHTS = (0.14, 0.06, 0.06, 0.16, 0.08, 0.05, 0.16, 0.07, 0.07, 0.05, 0.0
 
 ROLE_MIX: dict[str, float] = {"office": 0.5, "field": 0.2, "analyst": 0.2, "developer": 0.1}
 #: Typical working set (GB, apps only) and CPU busy % on a 4-core reference laptop.
-ROLE_MEM_GB: dict[str, float] = {"office": 5.0, "field": 4.0, "analyst": 10.5, "developer": 16.0}
+ROLE_MEM_GB: dict[str, float] = {"office": 3.0, "field": 2.6, "analyst": 7.5, "developer": 12.0}
 ROLE_CPU_PCT: dict[str, float] = {"office": 18.0, "field": 14.0, "analyst": 38.0, "developer": 45.0}
 ROLE_CYCLES_PER_DAY: dict[str, float] = {
     "office": 0.22,
-    "field": 0.6,
+    "field": 0.45,
     "analyst": 0.2,
     "developer": 0.15,
 }
@@ -88,7 +88,7 @@ ROLE_WRITES_GB_PER_DAY: dict[str, float] = {
     "analyst": 30.0,
     "developer": 60.0,
 }
-OS_BASE_GB = 3.0  # what the OS and agent hold before the user opens anything
+OS_BASE_GB = 2.5  # what the OS and agent hold before the user opens anything
 
 # Annual failure rates; Backblaze drive stats (docs/simulate.md).
 AFR_SSD = 0.01
@@ -99,6 +99,7 @@ HEALTHY_HDD_NONZERO_SHARE = 0.042
 WIN10_22H2 = "10.0.19045"
 WIN11_23H2 = "10.0.22631"
 WIN11_24H2 = "10.0.26100"
+WIN11_25H2 = "10.0.26200"
 
 _LINES = ("latitude", "thinkpad", "elitebook", "probook", "macbook", "surface laptop")
 _TIERS = {
@@ -224,7 +225,7 @@ def sim_models(table: BoaviztaLaptops, rng: np.random.Generator) -> tuple[SimMod
     out: list[SimModel] = []
     for row in sorted(table.rows, key=lambda r: (r.vendor, r.name)):
         name = row.name
-        if row.year is None or row.year < 2017 or len(name) > 60:
+        if row.year is None or row.year < 2019 or len(name) > 60:
             continue
         if not any(k in name.lower() for k in _LINES) or "chromebook" in name.lower():
             continue
@@ -232,7 +233,7 @@ def sim_models(table: BoaviztaLaptops, rng: np.random.Generator) -> tuple[SimMod
             continue
         seen.add((row.vendor, name))
         tier = _tier(name)
-        design = int(rng.choice((42000, 51000, 56000, 63000, 72000, 86000)))
+        design = int(rng.choice((50000, 54000, 58000, 63000, 72000, 86000)))
         out.append(
             SimModel(
                 row.vendor,
@@ -318,7 +319,7 @@ def generate_estate(
         elif role == "analyst":
             ram = max(ram, 16)
         first = epoch_day(dt.date(model.year, 3, 1))
-        last = min(end_day - 30, epoch_day(dt.date(model.year + 3, 12, 31)))
+        last = min(end_day - 30, epoch_day(dt.date(model.year + 2, 12, 31)))
         purchase = int(rng.integers(first, max(first + 1, last)))
         raw.append(
             {
@@ -380,7 +381,7 @@ def generate_estate(
     # 3. Per-device physics and the register row.
     devices: list[SimDevice] = []
     register: list[RegisterRow] = []
-    win_choices = (WIN11_24H2, WIN11_23H2, WIN10_22H2)
+    win_choices = (WIN11_25H2, WIN11_24H2, WIN11_23H2, WIN10_22H2)
     for i, r in enumerate(raw):
         model = r["model"]
         role = r["role"]
@@ -396,12 +397,12 @@ def generate_estate(
             route = "new"
         warranty_years = 1 if route == "refurbished" else 3
         if model.vendor == "Apple":
-            os_name, os_version = "Darwin", str(rng.choice(("24.6.0", "23.6.0")))
+            os_name, os_version = "Darwin", str(rng.choice(("25.1.0", "24.6.0")))
         elif work_role == "developer" and rng.random() < 0.3:
             os_name, os_version = "Linux", str(rng.choice(("6.8.0-ubuntu24.04", "6.5.0-ubuntu22.04")))
         else:
             os_name = "Windows"
-            os_version = str(rng.choice(win_choices, p=(0.62, 0.32, 0.06)))
+            os_version = str(rng.choice(win_choices, p=(0.2, 0.72, 0.04, 0.04)))
         hdd = model.year <= 2018 and rng.random() < 0.25
         afr = AFR_HDD if hdd else AFR_SSD
         fail_day: int | None = None

@@ -168,8 +168,14 @@ _WINDOWS_BUILD_END = {
     22621: dt.date(2025, 10, 14),  # Windows 11 22H2 Enterprise
     22631: dt.date(2026, 11, 10),  # Windows 11 23H2 Enterprise
     26100: dt.date(2027, 10, 12),  # Windows 11 24H2 Enterprise
+    26200: dt.date(2028, 10, 10),  # Windows 11 25H2 Enterprise
 }
-_DARWIN_END = {22: dt.date(2025, 9, 15), 23: dt.date(2026, 9, 15), 24: dt.date(2027, 9, 15)}
+_DARWIN_END = {
+    22: dt.date(2025, 9, 15),
+    23: dt.date(2026, 9, 15),
+    24: dt.date(2027, 9, 15),
+    25: dt.date(2028, 9, 15),
+}
 _UBUNTU_END = {"22.04": dt.date(2027, 6, 1), "24.04": dt.date(2029, 5, 31)}
 
 
@@ -390,7 +396,7 @@ def assess(
     t = {k: float(v[0]) for k, v in _terms(a, role, cfg).items()}
     c = {k: float(v[0]) for k, v in a.cols.items()}
     est = facts.measured_role is not None and facts.measured_role != role_name
-    tag = f" (estimated from a {facts.measured_role}'s use)" if est else ""
+    tag = f" (estimated from its {facts.measured_role} holder's use)" if est else ""
     r: list[str] = []
     n = role.name
     if t["ram"] > 0:
