@@ -322,3 +322,9 @@ def devices_revoke(ctx: click.Context, query: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     cli.main(args=list(argv) if argv is not None else sys.argv[1:], prog_name="kitlife")
+
+
+# Fleet commands (simulate, assets, redeploy, report) live in their own module.
+from kitlife.collector.cli_fleet import register as _register_fleet  # noqa: E402
+
+_register_fleet(cli)

@@ -92,6 +92,15 @@ def register_rows(store: Store) -> list[dict[str, Any]]:
         return out
 
 
+def retired_rows(store: Store) -> list[dict[str, Any]]:
+    """Retired register rows as stored (epoch days), for the which-models-last view."""
+    with store.engine.connect() as conn:
+        return [
+            dict(r._mapping)
+            for r in conn.execute(select(assets).where(assets.c.status == "retired"))
+        ]
+
+
 def register_count(store: Store) -> int:
     with store.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(assets)).scalar_one())

@@ -1,0 +1,28 @@
+"""Glue between the store and the pure fleet functions, shared by the CLI and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from kitlife.collector.fleet.carbon_data import default_laptops
+from kitlife.collector.fleet.fit import RolesConfig
+from kitlife.collector.fleet.inputs import devices_from_store
+from kitlife.collector.fleet.report import experience_section, fleet_report
+from kitlife.collector.store import Store
+from kitlife.collector.store.assets import retired_rows
+
+
+def fleet_report_from_store(store: Store, cfg: RolesConfig, today: dt.date) -> dict[str, Any]:
+    """The fleet report over what the database holds; decisions from fleet_decisions."""
+    fleet = devices_from_store(store, today)
+    decided = {f.key: f.decision for f in fleet if f.decision}
+    return fleet_report(
+        fleet,
+        retired_rows(store),
+        default_laptops(),
+        cfg,
+        today,
+        decisions=decided or None,
+        experience=experience_section(store),
+    )
