@@ -27,6 +27,8 @@ def _store(ctx: click.Context) -> Store:
 
     store = core_store(ctx)
     store.upgrade()
+    # Release pooled connections when the command ends (tests run many in one process).
+    ctx.find_root().call_on_close(store.close)
     return store
 
 

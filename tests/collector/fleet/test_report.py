@@ -1,0 +1,85 @@
+"""The fleet report publishes every figure with a method and a source."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from click.testing import CliRunner
+
+from kitlife.collector.cli import cli
+from kitlife.collector.fleet.carbon_data import default_laptops
+from kitlife.collector.fleet.fit import load_roles
+from kitlife.collector.fleet.inputs import devices_from_estate
+from kitlife.collector.fleet.report import fleet_report
+from kitlife.collector.fleet.register import day_of, parse_date
+from kitlife.collector.simulate import generate_estate
+
+END = dt.date(2026, 11, 25)
+PUBLISHED = {
+    "devices_in_use",
+    "pct_refurbished_or_remanufactured_at_purchase",
+    "pct_reused_or_redeployed",
+    "end_of_life_routes",
+    "pct_to_landfill",
+    "embodied_carbon_estate_kg",
+    "carbon_avoided_keeping_kg",
+    "water_avoided_m3",
+    "raw_materials_avoided_kg",
+}
+
+
+def _retired(estate):  # type: ignore[no-untyped-def]
+    return [
+        {
+            "vendor": r.vendor,
+            "model": r.model,
+            "eol_route": r.eol_route,
+            "purchase_day": day_of(parse_date(r.purchase_date)),
+            "retired_day": day_of(parse_date(r.retired_date)),
+        }
+        for r in estate.register
+        if r.status == "retired"
+    ]
+
+
+def test_every_published_figure_has_method_and_source() -> None:
+    estate = generate_estate(150, 12, seed=4, end=END)
+    rep = fleet_report(
+        devices_from_estate(estate), _retired(estate), default_laptops(), load_roles(), END
+    )
+    figures = {f["id"]: f for f in json.loads(json.dumps(rep))["figures"]}
+    assert PUBLISHED <= set(figures)
+    for f in figures.values():
+        assert f["method"] and f["source"] and f["unit"]
+    assert figures["end_of_life_routes"]["value"]["landfill"] == 0
+    assert "Boavizta" in figures["embodied_carbon_estate_kg"]["source"]
+    assert "PROXY" in figures["carbon_avoided_keeping_kg"]["method"]
+    assert rep["models_that_last"] and rep["by_site"] and rep["by_age"]
+
+
+def test_decisions_seam_replaces_the_proxy() -> None:
+    estate = generate_estate(40, 6, seed=4, end=END)
+    fleet = devices_from_estate(estate)
+    decisions = {f.key: "keep" for f in fleet[:10]}
+    rep = fleet_report(fleet, [], default_laptops(), load_roles(), END, decisions=decisions)
+    avoided = next(f for f in rep["figures"] if f["id"] == "carbon_avoided_keeping_kg")
+    assert "decided keep/repair/redeploy" in avoided["method"] and avoided["value"] > 0
+
+
+def test_report_fleet_json_over_a_simulated_database(sqlite_url: str) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        cli,
+        ["--db", sqlite_url, "simulate", "--devices", "20", "--months", "2", "--end", "2026-11-25"],
+    )
+    assert result.exit_code == 0, result.output
+    out = runner.invoke(cli, ["--db", sqlite_url, "report", "fleet", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    rep = json.loads(out.output)
+    ids = {f["id"] for f in rep["figures"]}
+    assert PUBLISHED <= ids
+    assert all(f["source"] for f in rep["figures"])
+    plan = runner.invoke(cli, ["--db", sqlite_url, "redeploy", "plan", "--json"])
+    assert plan.exit_code == 0, plan.output
+    assert "summary" in json.loads(plan.output)
