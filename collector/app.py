@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from kitlife import __version__
-from kitlife.collector.api import batches, devices, enroll, health
+from kitlife.collector.api import assets, batches, devices, enroll, fleet, health
 from kitlife.collector.settings import Settings
 from kitlife.collector.store import Store
 
@@ -36,6 +36,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.settings = settings
     app.state.store = store
     app.state.inflight = 0
-    for module in (health, enroll, batches, devices):
+    for module in (health, enroll, batches, devices, assets, fleet):
         app.include_router(module.router)
     return app

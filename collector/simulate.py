@@ -102,7 +102,7 @@ WIN11_24H2 = "10.0.26100"
 WIN11_25H2 = "10.0.26200"
 
 _LINES = ("latitude", "thinkpad", "elitebook", "probook", "macbook", "surface laptop")
-_TIERS = {
+_TIERS: dict[str, dict[str, tuple[int, ...]]] = {
     "basic": {"ram": (8,), "cores": (4,), "disk": (256,)},
     "standard": {"ram": (8, 16, 16), "cores": (4, 6), "disk": (256, 512)},
     "performance": {"ram": (16, 32, 32), "cores": (8, 10, 12), "disk": (512, 1024)},
@@ -280,7 +280,7 @@ def generate_estate(
         raise ValueError("an estate needs at least one device and one month")
     rng = np.random.default_rng(seed)
     end_day = epoch_day(end or dt.date(2026, 11, 25))
-    start_day = end_day - int(round(months * 30.44))
+    start_day = end_day - round(months * 30.44)
     models = sim_models(table or default_laptops(), rng)
     end_year = (dt.date(1970, 1, 1) + dt.timedelta(days=end_day)).year
     models = tuple(m for m in models if m.year <= end_year)
@@ -303,7 +303,7 @@ def generate_estate(
         by_tier.setdefault(m.tier, []).append(i)
 
     raw: list[dict[str, Any]] = []
-    for i in range(n_devices):
+    for _ in range(n_devices):
         spare = rng.random() < spare_share
         role = str(rng.choice(roles, p=role_p))
         tiers = [t for t in want_tier[role] if t in by_tier]
@@ -340,7 +340,7 @@ def generate_estate(
     # demanding role ends up on a light device (and a light role on a strong
     # one), or a field worker on an office worker's device with a worn battery.
     # Swaps stay within a site so that the planner can undo them cheaply.
-    n_poor = int(round(poor_fit_share * n_devices))
+    n_poor = round(poor_fit_share * n_devices)
     heavy = [i for i, r in enumerate(raw) if r["role"] in ("analyst", "developer")]
     light = [i for i, r in enumerate(raw) if r["role"] in ("office",) and r["tier"] != "basic"]
     light_basic = [i for i, r in enumerate(raw) if r["role"] == "office" and r["ram"] <= 8]
@@ -399,7 +399,10 @@ def generate_estate(
         if model.vendor == "Apple":
             os_name, os_version = "Darwin", str(rng.choice(("25.1.0", "24.6.0")))
         elif work_role == "developer" and rng.random() < 0.3:
-            os_name, os_version = "Linux", str(rng.choice(("6.8.0-ubuntu24.04", "6.5.0-ubuntu22.04")))
+            os_name, os_version = (
+                "Linux",
+                str(rng.choice(("6.8.0-ubuntu24.04", "6.5.0-ubuntu22.04"))),
+            )
         else:
             os_name = "Windows"
             os_version = str(rng.choice(win_choices, p=(0.2, 0.72, 0.04, 0.04)))
@@ -474,7 +477,7 @@ def generate_estate(
 
     # 4. Devices retired during the window (never enrolled, register only):
     # about 8 % of the estate a year, service life scaled by model durability.
-    n_retired = int(round(n_devices * 0.08 * months / 12))
+    n_retired = round(n_devices * 0.08 * months / 12)
     routes = ("reuse", "refurbish", "donate", "recycle")
     route_p = (0.25, 0.3, 0.1, 0.35)
     reasons = ("battery", "storage", "board", "screen", "performance", "age")
@@ -542,9 +545,11 @@ def device_series(dev: SimDevice, estate: Estate) -> DeviceSeries:
     age_days = days - dev.purchase_day
     weekday = (days + 3) % 7 < 5  # 1970-01-01 was a Thursday
     daily_cycles = dev.cycles_per_day * rng.lognormal(0.0, 0.3, n) * np.where(weekday, 1.2, 0.5)
-    cycles = dev.cycles_at_purchase + dev.cycles_per_day * max(
-        0, first - dev.purchase_day
-    ) + np.cumsum(daily_cycles)
+    cycles = (
+        dev.cycles_at_purchase
+        + dev.cycles_per_day * max(0, first - dev.purchase_day)
+        + np.cumsum(daily_cycles)
+    )
     health = battery_health(cycles, age_days / 365.0, dev.fade_a, dev.fade_b)
     fcc = dev.battery_design_mwh * health * rng.normal(1.0, 0.006, n)
     tbw_gb = 600.0 * dev.disk_gb  # rated endurance: ~600 TBW per TB
@@ -607,9 +612,15 @@ def device_batches(
         day_ts = tuple(int((day0 + k) * DAY_S + 18 * 3600) for k in range(sl.stop - sl.start))
         series: list[Series] = []
 
-        def add(name: str, ts: Sequence[int], vals: Sequence[float], component: str = "") -> None:
+        def add(
+            name: str,
+            ts: Sequence[int],
+            vals: Sequence[float],
+            component: str = "",
+            out: list[Series] = series,
+        ) -> None:
             m = ids[name]
-            series.append(Series(m.id, component, tuple(ts), tuple(vals), m.exponent))
+            out.append(Series(m.id, component, tuple(ts), tuple(vals), m.exponent))
 
         if in_use:
             wd = np.nonzero(s.weekday[sl])[0]
@@ -710,7 +721,7 @@ def populate(
     )
     refs = []
     for dev in estate.devices:
-        uid, key = store.enroll(token, enrol_facts(dev))
+        _uid, key = store.enroll(token, enrol_facts(dev))
         refs.append(store.device_for_key(key))
     t1 = time.perf_counter()
     n_batches = n_points = n_bytes = 0

@@ -387,9 +387,7 @@ def _g(v: float) -> str:
     return f"{v:.0f}" if abs(v - round(v)) < 0.05 else f"{v:.1f}"
 
 
-def assess(
-    facts: DeviceFacts, role_name: str, cfg: RolesConfig, today: dt.date
-) -> Fit:
+def assess(facts: DeviceFacts, role_name: str, cfg: RolesConfig, today: dt.date) -> Fit:
     """The fit of one device for one role, with every shortfall in numbers."""
     role = cfg.roles[role_name]
     a = fact_arrays([facts], cfg, today)
@@ -407,8 +405,7 @@ def assess(
         r.append(f"storage {_g(c['storage'])} GB < {n} minimum {_g(role.min_storage_gb)} GB")
     if t["battery"] > 0:
         r.append(
-            f"battery health {_g(c['health'])}% < {n} minimum "
-            f"{_g(role.min_battery_health_pct)}%"
+            f"battery health {_g(c['health'])}% < {n} minimum {_g(role.min_battery_health_pct)}%"
         )
     if t["runtime"] > 0:
         r.append(
@@ -418,7 +415,7 @@ def assess(
     if t["os"] > 0:
         end = os_support_end(facts.os_name, facts.os_version)
         left = c["os_left"]
-        when = f"ended {end.isoformat()}" if left < 0 else f"ends {end} ({left:.0f} months)"
+        when = f"ended {end}" if left < 0 else f"ends {end} ({left:.0f} months)"
         r.append(
             f"OS {facts.os_name} {facts.os_version} support {when}; "
             f"{n} needs {_g(cfg.os_support_months)} months"

@@ -115,7 +115,12 @@ def devices_from_estate(estate: Estate) -> list[FleetDevice]:
         wd = s.weekday[window]
         in_use = bool(dev.holder_id)
 
-        def p95(arr: np.ndarray[Any, Any], wd: np.ndarray[Any, Any] = wd) -> float | None:
+        def p95(
+            arr: np.ndarray[Any, Any],
+            wd: np.ndarray[Any, Any] = wd,
+            window: slice = window,
+            in_use: bool = in_use,
+        ) -> float | None:
             daily = arr[window][wd].mean(axis=1)
             return float(np.percentile(daily, 95)) if in_use and len(daily) else None
 

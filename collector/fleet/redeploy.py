@@ -298,9 +298,7 @@ def build_plan(
         same_reg = hs_reg[:, None] == ds_reg[None, :]
         move = np.where(same_site, cfg.move_same_site, cfg.move_same_region)
         total = c + move
-        ok = same_reg & (m <= cur_mm[r_arr][:, None] + _EPS) & (
-            c < cur_cost[r_arr][:, None] - _EPS
-        )
+        ok = same_reg & (m <= cur_mm[r_arr][:, None] + _EPS) & (c < cur_cost[r_arr][:, None] - _EPS)
         total = np.where(ok, total, _BIG)
         for k, i in enumerate(rows):
             if has[i]:
@@ -362,11 +360,15 @@ def build_plan(
         budget = max_moves
         ranked = sorted(
             chains,
-            key=lambda ch: -sum(
-                moves_by_row[i].cost_before - moves_by_row[i].cost_after - moves_by_row[i].move_cost
-                for i in ch
-            )
-            / len(ch),
+            key=lambda ch: (
+                -sum(
+                    moves_by_row[i].cost_before
+                    - moves_by_row[i].cost_after
+                    - moves_by_row[i].move_cost
+                    for i in ch
+                )
+                / len(ch)
+            ),
         )
         for ch in ranked:
             if len(ch) <= budget:
@@ -414,10 +416,13 @@ def _solve(total: np.ndarray[Any, Any], sparse: bool) -> tuple[Any, Any]:
     matching always exists. The +1 keeps zero-cost pairs from reading as
     missing edges in the sparse matrix; it adds the same to every matching.
     """
+    result: tuple[Any, Any]
     if not sparse or total.size == 0:
-        return linear_sum_assignment(total)
-    weights = np.where(total < _BIG / 2, total + 1.0, 0.0)
-    return min_weight_full_bipartite_matching(csr_matrix(weights))
+        result = linear_sum_assignment(total)
+    else:
+        weights = np.where(total < _BIG / 2, total + 1.0, 0.0)
+        result = min_weight_full_bipartite_matching(csr_matrix(weights))
+    return result
 
 
 def _chains(

@@ -112,9 +112,7 @@ def _decode_lines(data: bytes) -> tuple[str, list[RowError]]:
     return "\n".join(out), errors
 
 
-def parse_register(
-    data: bytes, roles: Collection[str]
-) -> tuple[list[AssetRow], list[RowError]]:
+def parse_register(data: bytes, roles: Collection[str]) -> tuple[list[AssetRow], list[RowError]]:
     """Every row that is right, and every error with its line; import only if no errors."""
     text, errors = _decode_lines(data)
     bad_lines = {e.line for e in errors}
@@ -149,7 +147,9 @@ def parse_register(
 
         row_errors: list[RowError] = []
 
-        def err(column: str, message: str, ln: int = line, bucket: list[RowError] = row_errors) -> None:
+        def err(
+            column: str, message: str, ln: int = line, bucket: list[RowError] = row_errors
+        ) -> None:
             bucket.append(RowError(ln, column, message))
 
         serial, tag = get("serial"), get("asset_tag")

@@ -20,7 +20,8 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kitlife.collector.fleet.carbon_data import SOURCE as BOAVIZTA, BoaviztaLaptops
+from kitlife.collector.fleet.carbon_data import SOURCE as BOAVIZTA
+from kitlife.collector.fleet.carbon_data import BoaviztaLaptops
 from kitlife.collector.fleet.fit import RolesConfig, fact_arrays, mismatch_by_role
 from kitlife.collector.fleet.inputs import FleetDevice
 
@@ -38,9 +39,7 @@ SRC_REGISTER = "kitlife asset register (kitlife assets import)"
 SRC_TCO = "TCO Certified: ~250 kg CO2e before first use, 94% of a notebook's 3-year footprint"
 
 
-def _fig(
-    key: str, label: str, value: Any, unit: str, method: str, source: str
-) -> dict[str, Any]:
+def _fig(key: str, label: str, value: Any, unit: str, method: str, source: str) -> dict[str, Any]:
     return {
         "id": key,
         "label": label,
@@ -255,8 +254,7 @@ def fleet_report(
                 counts[g]["poor_fit"] += 1
             counts[g]["devices"] += 1
         return [
-            {key: g, **dict(c)}
-            for g, c in sorted(counts.items(), key=lambda kv: -kv[1]["devices"])
+            {key: g, **dict(c)} for g, c in sorted(counts.items(), key=lambda kv: -kv[1]["devices"])
         ]
 
     # Which models last: age at retirement (register) and component wear (telemetry).
@@ -277,7 +275,7 @@ def fleet_report(
             w["battery_below_80"] += 1
         if f.disk_worn:
             w["disk_errors"] += 1
-    models = []
+    models: list[dict[str, Any]] = []
     for m in sorted(set(ages) | set(wear)):
         w = wear.get(m, {})
         dy = w.get("device_years", 0.0)

@@ -242,7 +242,11 @@ def device_table(store: Store) -> list[dict[str, Any]]:
                 name = ids[r.metric_id]
                 # Several packs or disks: keep the worst (largest wear, smallest capacity
                 # is not knowable here without pairing; keep the first seen for capacities).
-                if name in ("nvme.percentage_used_pct", "nvme.media_errors", "ata.reallocated_sectors"):
+                if name in (
+                    "nvme.percentage_used_pct",
+                    "nvme.media_errors",
+                    "ata.reallocated_sectors",
+                ):
                     d[name] = max(float(r.num), float(d.get(name, 0.0)))
                 else:
                     d.setdefault(name, float(r.num))

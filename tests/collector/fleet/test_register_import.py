@@ -14,8 +14,7 @@ from kitlife.collector.store.assets import register_rows
 
 HEADER = "serial,holder_id,role,site,purchase_date,purchase_route,warranty_end\n"
 GOOD = HEADER + (
-    "SN1,h-1,office,York,2023-01-10,new,2026-01-10\n"
-    "SN2,,,York,2022-05-01,refurbished,2023-05-01\n"
+    "SN1,h-1,office,York,2023-01-10,new,2026-01-10\nSN2,,,York,2022-05-01,refurbished,2023-05-01\n"
 )
 
 
