@@ -10,7 +10,7 @@ Two halves, kept apart on purpose:
   stores real encoded batches (``encode_batch`` then ``Store.ingest``), one
   batch per device per ``batch_days`` of simulated time holding daily points.
 
-What is modelled, and on what evidence (see docs/simulate.md):
+What is modelled, and on what evidence (see docs/fleet.md, "Simulate"):
 
 * models: real laptop models (vendor + model name) from the Boavizta
   product-footprint table, business lines only, 2019 onward (Latitude, ThinkPad,
@@ -405,7 +405,7 @@ def generate_estate(
             )
         else:
             os_name = "Windows"
-            os_version = str(rng.choice(win_choices, p=(0.2, 0.72, 0.04, 0.04)))
+            os_version = str(rng.choice(win_choices, p=(0.22, 0.74, 0.02, 0.02)))
         hdd = model.year <= 2018 and rng.random() < 0.25
         afr = AFR_HDD if hdd else AFR_SSD
         fail_day: int | None = None
@@ -446,8 +446,8 @@ def generate_estate(
             battery_design_mwh=model.battery_design_mwh,
             cycles_at_purchase=(float(rng.integers(80, 400)) if route != "new" else 0.0),
             cycles_per_day=cpd,
-            fade_a=float(np.clip(rng.normal(0.11, 0.025), 0.05, 0.2)) / model.durability,
-            fade_b=float(np.clip(rng.normal(0.06, 0.02), 0.0, 0.15)) / model.durability,
+            fade_a=float(np.clip(rng.normal(0.08, 0.02), 0.04, 0.16)) / model.durability,
+            fade_b=float(np.clip(rng.normal(0.06, 0.02), 0.0, 0.14)) / model.durability,
             writes_gb_per_day=ROLE_WRITES_GB_PER_DAY[work_role] * float(rng.lognormal(0, 0.5)),
             disk_fail_day=fail_day,
             static_realloc=int(rng.integers(1, 5))
@@ -511,7 +511,9 @@ def generate_estate(
 
 
 # -- telemetry ------------------------------------------------------------------------------
-_SAMPLE_HOURS = (10, 12, 14, 16)
+# Two working-hour samples per weekday, each standing for a half-day's mean:
+# enough for daily rollups and p95s, and half the points of four.
+_SAMPLE_HOURS = (11, 15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -533,7 +535,7 @@ class DeviceSeries:
 def battery_health(cycles: Any, years: Any, a: float, b: float) -> Any:
     """Share of design capacity: linear then accelerating with cycles, plus calendar fade."""
     c = np.asarray(cycles) / 1000.0
-    return np.clip(1.0 - a * c - b * c * c - 0.015 * np.asarray(years), 0.3, 1.0)
+    return np.clip(1.0 - a * c - b * c * c - 0.01 * np.asarray(years), 0.3, 1.0)
 
 
 def device_series(dev: SimDevice, estate: Estate) -> DeviceSeries:
@@ -698,10 +700,67 @@ class SimulateStats:
     generate_s: float
     enrol_s: float
     ingest_s: float
+    jobs: int = 1
 
     @property
     def batches_per_s(self) -> float:
         return self.batches / self.ingest_s if self.ingest_s else 0.0
+
+
+def _ingest_devices(
+    store: Any, estate: Estate, work: Sequence[tuple[int, Any]], batch_days: int
+) -> tuple[int, int, int, float]:
+    """Encode and ingest the batches of some devices: (batches, points, bytes, encode s)."""
+    n_batches = n_points = n_bytes = 0
+    gen_s = 0.0
+    for index, ref in work:
+        dev = estate.devices[index]
+        g0 = time.perf_counter()
+        encoded = [(b, encode_batch(b)) for b in device_batches(dev, estate, ref.uid, batch_days)]
+        gen_s += time.perf_counter() - g0
+        for batch, body in encoded:
+            store.ingest(ref, batch, body, now_s=batch.sent_at_s)
+            n_batches += 1
+            n_points += batch.n_points
+            n_bytes += len(body)
+    return n_batches, n_points, n_bytes, gen_s
+
+
+def _worker_run(
+    args: tuple[str, Estate, list[tuple[int, Any]], int],
+) -> tuple[int, int, int, float]:
+    from kitlife.collector.store import Store
+
+    url, estate, work, batch_days = args
+    store = Store.from_url(url)
+    try:
+        return _ingest_devices(store, estate, work, batch_days)
+    finally:
+        store.close()
+
+
+def relax_sqlite_durability(store: Any) -> bool:
+    """SQLite only: commit with synchronous=NORMAL instead of FULL for this store.
+
+    The collector commits with FULL because an ack lets an agent delete its
+    copy. A simulated estate can be regenerated from its seed, so simulate
+    trades that per-commit fsync for speed (WAL + NORMAL is still consistent
+    after a crash, it may only lose the newest commits). Same Store.ingest
+    path otherwise. Returns True when it applied.
+    """
+    from sqlalchemy import event
+
+    if store.engine.dialect.name != "sqlite":
+        return False
+    store.engine.dispose()
+
+    @event.listens_for(store.engine, "connect")
+    def _normal(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    return True
 
 
 def populate(
@@ -709,11 +768,16 @@ def populate(
     estate: Estate,
     batch_days: int = 7,
     progress: Callable[[int, int], None] | None = None,
+    jobs: int = 1,
+    db_url: str | None = None,
 ) -> SimulateStats:
-    """Enrol every non-retired device and ingest its batches through the Store.
+    """Enrol every device and ingest its batches through the Store.
 
     ``store`` is a :class:`kitlife.collector.store.Store`; typed loosely to keep
-    this module importable without the collector's database extras.
+    this module importable without the collector's database extras. With
+    ``jobs`` > 1 (PostgreSQL: several writers, as several collector workers
+    would be) devices are dealt to that many processes, each with its own
+    Store on ``db_url``; enrolment stays in this process.
     """
     t0 = time.perf_counter()
     token = store.create_enrol_token(
@@ -724,19 +788,35 @@ def populate(
         _uid, key = store.enroll(token, enrol_facts(dev))
         refs.append(store.device_for_key(key))
     t1 = time.perf_counter()
+    work = list(enumerate(refs))
+    if jobs > 1:
+        if not db_url:
+            raise ValueError("parallel simulate needs the database URL for its workers")
+        import multiprocessing
+
+        store.engine.dispose()  # no pooled connection may cross a fork
+        chunks = [(db_url, estate, work[k::jobs], batch_days) for k in range(jobs)]
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            results = pool.map(_worker_run, chunks)
+        t2 = time.perf_counter()
+        return SimulateStats(
+            len(estate.devices),
+            sum(r[0] for r in results),
+            sum(r[1] for r in results),
+            sum(r[2] for r in results),
+            sum(r[3] for r in results),
+            t1 - t0,
+            t2 - t1,
+            jobs,
+        )
     n_batches = n_points = n_bytes = 0
     gen_s = 0.0
-    for i, (dev, ref) in enumerate(zip(estate.devices, refs, strict=True)):
-        g0 = time.perf_counter()
-        encoded = [(b, encode_batch(b)) for b in device_batches(dev, estate, ref.uid, batch_days)]
-        gen_s += time.perf_counter() - g0
-        for batch, body in encoded:
-            store.ingest(ref, batch, body, now_s=batch.sent_at_s)
-            n_batches += 1
-            n_points += batch.n_points
-            n_bytes += len(body)
-        if progress and (i + 1) % 100 == 0:
-            progress(i + 1, len(estate.devices))
+    step = 100
+    for start in range(0, len(work), step):
+        b, p, n, g = _ingest_devices(store, estate, work[start : start + step], batch_days)
+        n_batches, n_points, n_bytes, gen_s = n_batches + b, n_points + p, n_bytes + n, gen_s + g
+        if progress:
+            progress(min(start + step, len(work)), len(work))
     t2 = time.perf_counter()
     return SimulateStats(
         len(estate.devices), n_batches, n_points, n_bytes, gen_s, t1 - t0, t2 - t1 - gen_s
