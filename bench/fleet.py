@@ -26,7 +26,12 @@ from kitlife.collector.fleet.redeploy import build_plan
 from kitlife.collector.fleet.register import day_of, parse_date, parse_register
 from kitlife.collector.fleet.report import fleet_report
 from kitlife.collector.fleet.service import fleet_report_from_store
-from kitlife.collector.simulate import generate_estate, populate, register_csv_text
+from kitlife.collector.simulate import (
+    generate_estate,
+    populate,
+    register_csv_text,
+    relax_sqlite_durability,
+)
 from kitlife.collector.store import Store
 from kitlife.collector.store.assets import replace_register
 
@@ -38,6 +43,11 @@ def main() -> None:
     ap.add_argument("--devices", type=int, default=72_000)
     ap.add_argument("--db-devices", type=int, default=300)
     ap.add_argument("--months", type=int, default=18)
+    ap.add_argument(
+        "--exact-check",
+        action="store_true",
+        help="Also solve each region whole (no max_block split) and compare the optimum.",
+    )
     args = ap.parse_args()
     cfg = load_roles()
     print(f"cpus available: {len(os.sched_getaffinity(0))}")
@@ -47,6 +57,7 @@ def main() -> None:
         store.upgrade()
         estate = generate_estate(args.db_devices, args.months, seed=11, end=END)
         t = time.perf_counter()
+        relax_sqlite_durability(store)  # as `kitlife simulate` does unless --durable
         st = populate(store, estate, batch_days=30)
         wall = time.perf_counter() - t
         rows, _ = parse_register(register_csv_text(estate.register).encode(), cfg.roles)
@@ -90,6 +101,14 @@ def main() -> None:
         f"{s['blocks']} blocks, largest {s['largest_block']}; exact={s['exact']}; "
         f"saves {s['saves_kg_co2e'] / 1000:.0f} t CO2e, GBP {s['saves_gbp']:,.0f}"
     )
+    if args.exact_check:
+        t = time.perf_counter()
+        whole = build_plan(devs, holders, cfg, END, max_block=10**9)
+        print(
+            f"exact check: regions solved whole in {time.perf_counter() - t:.1f} s, objective "
+            f"{whole.objective_after:.1f} vs blocked {plan.objective_after:.1f} "
+            f"(+{100 * (plan.objective_after / whole.objective_after - 1):.2f}%)"
+        )
     retired = [
         {
             "vendor": r.vendor,

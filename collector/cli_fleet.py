@@ -280,6 +280,28 @@ def redeploy_plan(
         click.echo(f"note: {note}")
 
 
+@redeploy.command("fit")
+@click.option("--poor", "poor_only", is_flag=True, help="Only devices that are a poor fit.")
+@click.option("--json", "fmt", flag_value="json", help="As JSON.")
+@click.option("--csv", "fmt", flag_value="csv", help="As CSV.")
+@roles_option
+@click.pass_context
+def redeploy_fit(
+    ctx: click.Context, poor_only: bool, fmt: str | None, roles_path: str | None
+) -> None:
+    """Each held device against its holder's role profile, worst first, in numbers."""
+    from kitlife.collector.cli import _emit
+    from kitlife.collector.fleet.service import fit_rows
+
+    rows = fit_rows(_store(ctx), _roles(roles_path), _today(), poor_only)
+    _emit(
+        rows,
+        fmt or "text",
+        ["holder_id", "role", "site", "model", "mismatch", "reasons"]
+        + (["device_uid", "poor", "estimated"] if fmt else []),
+    )
+
+
 # -- report fleet -----------------------------------------------------------------------------
 @click.group()
 def report() -> None:

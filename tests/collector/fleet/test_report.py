@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -83,3 +84,29 @@ def test_report_fleet_json_over_a_simulated_database(sqlite_url: str) -> None:
     plan = runner.invoke(cli, ["--db", sqlite_url, "redeploy", "plan", "--json"])
     assert plan.exit_code == 0, plan.output
     assert "summary" in json.loads(plan.output)
+
+
+def test_unmatched_fit_and_site_plan_over_a_simulated_database(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    reg = tmp_path / "reg.csv"
+    args = ["--db", sqlite_url, "simulate", "--devices", "40", "--months", "2"]
+    result = runner.invoke(cli, [*args, "--end", "2026-11-25", "--register-csv", str(reg)])
+    assert result.exit_code == 0, result.output
+    lines = reg.read_text(encoding="utf-8").splitlines()
+    dropped = lines[1].split(",")[0]
+    extra = "ZZ999,,h-new,office,York,2025-01-01,new,2028-01-01,,,in_use,,,,0"
+    reg.write_text("\n".join([lines[0], *lines[2:], extra]) + "\n", encoding="utf-8")
+    assert runner.invoke(cli, ["--db", sqlite_url, "assets", "import", str(reg)]).exit_code == 0
+    out = runner.invoke(cli, ["--db", sqlite_url, "assets", "unmatched", "--json"])
+    found = json.loads(out.output)
+    assert [d["serial"] for d in found["devices_without_register_row"]] == [dropped]
+    assert [r["serial"] for r in found["register_rows_without_device"]] == ["ZZ999"]
+    fit = runner.invoke(cli, ["--db", sqlite_url, "redeploy", "fit", "--poor", "--json"])
+    assert fit.exit_code == 0, fit.output
+    assert all(r["poor"] and r["reasons"] for r in json.loads(fit.output))
+    plan = runner.invoke(cli, ["--db", sqlite_url, "redeploy", "plan", "--site", "York", "--json"])
+    assert all(m["site"] == "York" for m in json.loads(plan.output)["moves"])
+    csv_out = runner.invoke(cli, ["--db", sqlite_url, "report", "fleet", "--format", "csv"])
+    assert csv_out.output.splitlines()[0] == "id,label,value,unit,method,source"
