@@ -56,6 +56,7 @@ class RoleProfile:
     max_swap_used_p95: float
     cpu_workload: float = 1.0
     mem_workload: float = 1.0
+    os_support_months: float | None = None  # None: the [defaults] value
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +117,7 @@ def parse_roles(text: str, source: str = "roles.toml") -> RolesConfig:
         missing = sorted((_ROLE_FIELDS - {"cpu_workload", "mem_workload"}) - set(spec))
         if missing:
             raise ValueError(f"{source}: roles.{name} lacks {', '.join(missing)}")
-        unknown = sorted(set(spec) - _ROLE_FIELDS - {"description", "class"})
+        unknown = sorted(set(spec) - _ROLE_FIELDS - {"description", "class", "os_support_months"})
         if unknown:
             raise ValueError(f"{source}: roles.{name} has unknown keys {', '.join(unknown)}")
         values: dict[str, float] = {}
@@ -125,10 +126,14 @@ def parse_roles(text: str, source: str = "roles.toml") -> RolesConfig:
             if not isinstance(v, int | float) or isinstance(v, bool) or v < 0:
                 raise ValueError(f"{source}: roles.{name}.{key} must be a number >= 0")
             values[key] = float(v)
+        horizon = spec.get("os_support_months")
+        if horizon is not None and (not isinstance(horizon, int | float) or horizon < 0):
+            raise ValueError(f"{source}: roles.{name}.os_support_months must be a number >= 0")
         roles[name] = RoleProfile(
             name=name,
             description=str(spec.get("description", "")),
             device_class=str(spec.get("class", "standard")),
+            os_support_months=None if horizon is None else float(horizon),
             **values,
         )
     sites = {str(k): str(v) for k, v in data.get("sites", {}).items()}
@@ -309,7 +314,9 @@ def _terms(a: FactArrays, role: RoleProfile, cfg: RolesConfig) -> dict[str, np.n
     cpu = np.minimum(100.0, c["cpu"] * role.cpu_workload / cpu_w)
     mem = np.minimum(100.0, c["mem"] * role.mem_workload / mem_w)
     swap = np.minimum(100.0, c["swap"] * role.mem_workload / mem_w)
-    horizon = cfg.os_support_months
+    horizon = (
+        role.os_support_months if role.os_support_months is not None else cfg.os_support_months
+    )
     os_short = np.nan_to_num(
         np.clip((horizon - c["os_left"]) / max(horizon, 1.0), 0, _OS_SHORTFALL_CAP), nan=0.0
     )
@@ -418,7 +425,7 @@ def assess(facts: DeviceFacts, role_name: str, cfg: RolesConfig, today: dt.date)
         when = f"ended {end}" if left < 0 else f"ends {end} ({left:.0f} months)"
         r.append(
             f"OS {facts.os_name} {facts.os_version} support {when}; "
-            f"{n} needs {_g(cfg.os_support_months)} months"
+            f"{n} needs {_g(role.os_support_months or cfg.os_support_months)} months"
         )
     if t["cpu"] > 0:
         r.append(f"CPU busy p95 {_g(t['_cpu'])}% > {_g(role.max_cpu_busy_p95)}%{tag}")

@@ -320,8 +320,10 @@ def fleet_report(
 
 def experience_section(store: Any) -> dict[str, Any] | None:
     """Hook: include the experience report once collector/reports/experience.py exists."""
+    import importlib
+
     try:
-        from kitlife.collector.reports import experience  # type: ignore[attr-defined]
+        experience = importlib.import_module("kitlife.collector.reports.experience")
     except ImportError:
         return None
     for name in ("fleet_summary", "experience_summary", "summary"):

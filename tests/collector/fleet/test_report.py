@@ -110,3 +110,30 @@ def test_unmatched_fit_and_site_plan_over_a_simulated_database(
     assert all(m["site"] == "York" for m in json.loads(plan.output)["moves"])
     csv_out = runner.invoke(cli, ["--db", sqlite_url, "report", "fleet", "--format", "csv"])
     assert csv_out.output.splitlines()[0] == "id,label,value,unit,method,source"
+
+
+def test_recorded_decisions_feed_the_report(db_url: str) -> None:
+    from kitlife.collector.fleet.register import parse_register
+    from kitlife.collector.fleet.service import fleet_report_from_store
+    from kitlife.collector.simulate import populate, register_csv_text
+    from kitlife.collector.store import Store
+    from kitlife.collector.store.assets import record_decisions, replace_register
+
+    estate = generate_estate(6, 1, seed=3, end=END)
+    store = Store.from_url(db_url)
+    store.upgrade()
+    populate(store, estate, batch_days=31)
+    rows, errors = parse_register(register_csv_text(estate.register).encode(), load_roles().roles)
+    assert errors == []
+    replace_register(store, rows)
+    ids = [d["id"] for d in store.list_devices()]
+    record_decisions(store, {i: ("keep", "healthy") for i in ids[:3]}, source="test")
+    record_decisions(store, {ids[0]: ("recycle", "board failed")}, source="test")
+    rep = fleet_report_from_store(store, load_roles(), END)
+    assert rep["decisions_source"] == "per-device decisions"
+    decided = {}
+    for g in rep["by_site"]:
+        for k in ("keep", "recycle", "undecided"):
+            decided[k] = decided.get(k, 0) + g.get(k, 0)
+    assert decided == {"keep": 2, "recycle": 1, "undecided": len(ids) - 3}
+    store.close()
