@@ -113,6 +113,13 @@ def simulate(
     estate = generate_estate(n_devices, months, seed, end_date)
     gen_s = time.perf_counter() - t0
     store = _store(ctx)
+    existing = len(store.list_devices())
+    if existing:
+        # A second estate would enrol the same serials again and the register
+        # would match each serial to two devices.
+        raise click.ClickException(
+            f"the database already holds {existing} devices; simulate into an empty one"
+        )
     relaxed = not durable and relax_sqlite_durability(store)
     stats = populate(
         store,

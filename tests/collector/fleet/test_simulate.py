@@ -58,3 +58,14 @@ def test_populate_goes_through_store_ingest(sqlite_url: str) -> None:
     readings = {r["metric_id"] for r in store.latest_readings(row["id"])}
     assert readings  # derived rows came from the real ingest path
     store.close()
+
+
+def test_simulate_refuses_a_database_that_already_has_devices(sqlite_url: str) -> None:
+    from click.testing import CliRunner
+
+    from kitlife.collector.cli import cli
+
+    args = ["--db", sqlite_url, "simulate", "--devices", "3", "--months", "1"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code != 0 and "already holds 3 devices" in again.output
