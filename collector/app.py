@@ -13,7 +13,17 @@ from starlette.concurrency import run_in_threadpool
 
 from kitlife import __version__
 from kitlife.collector import metrics
-from kitlife.collector.api import admin, batches, devices, enroll, experience, health, ops
+from kitlife.collector.api import (
+    admin,
+    assets,
+    batches,
+    devices,
+    enroll,
+    experience,
+    fleet,
+    health,
+    ops,
+)
 from kitlife.collector.api.keycache import KeyCache
 from kitlife.collector.settings import Settings
 from kitlife.collector.store import Store
@@ -89,6 +99,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     app.state.settings = settings
     app.state.store = store
-    for module in (health, enroll, batches, devices, experience, admin, ops):
+    for module in (health, enroll, batches, devices, experience, assets, fleet, admin, ops):
         app.include_router(module.router)
     return app

@@ -416,13 +416,11 @@ def decisions(
 
 def _site_device_ids(store: Store, site: str) -> set[int]:
     """Devices the asset register places at ``site``."""
-    import importlib
+    from kitlife.collector.store.assets import device_ids_at_site, register_count
 
-    try:
-        assets = importlib.import_module("kitlife.collector.store.assets")
-    except ImportError as err:
-        raise click.UsageError("--site needs the asset register (kitlife assets import)") from err
-    return set(assets.device_ids_at_site(store, site))
+    if not register_count(store):
+        raise click.UsageError("--site needs the asset register: kitlife assets import FILE.csv")
+    return set(device_ids_at_site(store, site))
 
 
 # -- experience -------------------------------------------------------------------------
@@ -454,3 +452,9 @@ def experience_cmd(ctx: click.Context, by: str, days: int, fmt: str | None) -> N
 
 def main(argv: Sequence[str] | None = None) -> None:
     cli.main(args=list(argv) if argv is not None else sys.argv[1:], prog_name="kitlife")
+
+
+# Fleet commands (simulate, assets, redeploy, report) live in their own module.
+from kitlife.collector.cli_fleet import register as _register_fleet  # noqa: E402
+
+_register_fleet(cli)

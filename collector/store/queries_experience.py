@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, Table, inspect, select
+from sqlalchemy import Engine, select
 
 from kitlife.collector.store.schema import devices, rollups_daily
 
@@ -49,31 +49,19 @@ def device_facts(engine: Engine) -> dict[int, dict[str, Any]]:
 # Where a site can come from, first match wins: a ``site`` column on devices, or
 # an asset-register table keyed by serial number. Another engineer owns the
 # asset register; add its table here when its name is settled.
-ASSET_TABLES: tuple[tuple[str, str, str], ...] = (
-    ("assets", "serial", "site"),
-    ("asset_register", "serial", "site"),
-)
-
-
 def site_by_device(engine: Engine) -> dict[int, str] | None:
-    """device id -> site, or None when no site information exists in this database."""
-    inspector = inspect(engine)
-    tables = set(inspector.get_table_names())
-    columns = {c["name"] for c in inspector.get_columns("devices")}
+    """device id -> site from the asset register, or None while the register is empty."""
+    from kitlife.collector.fleet.register import serial_key
+    from kitlife.collector.store.schema import assets
+
     with engine.connect() as conn:
-        if "site" in columns:
-            table = Table("devices", MetaData(), autoload_with=conn)
-            rows = conn.execute(select(table.c.id, table.c.site))
-            return {r[0]: str(r[1] or "") for r in rows}
-        for name, key, site in ASSET_TABLES:
-            if name not in tables:
-                continue
-            cols = {c["name"] for c in inspector.get_columns(name)}
-            if not {key, site} <= cols:
-                continue
-            assets = Table(name, MetaData(), autoload_with=conn)
-            rows = conn.execute(
-                select(devices.c.id, assets.c[site]).join(assets, assets.c[key] == devices.c.serial)
+        sites = {
+            r.serial_key: r.site
+            for r in conn.execute(
+                select(assets.c.serial_key, assets.c.site).where(assets.c.status != "retired")
             )
-            return {r[0]: str(r[1] or "") for r in rows}
-    return None
+        }
+        if not sites:
+            return None
+        rows = conn.execute(select(devices.c.id, devices.c.serial).where(devices.c.serial != ""))
+        return {r.id: sites[k] for r in rows if (k := serial_key(r.serial)) in sites}

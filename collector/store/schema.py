@@ -165,3 +165,33 @@ scores = Table(
     Column("assessment", Text, nullable=False, server_default="{}"),
     Index("ix_scores_device_t", "device_id", "t_s"),
 )
+
+
+# -- fleet (migration 0004) ---------------------------------------------------------------
+# The asset register: one row per physical device the organisation owns, as
+# the register (CMDB) knows it. Matched to enrolled devices by serial.
+# Days are epoch days; an empty holder_id is a device in spare stock.
+assets = Table(
+    "assets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("serial", String(255), nullable=False),
+    Column("serial_key", String(255), nullable=False, unique=True),
+    Column("asset_tag", String(64), nullable=False, server_default=""),
+    Column("holder_id", String(64), nullable=False, server_default=""),
+    Column("role", String(32), nullable=False, server_default=""),
+    Column("site", String(128), nullable=False, server_default=""),
+    Column("purchase_day", Integer, nullable=False),
+    Column("purchase_route", String(16), nullable=False),
+    Column("warranty_end_day", Integer),
+    Column("vendor", String(255), nullable=False, server_default=""),
+    Column("model", String(255), nullable=False, server_default=""),
+    Column("status", String(16), nullable=False, server_default="in_use"),
+    Column("retired_day", Integer),
+    Column("eol_route", String(16), nullable=False, server_default=""),
+    Column("retired_reason", String(32), nullable=False, server_default=""),
+    Column("previous_holders", Integer, nullable=False, server_default="0"),
+    Column("imported_s", BigInteger, nullable=False),
+    Index("ix_assets_holder", "holder_id"),
+    Index("ix_assets_site_role", "site", "role"),
+)

@@ -7,12 +7,14 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
+from kitlife.collector.fleet.register import AssetRow
 from kitlife.collector.reports.experience import (
     SiteUnavailableError,
     day_index,
     experience,
 )
 from kitlife.collector.store import Store
+from kitlife.collector.store.assets import replace_register
 from kitlife.protocol import Batch, Series, Text, encode_batch, metric_by_name
 
 DAY = 86400
@@ -110,10 +112,9 @@ def test_site_needs_the_asset_register(store: Store) -> None:
     _device(store, "a", "X1", [[_series("feedback.score", [4], T0)]])
     with pytest.raises(SiteUnavailableError):
         experience(store, "site", 30, T0 + DAY)
-    # Once the asset register exists (here: a minimal stand-in table), site works.
+    # Once the asset register places the device, site works.
     with store.engine.begin() as conn:
-        conn.execute(text("CREATE TABLE assets (serial VARCHAR(255), site VARCHAR(255))"))
         conn.execute(text("UPDATE devices SET serial = 'S1'"))
-        conn.execute(text("INSERT INTO assets VALUES ('S1', 'Leeds')"))
+    replace_register(store, [AssetRow(2, "S1", "", "h1", "office", "Leeds", 20000, "new", None)])
     (row,) = experience(store, "site", 30, T0 + DAY)
     assert (row["site"], row["sentiment_avg"]) == ("Leeds", 4.0)

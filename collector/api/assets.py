@@ -1,0 +1,40 @@
+"""/v1/assets: the asset register (service desk reads, admin imports)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+
+from kitlife.collector.api.deps import Admin, ServiceDesk, StoreDep
+from kitlife.collector.fleet.fit import load_roles
+from kitlife.collector.fleet.register import parse_register
+from kitlife.collector.store.assets import register_rows, replace_register, unmatched
+
+router = APIRouter(tags=["assets"])
+
+
+@router.get("/v1/assets", summary="The asset register")
+def list_assets(store: StoreDep, _role: ServiceDesk) -> list[dict[str, Any]]:
+    return register_rows(store)
+
+
+@router.get("/v1/assets/unmatched", summary="Devices and register rows that do not match")
+def list_unmatched(store: StoreDep, _role: ServiceDesk) -> dict[str, list[dict[str, Any]]]:
+    return unmatched(store)
+
+
+@router.put(
+    "/v1/assets",
+    summary="Replace the register with a CSV body; all rows or none",
+    responses={422: {"description": "rows refused, with line numbers; nothing imported"}},
+)
+async def import_assets(request: Request, store: StoreDep, _role: Admin) -> dict[str, Any]:
+    body = await request.body()
+    rows, errors = parse_register(body, load_roles().roles)
+    if errors:
+        raise HTTPException(
+            422,  # unprocessable: named rows are wrong
+            {"imported": 0, "errors": [str(e) for e in errors]},
+        )
+    return {"imported": replace_register(store, rows, actor="api")}
