@@ -14,8 +14,7 @@ import re
 import statistics
 from dataclasses import dataclass, field
 from functools import cache
-
-from kitlife.collector.scoring.tables import read_packaged
+from importlib import resources
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _NOISE = {
@@ -144,7 +143,11 @@ class BoaviztaIndex:
 
 def parse_boavizta_csv(text: str) -> BoaviztaIndex:
     """Index laptop rows: embodied = gwp_total x gwp_manufacturing_ratio (median ratio if empty)."""
-    rows = [r for r in csv.DictReader(text.splitlines()) if r.get("gwp_total")]
+    rows = [
+        r
+        for r in csv.DictReader(text.splitlines())
+        if r.get("gwp_total") and r.get("subcategory", "Laptop") == "Laptop"
+    ]
     ratios = [float(r["gwp_manufacturing_ratio"]) for r in rows if r["gwp_manufacturing_ratio"]]
     median_ratio = statistics.median(ratios)
     products = tuple(
@@ -163,5 +166,10 @@ def parse_boavizta_csv(text: str) -> BoaviztaIndex:
 
 @cache
 def default_boavizta() -> BoaviztaIndex:
-    """The packaged Boavizta laptop table, loaded once."""
-    return parse_boavizta_csv(read_packaged("boavizta_laptops.csv"))
+    """The packaged Boavizta table's laptop rows, loaded once (one copy: collector/data/)."""
+    text = (
+        resources.files("kitlife.collector")
+        .joinpath("data/boavizta-data-us.csv")
+        .read_text(encoding="utf-8")
+    )
+    return parse_boavizta_csv(text)

@@ -27,7 +27,7 @@ from kitlife.collector.scoring.results import (
 
 RoleFit = Literal["poor", "good"]
 CATALOGUE_KEY = "repair_catalogue.csv:"
-BOAVIZTA_KEY = "boavizta_laptops.csv"
+BOAVIZTA_KEY = "boavizta-data-us.csv"
 BOAVIZTA_SOURCE = "Boavizta environmental-footprint-data (ODbL), commit 61323eb5"
 
 
