@@ -30,8 +30,11 @@ def parse_duration(text: str) -> int:
 
 
 def _store(ctx: click.Context) -> Store:
-    store: Store = ctx.obj["store"]() if callable(ctx.obj["store"]) else ctx.obj["store"]
-    ctx.obj["store"] = store
+    """The command's store, opened on first use and closed when the command ends."""
+    if callable(ctx.obj["store"]):
+        ctx.obj["store"] = ctx.obj["store"]()
+        ctx.find_root().call_on_close(ctx.obj["store"].close)
+    store: Store = ctx.obj["store"]
     return store
 
 

@@ -142,6 +142,15 @@ def simulate(
         f"{stats.batches} batches, {stats.points} points, {stats.wire_bytes / 1e6:.1f} MB on "
         f"the wire; {len(estate.register)} register rows, {poor} injected poor fits"
     )
+    from kitlife.collector.rescore import rescore
+
+    scored = rescore(
+        store, now_s=int(dt.datetime.combine(end_date, dt.time(12), dt.UTC).timestamp())
+    )
+    click.echo(
+        f"scored {scored.devices} devices in {scored.seconds:.1f} s: "
+        + ", ".join(f"{n} {d}" for d, n in sorted(scored.by_decision.items()))
+    )
     click.echo(
         f"timing: generate {gen_s + stats.generate_s:.1f} s, enrol {stats.enrol_s:.1f} s, "
         f"ingest {stats.ingest_s:.1f} s with {stats.jobs} writer(s)"

@@ -12,11 +12,12 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import bindparam, update
 
-from kitlife.collector.scoring import DeviceAssessment, score_device
+from kitlife.collector.scoring import DeviceAssessment, Reason, score_device
+from kitlife.collector.scoring.decide import RoleFit
 from kitlife.collector.store.histories import device_ids, load_histories
 from kitlife.collector.store.schema import devices, scores
 from kitlife.collector.store.store import Store
@@ -44,9 +45,16 @@ def rescore(
     today = datetime.fromtimestamp(now_s, UTC).date()
     ids = device_ids(store) if ids is None else list(ids)
     summary = RescoreSummary()
+    fits = role_fits(store, today)
     pending: list[tuple[int, DeviceAssessment]] = []
     for device_id, history in load_histories(store, ids, now_s // 86400):
-        assessment = score_device(history, horizon_months=horizon_months, now=today)
+        verdict, fit_reasons = fits.get(history.device_id, (None, []))
+        assessment = score_device(
+            history, horizon_months=horizon_months, now=today, role_fit=verdict
+        )
+        if verdict == "poor":
+            # The scorer hears only poor/good; the numbers behind it go with the decision.
+            assessment.reasons.extend(fit_reasons)
         pending.append((device_id, assessment))
         summary.devices += 1
         action = str(assessment.action)
@@ -58,6 +66,32 @@ def rescore(
         _save(store, pending, now_s)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def role_fits(store: Store, today: date) -> dict[str, tuple[RoleFit, list[Reason]]]:
+    """Device uid -> (poor/good, the fit's reasons in numbers), from the asset register.
+
+    Empty while no register is imported: then no device is judged against a
+    role, and none is sent to redeploy.
+    """
+    from kitlife.collector.fleet.fit import assess, load_roles
+    from kitlife.collector.fleet.inputs import devices_from_store
+    from kitlife.collector.store.assets import register_count
+
+    if not register_count(store):
+        return {}
+    roles = load_roles()
+    out: dict[str, tuple[RoleFit, list[Reason]]] = {}
+    for f in devices_from_store(store, today):
+        if not f.holder_id or f.role not in roles.roles:
+            continue
+        fit = assess(f.facts, f.role, roles, today)
+        reasons = [
+            Reason(f"{f.role} role: {text}", f"roles.toml:{f.role}", "collector/data/roles.toml")
+            for text in fit.reasons
+        ]
+        out[f.key] = ("poor" if fit.poor else "good", reasons)
+    return out
 
 
 def _save(store: Store, results: Iterable[tuple[int, DeviceAssessment]], now_s: int) -> None:

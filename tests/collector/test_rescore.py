@@ -91,3 +91,31 @@ def test_rescore_history_accumulates(store: Store) -> None:
 
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(scores)).scalar_one() == 2
+
+
+def test_simulated_estate_gets_a_decision_with_reasons_for_every_device(db_url: str) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from kitlife.collector.cli import cli
+
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["--db", db_url, "simulate", "--devices", "40", "--months", "6", "--seed", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "scored 40 devices" in result.output
+    listed = runner.invoke(cli, ["--db", db_url, "decisions", "--json"])
+    rows = json.loads(listed.output)
+    assert len(rows) == 40
+    for row in rows:
+        assert row["decision"] in {"keep", "repair", "redeploy", "refurbish", "donate", "recycle"}
+        assert row["score"] is not None and 0 <= row["score"] <= 100
+        assert row["reasons"] and row["sources"]
+        assert any(ch.isdigit() for reason in row["reasons"] for ch in reason)
+    for row in (r for r in rows if r["decision"] == "redeploy"):
+        assert any(
+            reason.split(" role: ")[0] in {"office", "field", "analyst", "developer"}
+            for reason in row["reasons"]
+        ), row
