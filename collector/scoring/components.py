@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 
@@ -603,6 +604,45 @@ def _windows_build(version: str) -> int | None:
     return None
 
 
+def _os_from_agent_table(
+    history: DeviceHistory, name: str, version: str | None, ctx: Context
+) -> list[ComponentAssessment]:
+    """Any OS but Windows 10: the end-of-support date the agent read from its cited table."""
+    reported = history.text("inv.os_end_of_support")
+    try:
+        end = date.fromisoformat(reported) if reported else None
+    except ValueError:
+        end = None
+    label = history.text("inv.os_release_name") or f"{name} {version or ''}".rstrip()
+    if end is None:
+        return [
+            ComponentAssessment(
+                "os", name, Status.UNKNOWN, data_quality=[f"os: no end-of-support date for {label}"]
+            )
+        ]
+    key = "os.agent_table_months_left_min"
+    months = (day_number(end) - ctx.now_day) / DAYS_PER_MONTH
+    serves = months >= ctx.horizon_months
+    ended = months <= ctx.thresholds.number(key)
+    status = Status.FAIL if ended else Status.OK if serves else Status.WARN
+    left = max(months, 0.0)
+    when = f"{months:.0f} months from now" if months > 0 else f"{-months:.0f} months ago"
+    return [
+        ComponentAssessment(
+            "os",
+            name,
+            status,
+            threshold_key=key,
+            months_to_threshold=left,
+            months_low=left,
+            months_high=left,
+            p_serves=1.0 if serves else 0.0,
+            p_serves_repaired=1.0 if serves else 0.0,
+            reasons=[ctx.reason(f"{label} support ends {end.isoformat()}: {when}", key)],
+        )
+    ]
+
+
 def judge_os(history: DeviceHistory, ctx: Context) -> list[ComponentAssessment]:
     """Months until the installed OS leaves support, where a cited date is known."""
     name = history.text("inv.os_name")
@@ -615,14 +655,7 @@ def judge_os(history: DeviceHistory, ctx: Context) -> list[ComponentAssessment]:
     build = _windows_build(version or "") if name.lower().startswith("windows") else None
     first_win11 = t.number("os.windows11_first_build")
     if build is None or build >= first_win11:
-        return [
-            ComponentAssessment(
-                "os",
-                name,
-                Status.UNKNOWN,
-                data_quality=[f"os: no end-of-support row for {name} {version or ''}".rstrip()],
-            )
-        ]
+        return _os_from_agent_table(history, name, version, ctx)
     key = "os.windows10_end_of_support"
     end = t.date(key)
     months = (day_number(end) - ctx.now_day) / DAYS_PER_MONTH

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from kitlife.collector.scoring import ComponentAssessment, Status, score_device
 from tests.collector.scoring.conftest import NOW, Build, daily
 
@@ -181,3 +183,26 @@ def test_memory_pressure_warns(laptop: Build) -> None:
 def test_ram_upgrade_offered_only_when_not_soldered(laptop: Build) -> None:
     history = laptop(extra={("mem.used_pct", ""): 95.0})
     assert _judge(history, "memory").repair_part is None
+
+
+def test_os_support_from_the_agents_table_when_not_windows_10() -> None:
+    from kitlife.collector.scoring import DeviceHistory
+
+    def os_status(end: str) -> tuple[str, float | None]:
+        history = DeviceHistory(
+            "d",
+            {
+                ("inv.os_name", ""): "Linux",
+                ("inv.os_version", ""): "6.1.0",
+                ("inv.os_release_name", ""): "Debian GNU/Linux 12 (bookworm)",
+                ("inv.os_end_of_support", ""): end,
+            },
+        )
+        (os_part,) = [c for c in score_device(history, now=NOW).components if c.component == "os"]
+        return os_part.status.value, os_part.months_to_threshold
+
+    assert os_status("2040-01-01")[0] == "ok"
+    status, months = os_status((NOW + timedelta(days=200)).isoformat())
+    assert status == "warn" and months is not None and 6 < months < 7
+    assert os_status("2020-01-01") == ("fail", 0.0)
+    assert os_status("not a date")[0] == "unknown"
