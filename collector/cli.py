@@ -134,6 +134,13 @@ def serve(
     store.upgrade()  # once, here, not in every worker
     store.close()
     os.environ["KITLIFE_DB"] = url
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker counts on its own; this folder lets /metrics add them up.
+        import tempfile
+
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kitlife-metrics-")
+    from kitlife.collector.logs import log_config
+
     uvicorn.run(
         "kitlife.collector.asgi:app",
         host=host,
@@ -142,6 +149,8 @@ def serve(
         ssl_certfile=ssl_certfile,
         ssl_keyfile=ssl_keyfile,
         log_level=log_level,
+        log_config=log_config(log_level),
+        access_log=log_level in ("info", "debug"),
         proxy_headers=True,
         server_header=False,
     )
