@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import multiprocessing as mp
 import os
 import pickle
@@ -40,6 +41,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,6 +114,12 @@ def _seed(url: str, devs: list[tuple[str, str]]) -> None:
     store.close()
 
 
+def _more(devs: list[tuple[str, str]], seq: int) -> Iterator[tuple[str, bytes]]:
+    for s in itertools.count(seq):
+        for uid, key in devs:
+            yield key, typical_body(uid, s, T0 + s * 900)
+
+
 def _bodies(devs: list[tuple[str, str]], per_device: int) -> list[tuple[str, bytes]]:
     """(key, body) pairs: each device's batches in sequence, devices interleaved."""
     out: list[tuple[str, bytes]] = []
@@ -123,7 +131,7 @@ def _bodies(devs: list[tuple[str, str]], per_device: int) -> list[tuple[str, byt
 
 async def _drive_raw(
     url: str,
-    work: list[tuple[str, bytes]],
+    work: Iterable[tuple[str, bytes]],
     concurrency: int,
     start: float,
     warm_end: float,
@@ -175,7 +183,7 @@ async def _drive_raw(
 
 def _drive_httpx(
     url: str,
-    work: list[tuple[str, bytes]],
+    work: Iterable[tuple[str, bytes]],
     concurrency: int,
     start: float,
     warm_end: float,
@@ -233,7 +241,9 @@ def _load_proc(
 ) -> tuple[int, dict[int, int], list[float]]:
     client, url, work_file, concurrency, start, warm_end, end = args
     with open(work_file, "rb") as f:
-        work = pickle.load(f)
+        prebuilt, devs, next_seq = pickle.load(f)
+    # Past the pre-built bodies (long runs), new ones are encoded on the fly.
+    work = itertools.chain(prebuilt, _more(devs, next_seq))
     if client == "httpx":
         return _drive_httpx(url, work, concurrency, start, warm_end, end)
     try:
@@ -407,7 +417,7 @@ def main(argv: list[str] | None = None) -> None:
         for i in range(args.procs):
             wf = tmp / f"work{i}.pickle"
             with open(wf, "wb") as f:
-                pickle.dump(work[i :: args.procs], f)
+                pickle.dump((work[i :: args.procs], devs[i :: args.procs], per_device + 1), f)
             work_files.append(str(wf))
         results = []
         for target in targets:
