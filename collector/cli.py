@@ -102,6 +102,12 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
 @click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False), default=None)
 @click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), default=None)
 @click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    show_default=True,
+    help="Proxies whose X-Forwarded-For/-Proto are believed (comma-separated, or *).",
+)
+@click.option(
     "--log-level",
     default="warning",
     show_default=True,
@@ -115,6 +121,7 @@ def serve(
     workers: int,
     ssl_certfile: str | None,
     ssl_keyfile: str | None,
+    forwarded_allow_ips: str,
     log_level: str,
 ) -> None:
     """Run the collector's HTTP API with uvicorn."""
@@ -152,6 +159,7 @@ def serve(
         log_config=log_config(log_level),
         access_log=log_level in ("info", "debug"),
         proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
         server_header=False,
     )
 
