@@ -27,6 +27,7 @@ database's work (profiled: ~40 % of the writer's time).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -256,6 +257,38 @@ def _span(batch: Batch) -> tuple[int, int]:
     return lo, hi
 
 
+def _no_nul(batch: Batch) -> Batch:
+    """The batch with NUL characters replaced (U+FFFD) in every string.
+
+    PostgreSQL text cannot hold NUL; SQLite can. Replacing them on both keeps
+    the derived rows the same on either database; the raw chunk keeps the
+    original bytes. Checked once per batch (cheap), rebuilt only when needed.
+    """
+    strings = [batch.spool_id, batch.agent_version]
+    strings += [s.component for s in batch.series]
+    strings += [x for t in batch.texts for x in (t.component, t.value)]
+    strings += [x for u in batch.unavailable for x in (u.source, u.component, u.reason)]
+    if not any("\0" in x for x in strings):
+        return batch
+
+    def c(x: str) -> str:
+        return x.replace("\0", "\ufffd")
+
+    return dataclasses.replace(
+        batch,
+        spool_id=c(batch.spool_id),
+        agent_version=c(batch.agent_version),
+        series=tuple(dataclasses.replace(s, component=c(s.component)) for s in batch.series),
+        texts=tuple(
+            dataclasses.replace(t, component=c(t.component), value=c(t.value)) for t in batch.texts
+        ),
+        unavailable=tuple(
+            dataclasses.replace(u, source=c(u.source), component=c(u.component), reason=c(u.reason))
+            for u in batch.unavailable
+        ),
+    )
+
+
 def _batch_row(item: Item, now: int) -> tuple[Any, ...]:
     first_s, last_s = _span(item.batch)
     return (
@@ -278,6 +311,10 @@ def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
 def write_group(conn: Connection, items: Sequence[Item], now: int) -> list[bool | Exception]:
     """Store ``items`` in the caller's transaction; per item True, False (a retry) or error."""
     pg = conn.dialect.name == "postgresql"
+    items = [
+        item if (b := _no_nul(item.batch)) is item.batch else dataclasses.replace(item, batch=b)
+        for item in items
+    ]
     cur: Any = conn.connection.cursor()
     try:
         rows = [_batch_row(item, now) for item in items]
