@@ -205,9 +205,7 @@ def _int(value: Any, what: str, lo: int, hi: int) -> int:
 
 def _ints(values: list[Any], what: str, lo: int, hi: int) -> None:
     """Every member an int in [lo, hi]: _int for a whole list, the loops in C (hot path)."""
-    if values and (
-        not set(map(type, values)) <= _INT_ONLY or min(values) < lo or max(values) > hi
-    ):
+    if values and (not set(map(type, values)) <= _INT_ONLY or min(values) < lo or max(values) > hi):
         raise ProtocolError(f"{what} must be an integer in [{lo}, {hi}]")
 
 
