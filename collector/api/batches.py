@@ -112,6 +112,7 @@ def _settings(request: Request) -> Settings:
         413: {"description": "batch too large"},
         415: {"description": "wrong content type or wire version"},
         429: {"description": "overloaded; retry after the seconds in Retry-After"},
+        503: {"description": "database error; retry after the seconds in Retry-After"},
     },
 )
 async def post_batch(request: Request, credentials: Bearer) -> Response:
