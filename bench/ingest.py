@@ -351,8 +351,17 @@ def run_target(
             )
             time.sleep(max(0.0, warm_end - time.time()))
             rss_start = _rss_mb(server.pid)
-            time.sleep(max(0.0, end - time.time() - 0.5))
-            rss_end = _rss_mb(server.pid)
+            # RSS every tenth of the run, to tell a plateau from a leak.
+            samples = [rss_start]
+            step = args.duration / 10
+            while time.time() < end - 0.5:
+                time.sleep(max(0.0, min(step, end - 0.5 - time.time())))
+                samples.append(_rss_mb(server.pid))
+            rss_end = samples[-1]
+            print(
+                f"{target} rss MB over the run: " + " ".join(f"{x:.0f}" for x in samples),
+                file=sys.stderr,
+            )
             parts = pending.get()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
