@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             threads=settings.writer_threads,
             max_group=settings.max_group,
             on_group=metrics.observe_group,
+            linger_s=settings.group_linger_s,
         )
         writer.start()
         app.state.ingest = batches.IngestRuntime(

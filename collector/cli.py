@@ -105,6 +105,12 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
 @click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False), default=None)
 @click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), default=None)
 @click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    show_default=True,
+    help="Proxies whose X-Forwarded-For/-Proto are believed (comma-separated, or *).",
+)
+@click.option(
     "--log-level",
     default="warning",
     show_default=True,
@@ -118,6 +124,7 @@ def serve(
     workers: int,
     ssl_certfile: str | None,
     ssl_keyfile: str | None,
+    forwarded_allow_ips: str,
     log_level: str,
 ) -> None:
     """Run the collector's HTTP API with uvicorn."""
@@ -137,6 +144,13 @@ def serve(
     store.upgrade()  # once, here, not in every worker
     store.close()
     os.environ["KITLIFE_DB"] = url
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker counts on its own; this folder lets /metrics add them up.
+        import tempfile
+
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kitlife-metrics-")
+    from kitlife.collector.logs import log_config
+
     uvicorn.run(
         "kitlife.collector.asgi:app",
         host=host,
@@ -145,7 +159,10 @@ def serve(
         ssl_certfile=ssl_certfile,
         ssl_keyfile=ssl_keyfile,
         log_level=log_level,
+        log_config=log_config(log_level),
+        access_log=log_level in ("info", "debug"),
         proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
         server_header=False,
     )
 

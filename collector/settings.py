@@ -34,6 +34,7 @@ class Settings:
     prune_interval_s: float = 86400.0
     # Group commit: batches per transaction, and writer threads (SQLite always uses one).
     max_group: int = 256
+    group_linger_s: float = float(os.environ.get("KITLIFE_GROUP_LINGER_S", "0.001"))
     writer_threads: int = 2
     # Sent to agents in every ack; they bound-check before applying.
     agent_sample_interval_s: int = 60

@@ -57,11 +57,16 @@ class GroupWriter:
         threads: int = 1,
         max_group: int = 256,
         on_group: Callable[[int, float], None] | None = None,
+        linger_s: float = 0.0,
     ) -> None:
         if store.dialect == "sqlite":
             threads = 1
         self.store = store
         self.max_group = max_group
+        # Wait this long for company before writing a group that is smaller than
+        # the requests in flight: bigger groups, fewer commits, and the request
+        # threads get the GIL meanwhile to decode the next batches.
+        self.linger_s = linger_s
         self.on_group = on_group
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._threads = [
@@ -100,11 +105,16 @@ class GroupWriter:
         if first is None:
             return [], True
         group, stop = [first], False
+        lingered = self.linger_s <= 0
         while len(group) < self.max_group:
             try:
                 job = self._queue.get_nowait()
             except queue.Empty:
-                break
+                if lingered:
+                    break
+                lingered = True
+                time.sleep(self.linger_s)
+                continue
             if job is None:
                 stop = True
                 break

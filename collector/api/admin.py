@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 
 from kitlife.collector.api.deps import Admin, StoreDep
+from kitlife.collector.api.enroll import NO_NUL
 from kitlife.collector.store import NotFoundError
 
 router = APIRouter(tags=["admin"])
@@ -18,7 +19,7 @@ router = APIRouter(tags=["admin"])
 
 class TokenRequest(BaseModel):
     role: Literal["enroll", "servicedesk", "admin"]
-    name: str = Field("", max_length=255)
+    name: str = Field("", max_length=255, pattern=NO_NUL)
     uses: int = Field(1, ge=1, le=1_000_000, description="Enrolment tokens: devices it may enrol")
     expires_in_s: int | None = Field(
         None,

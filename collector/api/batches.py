@@ -1,14 +1,15 @@
 """POST /v1/batches: where agents deliver what they spooled.
 
 Order of checks, cheapest first, so bad input costs little and writes
-nothing: content type (415), declared size (413, before any body is read),
-admission (429 + Retry-After when ``max_inflight_ingests`` requests are
-already in flight: a bounded queue, never an unbounded one), device key (401,
-cached lookup), streamed size (413, counted while reading, so a chunked body
-without a length is cut off at the limit), decode with the protocol's limits
-(400/413/415), the batch's device is the key's device (403), then the
-group-commit writer stores it, idempotent on the batch id, and the ack leaves
-only after the commit. A key revoked meanwhile gets 401 from the write itself.
+nothing: a bearer credential at all (401), content type (415), declared size
+(413, before any body is read), admission (429 + Retry-After when
+``max_inflight_ingests`` requests are already in flight: a bounded queue,
+never an unbounded one), device key (401, cached lookup), streamed size (413,
+counted while reading, so a chunked body without a length is cut off at the
+limit), decode with the protocol's limits (400/413/415), the batch's device
+is the key's device (403), then the group-commit writer stores it,
+idempotent on the batch id, and the ack leaves only after the commit. A key
+revoked meanwhile gets 401 from the write itself.
 """
 
 from __future__ import annotations
@@ -111,12 +112,15 @@ def _settings(request: Request) -> Settings:
         413: {"description": "batch too large"},
         415: {"description": "wrong content type or wire version"},
         429: {"description": "overloaded; retry after the seconds in Retry-After"},
+        503: {"description": "database error; retry after the seconds in Retry-After"},
     },
 )
 async def post_batch(request: Request, credentials: Bearer) -> Response:
     settings = _settings(request)
     runtime: IngestRuntime = request.app.state.ingest
     limit = settings.limits.max_compressed_bytes
+    if credentials is None or not credentials.credentials:
+        _reject(401, "unauthorised", "missing bearer credentials", {"WWW-Authenticate": "Bearer"})
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type != CONTENT_TYPE:
         _reject(415, "content_type", f"Content-Type must be {CONTENT_TYPE}")
@@ -126,8 +130,6 @@ async def post_batch(request: Request, credentials: Bearer) -> Response:
             _reject(400, "bad_batch", "bad Content-Length")
         if int(declared) > limit:
             _reject(413, "too_large", f"batch over the limit of {limit} bytes")
-    if credentials is None or not credentials.credentials:
-        _reject(401, "unauthorised", "missing bearer credentials", {"WWW-Authenticate": "Bearer"})
     if not runtime.admission.try_acquire():
         _reject(
             429,

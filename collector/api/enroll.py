@@ -11,10 +11,15 @@ from kitlife.collector.api.deps import StoreDep, bearer_secret
 from kitlife.collector.store import AuthError
 
 router = APIRouter(tags=["agents"])
+# PostgreSQL text cannot hold NUL: refuse it at the door (422), as SQLite would store it.
+NO_NUL = r"^[^\x00]*$"
 
 
 class EnrolRequest(BaseModel):
-    facts: dict[str, Annotated[str, Field(max_length=255)]] = Field(
+    facts: dict[
+        Annotated[str, Field(max_length=64, pattern=NO_NUL)],
+        Annotated[str, Field(max_length=255, pattern=NO_NUL)],
+    ] = Field(
         default_factory=dict,
         max_length=32,
         description="Basic inventory (inv.hostname, inv.os_name ...) to name the device",

@@ -266,6 +266,8 @@ class Store:
         return DeviceRef(row.id, row.device_uid) if row else None
 
     def _match(self, conn: Connection, query: str) -> list[Any]:
+        if "\0" in query:  # no stored name holds NUL, and PostgreSQL would refuse it
+            return []
         return list(
             conn.execute(
                 select(devices)

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import httpx
@@ -62,8 +63,9 @@ def settings(db_url: str) -> Settings:
     return replace(Settings(db_url=db_url), prune_interval_s=0)
 
 
-@pytest.fixture
-def live(settings: Settings) -> Iterator[Live]:
+@contextmanager
+def running(settings: Settings) -> Iterator[Live]:
+    """The collector on a real uvicorn server in a thread, stopped (lifespan and all) after."""
     store = Store.from_url(settings.db_url)
     store.upgrade()
     admin = store.create_api_token("admin", "test admin")
@@ -75,3 +77,9 @@ def live(settings: Settings) -> Iterator[Live]:
         server.should_exit = True
         thread.join(10)
         store.close()
+
+
+@pytest.fixture
+def live(settings: Settings) -> Iterator[Live]:
+    with running(settings) as server:
+        yield server

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kitlife.collector.store import Store
+from kitlife.collector.store import NotFoundError, Store
 from kitlife.collector.store.ingest import Item, RevokedError
 from kitlife.collector.store.secrets import hash_secret
 from kitlife.protocol import Batch, Series, encode_batch
@@ -57,3 +57,29 @@ def test_revoked_key_in_a_group_fails_alone(store: Store) -> None:
     result = store.ingest_many([a1, b1])
     assert isinstance(result[0], RevokedError) and result[1] is True
     assert store.batch_count() == 1
+
+
+def test_nul_characters_are_stored_alike_on_both_databases(store: Store) -> None:
+    """PostgreSQL text cannot hold NUL; the store replaces it so both databases agree."""
+    from kitlife.protocol import Text, Unavailable
+
+    _, key = store.enroll(store.create_enrol_token(1, 60), {})
+    dev = store.device_for_key(key)
+    assert dev is not None
+    b = Batch(
+        dev.uid,
+        "sp\0ol",
+        1,
+        T0,
+        "v\0",
+        (Series(5, "c\0", (T0,), (1.0,), -1),),
+        (Text(400, "", T0, "host\0name"),),
+        (Unavailable("src\0", "", "why\0"),),
+    )
+    assert store.ingest(dev, b, encode_batch(b)) is True
+    assert store.ingest(dev, b, encode_batch(b)) is False
+    assert store.find_device(dev.uid)["hostname"] == "host\ufffdname"
+    assert {r["component"] for r in store.latest_readings(dev.id)} == {"c\ufffd", ""}
+    assert store.unavailable_sources(dev.id)[0]["reason"] == "why\ufffd"
+    with pytest.raises(NotFoundError):
+        store.find_device("host\0name")

@@ -1,0 +1,114 @@
+"""Credentials over HTTP: nothing but /healthz without them, roles enforced, enrolment bounded."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+
+from kitlife.collector.app import create_app
+from kitlife.collector.settings import Settings
+from tests.collector.api.conftest import Live
+
+PUBLIC = {"/healthz"}
+
+
+def api_routes(routes: list[Any]) -> Iterator[APIRoute]:
+    """Every APIRoute, also inside included routers (newer FastAPI keeps them nested)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):  # fastapi.routing._IncludedRouter
+            yield from api_routes(route.original_router.routes)
+
+
+def test_every_route_but_healthz_wants_credentials(live: Live) -> None:
+    app = create_app(Settings(db_url="sqlite://"))
+    routes = list(api_routes(app.routes))
+    assert {r.path for r in routes} >= set(app.openapi()["paths"]) | {"/openapi.json"}
+    with live.client() as client:
+        for route in routes:
+            path = re.sub(r"\{[^}]+\}", "x", route.path)
+            for method in route.methods:
+                response = client.request(method, path)
+                expected = 200 if route.path in PUBLIC else 401
+                assert response.status_code == expected, (method, route.path)
+        # No public documentation pages either: the spec is a protected route.
+        for path in ("/docs", "/redoc", "/docs/oauth2-redirect"):
+            assert client.get(path).status_code == 404
+        assert client.get("/openapi.json").status_code == 401
+
+
+def test_wrong_token_kinds_are_refused(live: Live) -> None:
+    _, device_key = live.enroll()
+    with live.client(device_key) as c:  # a device key is no API token
+        assert c.get("/v1/devices").status_code == 401
+    with live.client(live.servicedesk) as c:  # and an API token is no device key
+        assert (
+            c.post(
+                "/v1/batches",
+                content=b"x",
+                headers={"Content-Type": "application/vnd.kitlife.batch"},
+            ).status_code
+            == 401
+        )
+
+
+def test_servicedesk_may_read_but_not_administer(live: Live) -> None:
+    live.enroll("pc-1")
+    with live.client(live.servicedesk) as c:
+        assert c.get("/v1/devices").status_code == 200
+        assert c.get("/metrics").status_code == 200
+        assert c.get("/openapi.json").status_code == 200
+        assert c.post("/v1/tokens", json={"role": "servicedesk"}).status_code == 403
+        assert c.get("/v1/tokens").status_code == 403
+        assert c.post("/v1/devices/pc-1/revoke").status_code == 403
+    assert live.store.find_device("pc-1")["revoked_s"] is None
+
+
+def test_admin_creates_tokens_shown_once_and_revokes(live: Live) -> None:
+    uid, key = live.enroll("pc-2")
+    with live.client(live.admin) as c:
+        r = c.post("/v1/tokens", json={"role": "servicedesk", "name": "desk 2"})
+        assert r.status_code == 201
+        secret = r.json()["token"]
+        listed = c.get("/v1/tokens").json()
+        assert all(secret not in str(row) for row in listed)  # stored hashed, never listed
+        assert c.post("/v1/devices/pc-2/revoke").json() == {"revoked": uid}
+        assert c.post("/v1/devices/nope/revoke").status_code == 404
+    with live.client(secret) as c:
+        assert c.get("/v1/devices").status_code == 200
+    assert live.store.device_for_key(key) is None
+    actions = [(e["actor"], e["action"]) for e in live.store.audit_entries()]
+    assert ("api", "device.revoke") in actions and ("api", "token.create") in actions
+
+
+def test_revoked_api_token_stops(live: Live) -> None:
+    secret = live.store.create_api_token("servicedesk", "short-lived")
+    token_id = next(t["id"] for t in live.store.list_tokens() if t["name"] == "short-lived")
+    with live.client(secret) as c:
+        assert c.get("/v1/devices").status_code == 200
+        live.store.revoke_token(token_id)
+        assert c.get("/v1/devices").status_code == 401
+
+
+def _enrol(live: Live, token: str) -> int:
+    with live.client(token) as c:
+        return c.post("/v1/enroll", json={"facts": {"inv.hostname": "new"}}).status_code
+
+
+def test_used_up_enrolment_token_gets_401(live: Live) -> None:
+    token = live.store.create_enrol_token(uses=1, expires_in_s=600)
+    assert _enrol(live, token) == 200
+    assert _enrol(live, token) == 401
+
+
+@pytest.mark.slow
+def test_expired_enrolment_token_gets_401(live: Live) -> None:
+    token = live.store.create_enrol_token(uses=5, expires_in_s=1)
+    time.sleep(1.1)
+    assert _enrol(live, token) == 401

@@ -1,0 +1,176 @@
+"""`kitlife` admin commands against a real SQLite file, and `kitlife serve` as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+from click.testing import CliRunner
+
+from kitlife.collector.cli import cli
+from kitlife.collector.store import Store
+from kitlife.protocol import Batch, Series, encode_batch
+from tests.collector.api.conftest import free_port
+
+
+def run(url: str, *args: str) -> str:
+    result = CliRunner().invoke(cli, ["--db", url, *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_tokens_are_created_listed_without_secret_and_revoked(sqlite_url: str) -> None:
+    assert "revision 0002" in run(sqlite_url, "db", "upgrade")
+    secret = run(sqlite_url, "token", "create", "--role", "servicedesk", "--name", "desk").strip()
+    assert secret.startswith("kls_")
+    enrol = run(sqlite_url, "token", "create", "--role", "enroll", "--uses", "3", "--expires", "1h")
+    listing = run(sqlite_url, "token", "list")
+    assert "desk" in listing and secret not in listing and enrol.strip() not in listing
+    assert "revoked a1" in run(sqlite_url, "token", "revoke", "a1")
+    store = Store.from_url(sqlite_url)
+    try:
+        assert store.role_for_token(secret) is None
+        states = {t["id"]: t["state"] for t in store.list_tokens()}
+        assert states == {"e1": "active", "a1": "revoked"}
+    finally:
+        store.close()
+    bad = CliRunner().invoke(cli, ["--db", sqlite_url, "token", "revoke", "a99"])
+    assert bad.exit_code != 0 and "no token" in bad.output
+
+
+def test_devices_revoke_by_hostname_stops_the_key(sqlite_url: str) -> None:
+    store = Store.from_url(sqlite_url)
+    store.upgrade()
+    try:
+        uid, key = store.enroll(store.create_enrol_token(1, 60), {"inv.hostname": "lap-7"})
+        assert "lap-7" in run(sqlite_url, "devices", "list")
+        assert uid in run(sqlite_url, "devices", "revoke", "lap-7")
+        assert store.device_for_key(key) is None
+        assert "REVOKED" in run(sqlite_url, "devices", "show", "lap-7")
+    finally:
+        store.close()
+
+
+def test_db_prune_keeps_recent_batches(sqlite_url: str) -> None:
+    store = Store.from_url(sqlite_url)
+    store.upgrade()
+    try:
+        _, key = store.enroll(store.create_enrol_token(1, 60), {})
+        device = store.device_for_key(key)
+        assert device is not None
+        now = int(time.time())
+        for seq, received in ((1, now - 100 * 86400), (2, now)):
+            b = Batch(device.uid, "s", seq, received, "t", (Series(5, "", (received,), (1.0,)),))
+            store.ingest(device, b, encode_batch(b), now_s=received)
+        assert "pruned 1 batches" in run(sqlite_url, "db", "prune", "--days", "90")
+        assert store.batch_count() == 1
+        assert len(store.daily_rollups(device.id)) == 2  # rollups stay
+    finally:
+        store.close()
+
+
+def test_serve_refuses_several_workers_on_sqlite(sqlite_url: str) -> None:
+    result = CliRunner().invoke(cli, ["--db", sqlite_url, "serve", "--workers", "2"])
+    assert result.exit_code == 2
+    assert "SQLite takes one writer" in result.output
+
+
+@contextmanager
+def serving(
+    url: str, *args: str, scheme: str = "http"
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from kitlife.collector.cli import main; main()",
+            "--db",
+            url,
+            "serve",
+            "--port",
+            str(port),
+            *args,
+        ],
+        start_new_session=True,
+    )
+    base = f"{scheme}://127.0.0.1:{port}"
+    try:
+        yield base, proc
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def wait_healthy(
+    base: str, proc: subprocess.Popen[bytes], verify: ssl.SSLContext | bool = True
+) -> httpx.Response:
+    deadline = time.monotonic() + 30
+    while True:
+        assert proc.poll() is None, "kitlife serve exited"
+        try:
+            return httpx.get(base + "/healthz", verify=verify, timeout=2)
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_serve_runs_several_workers_on_postgresql(pg_url: str) -> None:
+    with serving(pg_url, "--workers", "2") as (base, proc):
+        assert wait_healthy(base, proc).json() == {"status": "ok", "database": "ok"}
+        deadline = time.monotonic() + 20
+        while len(psutil.Process(proc.pid).children(recursive=True)) < 2:
+            assert time.monotonic() < deadline, "uvicorn did not start two workers"
+            time.sleep(0.2)
+        for _ in range(10):
+            assert httpx.get(base + "/healthz", timeout=5).status_code == 200
+
+
+@pytest.mark.slow
+def test_serve_speaks_tls_with_the_given_certificate(sqlite_url: str, tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    trust = ssl.create_default_context(cafile=str(cert))
+    with serving(
+        sqlite_url, "--ssl-certfile", str(cert), "--ssl-keyfile", str(key), scheme="https"
+    ) as (base, proc):
+        assert wait_healthy(base, proc, verify=trust).status_code == 200
+        with pytest.raises(httpx.TransportError):  # plain HTTP is not served
+            httpx.get(base.replace("https", "http") + "/healthz", timeout=2)
