@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import psutil
 
@@ -51,10 +51,14 @@ def collect_into(
     sources: dict[str, SourceFn],
     names: Iterable[str] | None = None,
     now_s: int | None = None,
+    meta: Mapping[str, str | int | float] | None = None,
 ) -> list[SourceResult]:
-    """Run the named sources (all by default) and store their results in one commit."""
+    """Run the named sources (all by default) and store their results in one commit.
+
+    ``meta`` (the loop's schedule) rides in the same commit: one fsync per cycle.
+    """
     chosen = list(names) if names is not None else list(sources)
     results = [run_source(n, sources[n]) for n in chosen]
     results.append(self_cost(spool))
-    spool.add(results, int(time.time()) if now_s is None else now_s)
+    spool.add(results, int(time.time()) if now_s is None else now_s, meta)
     return results
