@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -54,8 +53,14 @@ class AgentConfig:
             changes[key] = _coerce(key, raw, getattr(self, key), origin)
         return dataclasses.replace(self, **changes)
 
-    def with_remote(self, remote: Mapping[str, Any]) -> tuple[AgentConfig, list[str]]:
+    def with_remote(
+        self, remote: Mapping[str, Any], pinned: frozenset[str] = frozenset()
+    ) -> tuple[AgentConfig, list[str]]:
         """Apply the ``config`` of a collector's ack; returns the copy and what was refused.
+
+        ``pinned`` keys were set on this machine on purpose (a ``KITLIFE_*``
+        variable, see :func:`pinned_keys`) and win over the collector; the TOML
+        file is the fleet default the collector may override.
 
         Only :data:`REMOTE_KEYS` may be set this way (a collector must not be
         able to switch TLS verification off or move the state folder), only
@@ -69,6 +74,11 @@ class AgentConfig:
         for key, raw in remote.items():
             if key not in REMOTE_KEYS:
                 refused.append(f"{key}: not settable by the collector")
+                continue
+            if key in pinned:
+                # Expected on every ack while pinned: not worth a warning each time.
+                log.debug("collector config %s ignored: pinned locally", key)
+                refused.append(f"{key}: pinned by KITLIFE_{key.upper()} on this machine")
                 continue
             if isinstance(raw, bool) or not isinstance(raw, int | float):
                 refused.append(f"{key}: expected a number, got {type(raw).__name__}")
@@ -85,7 +95,8 @@ class AgentConfig:
             except (ConfigError, OverflowError, ValueError) as err:
                 refused.append(str(err))
         for reason in refused:
-            log.warning("collector config refused: %s", reason)
+            if "pinned by" not in reason:
+                log.warning("collector config refused: %s", reason)
         return config, refused
 
 
@@ -153,11 +164,18 @@ def _env_overrides() -> dict[str, str]:
     }
 
 
+def pinned_keys() -> frozenset[str]:
+    """Keys set by ``KITLIFE_*`` variables: a local, deliberate choice the collector keeps."""
+    return frozenset(_env_overrides())
+
+
 def load_config(path: Path | None = None, flags: Mapping[str, Any] | None = None) -> AgentConfig:
     """Defaults < TOML file < KITLIFE_* environment < flags."""
     config = AgentConfig()
     path = path or system_config_path()
     if path.is_file():
+        import tomllib  # here, not at the top: parsed once, 0.7 MB not needed otherwise
+
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as err:

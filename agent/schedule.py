@@ -12,7 +12,6 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 
 # A wall-minus-monotonic offset that moves by more than this between two wake-ups
 # means the laptop slept (Linux and macOS stop the monotonic clock in suspend) or
@@ -133,6 +132,8 @@ def parse_retry_after(value: str | None, now_s: float) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(min(int(value), int(RETRY_AFTER_MAX_S)))
+    from email.utils import parsedate_to_datetime  # rare path; 0.5 MB not kept resident
+
     try:
         when = parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError, IndexError, OverflowError):

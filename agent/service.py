@@ -41,7 +41,7 @@ from typing import Any, Protocol
 
 from kitlife import __version__
 from kitlife.agent import schedule
-from kitlife.agent.config import REMOTE_KEYS, AgentConfig
+from kitlife.agent.config import REMOTE_KEYS, AgentConfig, pinned_keys
 from kitlife.agent.credentials import NotEnrolledError, load_credentials
 from kitlife.agent.cycle import collect_into
 from kitlife.agent.readings import SourceResult
@@ -273,8 +273,10 @@ class ServiceLoop:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         discover_plugins: bool = True,
+        pinned: frozenset[str] | None = None,
     ) -> None:
         self.config = config
+        self.pinned = pinned_keys() if pinned is None else pinned
         self.clock: Clock = clock or RealClock()
         self.rng = rng or random.Random()
         self.uploader: UploadRunner = uploader or SubprocessUploader()
@@ -388,7 +390,7 @@ class ServiceLoop:
         except (ValueError, sqlite3.Error, SpoolError):
             raw = {}
         if isinstance(raw, dict) and raw:
-            new, _ = self.config.with_remote(raw)
+            new, _ = self.config.with_remote(raw, self.pinned)
             self.config = new
 
     # -- the work -------------------------------------------------------------------
@@ -400,7 +402,7 @@ class ServiceLoop:
             job.due = now + job.cadence_s
             remote = outcome.data.get("config")
             if isinstance(remote, dict) and remote:
-                new, _refused = self.config.with_remote(remote)
+                new, _refused = self.config.with_remote(remote, self.pinned)
                 accepted = {
                     k: getattr(new, k)
                     for k, v in remote.items()
@@ -550,8 +552,12 @@ class ServiceLoop:
         )
         if ready is not None:
             ready()
+        first = True
         while not self._stop.is_set():
             self.tick()
+            if first:
+                release_memory()
+                first = False
             if self._stop.is_set():
                 break
             delay = schedule.next_wakeup(self.jobs.values()) - self.clock.monotonic()
@@ -572,6 +578,26 @@ class ServiceLoop:
             self._spool.close()  # the last close checkpoints the WAL into the main file
             self._spool = None
         log.info("kitlife-agent stopped")
+
+
+def release_memory() -> None:
+    """Give start-up garbage back to the OS once (glibc keeps freed heap otherwise).
+
+    Worth about 0.7 MB of RSS on Linux after imports and the first cycle; a
+    no-op elsewhere. Called once, not per cycle: it costs a few milliseconds.
+    """
+    import gc
+
+    gc.collect()
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 # -- process set-up ---------------------------------------------------------------------

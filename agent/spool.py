@@ -37,7 +37,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -127,6 +126,9 @@ class Spool:
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA wal_autocheckpoint=256")
         db.execute("PRAGMA journal_size_limit=1048576")
+        # The default 2 MiB page cache is resident memory the loop does not need:
+        # it writes a few rows a minute and reads the spool only to seal it.
+        db.execute("PRAGMA cache_size=-512")
         return db
 
     def _open_readonly(self) -> sqlite3.Connection:
@@ -150,6 +152,8 @@ class Spool:
     def _check(self, db: sqlite3.Connection) -> None:
         app_id = db.execute("PRAGMA application_id").fetchone()[0]
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        import uuid  # only to name a new spool
+
         if app_id == 0 and not tables:
             db.execute(f"PRAGMA application_id={APPLICATION_ID}")
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
