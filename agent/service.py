@@ -506,6 +506,8 @@ class ServiceLoop:
         for job in due:
             if job.name == UPLOAD_JOB:
                 run_upload = not self.uploader.running()
+                if not run_upload:  # never spin on a job that cannot run yet
+                    job.due = now + job.cadence_s
                 continue
             spec = self._sources[job.name]
             (in_child if spec.in_child else in_loop).append(job.name)
@@ -554,6 +556,9 @@ class ServiceLoop:
             ready()
         first = True
         while not self._stop.is_set():
+            # Cleared before the tick, not after: a child that finishes during the
+            # tick sets it again, and the wait below then returns at once.
+            self._wake.clear()
             self.tick()
             if first:
                 release_memory()
@@ -561,8 +566,7 @@ class ServiceLoop:
             if self._stop.is_set():
                 break
             delay = schedule.next_wakeup(self.jobs.values()) - self.clock.monotonic()
-            self._wake.clear()
-            if delay > 0 and not self._stop.is_set():
+            if delay > 0:
                 self.clock.wait(self._wake, delay)
         self.shutdown()
         return 0

@@ -99,6 +99,7 @@ class Spool:
         *,
         readonly: bool = False,
         repair: bool = True,
+        busy_timeout_s: float = 30.0,
     ) -> None:
         """Open (or create) the spool; ``readonly`` is for ``status`` and ``show``.
 
@@ -112,6 +113,7 @@ class Spool:
         self.max_bytes = max_bytes
         self.readonly = readonly
         self.repair = repair
+        self.busy_timeout_s = busy_timeout_s
         self.set_aside_as: str | None = None
         if readonly:
             self._db = self._open_readonly()
@@ -121,7 +123,7 @@ class Spool:
 
     # -- opening -------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA wal_autocheckpoint=256")
