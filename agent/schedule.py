@@ -9,6 +9,7 @@ jumps and suspends.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,11 +28,18 @@ RETRY_AFTER_MAX_S = 86400.0
 
 @dataclass(slots=True)
 class Job:
-    """One recurring duty: a source to sample or the upload, with its own cadence."""
+    """One recurring duty: a source to sample or the upload, with its own cadence.
+
+    ``slack_s`` > 0 marks a job that may run up to that much after its due
+    time so it shares a wake-up with another job (the upload rides on a
+    sampling tick instead of waking the laptop on its own). It never runs
+    early, so a Retry-After is still obeyed.
+    """
 
     name: str
     cadence_s: float
     due: float  # on the monotonic clock
+    slack_s: float = 0.0
 
     def to_wall(self, mono_now: float, wall_now: float) -> float:
         """This job's due time on the wall clock, for ``status`` (another process)."""
@@ -52,8 +60,17 @@ def advance(due: float, cadence_s: float, now: float) -> float:
 
 
 def next_wakeup(jobs: Iterable[Job]) -> float:
-    """The earliest due time of any job: the loop sleeps until then and no longer."""
-    return min(job.due for job in jobs)
+    """When the loop must wake: the earliest strict job, or a slack job that cannot wait.
+
+    A job with slack whose window ``[due, due + slack]`` contains the next
+    strict wake-up waits for it; otherwise it wakes the loop at its own due time.
+    """
+    jobs = list(jobs)
+    wake = min((j.due for j in jobs if j.slack_s <= 0), default=math.inf)
+    for job in jobs:
+        if job.slack_s > 0 and job.due + job.slack_s < wake:
+            wake = min(wake, job.due)
+    return wake
 
 
 def due_jobs(jobs: Iterable[Job], now: float, coalesce_s: float = COALESCE_S) -> list[Job]:

@@ -53,6 +53,9 @@ UPLOAD_JOB = "upload"
 LOG_FILE = "agent.log"
 # A child that overruns this is killed; its work is redone by the next one.
 CHILD_TIMEOUT_S = 600.0
+# An upload due at most this long before a sampling tick waits for the tick:
+# one wake-up instead of two. It never runs early, so Retry-After still holds.
+UPLOAD_SLACK_MAX_S = 60.0
 # Once the loop is told to stop, an upload child in flight gets this long to finish.
 STOP_GRACE_S = 5.0
 
@@ -339,8 +342,11 @@ class ServiceLoop:
             self.jobs[name] = schedule.Job(name, self._cadence(spec), now)
         splay = self.rng.uniform(0.0, float(self.config.startup_splay_s))
         self.jobs[UPLOAD_JOB] = schedule.Job(
-            UPLOAD_JOB, float(self.config.upload_interval_s), now + splay
+            UPLOAD_JOB, float(self.config.upload_interval_s), now + splay, self._upload_slack()
         )
+
+    def _upload_slack(self) -> float:
+        return float(min(self.config.sample_interval_s, UPLOAD_SLACK_MAX_S))
 
     def _discover_plugins(self) -> dict[str, float]:
         """Ask a child which plug-in sources exist: importing them here would cost RSS."""
@@ -380,6 +386,7 @@ class ServiceLoop:
                     job.due = min(job.due, now + job.cadence_s)
         if new.upload_interval_s != old.upload_interval_s:
             self.jobs[UPLOAD_JOB].cadence_s = float(new.upload_interval_s)
+        self.jobs[UPLOAD_JOB].slack_s = self._upload_slack()
         if self._spool is not None:
             self._spool.max_bytes = new.spool_max_bytes
 
