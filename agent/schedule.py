@@ -74,8 +74,12 @@ def next_wakeup(jobs: Iterable[Job]) -> float:
 
 
 def due_jobs(jobs: Iterable[Job], now: float, coalesce_s: float = COALESCE_S) -> list[Job]:
-    """Jobs to run at ``now``: the due ones, plus those due within ``coalesce_s``."""
-    return [job for job in jobs if job.due <= now + coalesce_s]
+    """Jobs to run at ``now``: the due ones, plus sampling jobs due within ``coalesce_s``.
+
+    Jobs with slack (the upload) are never pulled forward: their due time may
+    come from a collector's Retry-After, which must not be undercut.
+    """
+    return [job for job in jobs if job.due <= now + (0.0 if job.slack_s > 0 else coalesce_s)]
 
 
 def clock_jumped(

@@ -425,7 +425,10 @@ class ServiceLoop:
         self.upload_failures += 1
         retry_after = outcome.data.get("retry_after_s")
         ra = float(retry_after) if isinstance(retry_after, int | float) else None
-        delay = schedule.retry_delay_s(self.upload_failures, ra, self.rng)
+        # The cap is never below the normal upload interval: an agent set to upload
+        # every 6 h must not retry hourly while the collector is down.
+        cap = max(schedule.BACKOFF_CAP_S, float(self.config.upload_interval_s))
+        delay = schedule.retry_delay_s(self.upload_failures, ra, self.rng, cap_s=cap)
         job.due = now + delay
         log.warning(
             "upload failed (%s); attempt %d, next in %.0f s",

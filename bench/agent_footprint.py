@@ -120,10 +120,9 @@ def start_collector(tmp: Path) -> tuple[subprocess.Popen[bytes], str, str]:
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
-                if r.status == 200:
-                    return proc, url, token
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
+            if r.status == 200:
+                return proc, url, token
         time.sleep(0.1)
     raise RuntimeError("collector did not start")
 
@@ -142,7 +141,9 @@ def start_agent(
         KITLIFE_STARTUP_SPLAY_S=str(min(upload_interval, 300)),
     )
     subprocess.run(
-        [agent_cmd, "enroll", "--url", url, "--token", token], env=env, check=True,
+        [agent_cmd, "enroll", "--url", url, "--token", token],
+        env=env,
+        check=True,
         capture_output=True,
     )
     return subprocess.Popen([agent_cmd, "run"], env=env, stderr=subprocess.DEVNULL)
@@ -286,8 +287,10 @@ def main() -> None:
                 "note": s.note,
             }
         )
-    print(f"\n{args.duration:.0f} s measured after {warmup:.0f} s warm-up, interval "
-          f"{args.interval} s, host {os.uname().nodename} ({psutil.cpu_count()} CPUs)")
+    print(
+        f"\n{args.duration:.0f} s measured after {warmup:.0f} s warm-up, interval "
+        f"{args.interval} s, host {os.uname().nodename} ({psutil.cpu_count()} CPUs)"
+    )
     print(f"{'':15} {'RSS MB':>8} {'max':>6} {'USS MB':>7} {'CPU s/min':>10} {'wakeups/min':>12}")
     for r in rows:
         print(
@@ -300,6 +303,7 @@ def main() -> None:
             f"  agent children: {a['children']} spawned, peak RSS {a['child_peak_rss_mb']:.1f} MB, "
             f">= {a['child_wakeups']} context switches (CPU included above)"
         )
+
     def ratio(x: float, y: float) -> str:
         # CPU time is counted in clock ticks (10 ms): below that, say so, not "inf".
         return f"{x / y:.2f}" if y > 0 else "n/a (other below 10 ms)"

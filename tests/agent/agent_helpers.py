@@ -10,13 +10,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 BIN = Path(sys.executable).parent
+T0 = 1_750_000_000.0
 KITLIFE = str(BIN / "kitlife")
 AGENT = str(BIN / "kitlife-agent")
 
@@ -170,3 +171,32 @@ class Thread(threading.Thread):
             self._target_fn()
         except BaseException as err:
             self.error = err
+
+
+class FakeClock:
+    """Time that passes only when the loop sleeps; ``on_wait`` scripts the world."""
+
+    def __init__(self, on_wait: Callable[[FakeClock], None] | None = None) -> None:
+        self.mono = 1000.0
+        self.wall_s = T0
+        self.waits: list[float] = []
+        self.on_wait = on_wait
+        self.suspend_next_s = 0.0
+
+    def monotonic(self) -> float:
+        return self.mono
+
+    def wall(self) -> float:
+        return self.wall_s
+
+    def wait(self, event: threading.Event, timeout_s: float) -> bool:
+        if event.is_set():
+            return True
+        self.waits.append(timeout_s)
+        self.mono += timeout_s
+        # A suspend: the monotonic clock stops (Linux, macOS), the wall clock does not.
+        self.wall_s += timeout_s + self.suspend_next_s
+        self.suspend_next_s = 0.0
+        if self.on_wait is not None:
+            self.on_wait(self)
+        return event.is_set()

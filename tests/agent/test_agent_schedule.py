@@ -46,6 +46,21 @@ def test_next_wakeup_and_coalescing() -> None:
     assert [j.name for j in schedule.due_jobs(jobs, 150.0)] == []
 
 
+def test_upload_waits_for_a_sampling_tick_but_never_runs_early() -> None:
+    upload = Job("upload", 900, 150.0, slack_s=60)
+    jobs = [Job("system", 60, 160.0), upload]
+    # Due 10 s before a sampling tick: it waits for the tick (one wake-up, not two).
+    assert schedule.next_wakeup(jobs) == 160.0
+    assert upload in schedule.due_jobs(jobs, 160.0)
+    # Due 0.5 s after the tick (a Retry-After): not pulled forward by coalescing.
+    upload.due = 160.5
+    assert upload not in schedule.due_jobs(jobs, 160.0)
+    # Due long before the next tick: it wakes the loop itself.
+    upload.due = 50.0
+    assert schedule.next_wakeup(jobs) == 50.0
+    assert schedule.next_wakeup([upload]) == 50.0
+
+
 def test_clock_jump_detection() -> None:
     offset = 1_700_000_000.0 - 5000.0
     assert not schedule.clock_jumped(offset, offset + 0.2)  # NTP slew

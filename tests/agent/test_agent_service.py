@@ -9,42 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from agent_helpers import FakeClock
 
 from kitlife.agent.config import AgentConfig
 from kitlife.agent.readings import SourceResult
 from kitlife.agent.service import ChildOutcome, ServiceLoop, SourceSpec, format_status, status_dict
 from kitlife.agent.spool import Spool
-
-T0 = 1_750_000_000.0
-
-
-class FakeClock:
-    """Time that passes only when the loop sleeps; ``on_wait`` scripts the world."""
-
-    def __init__(self, on_wait: Callable[[FakeClock], None] | None = None) -> None:
-        self.mono = 1000.0
-        self.wall_s = T0
-        self.waits: list[float] = []
-        self.on_wait = on_wait
-        self.suspend_next_s = 0.0
-
-    def monotonic(self) -> float:
-        return self.mono
-
-    def wall(self) -> float:
-        return self.wall_s
-
-    def wait(self, event: threading.Event, timeout_s: float) -> bool:
-        if event.is_set():
-            return True
-        self.waits.append(timeout_s)
-        self.mono += timeout_s
-        # A suspend: the monotonic clock stops (Linux, macOS), the wall clock does not.
-        self.wall_s += timeout_s + self.suspend_next_s
-        self.suspend_next_s = 0.0
-        if self.on_wait is not None:
-            self.on_wait(self)
-        return event.is_set()
 
 
 class ScriptedUploads:
@@ -303,8 +273,13 @@ def test_signal_stops_the_real_loop_cleanly(tmp_path: Path, signame: str) -> Non
     env = agent_env(tmp_path, sample_interval_s=3600, startup_splay_s=3600)
     proc = subprocess.Popen([AGENT, "run"], env=env, stderr=subprocess.PIPE, text=True)
     try:
-        assert wait_for(lambda: (tmp_path / "agent.log").exists()
-                        and "running" in (tmp_path / "agent.log").read_text(), 20)
+        assert wait_for(
+            lambda: (
+                (tmp_path / "agent.log").exists()
+                and "running" in (tmp_path / "agent.log").read_text()
+            ),
+            20,
+        )
         time.sleep(0.3)
         t0 = time.monotonic()
         os.kill(proc.pid, getattr(signal, signame))
