@@ -569,7 +569,16 @@ class ServiceLoop:
             # Cleared before the tick, not after: a child that finishes during the
             # tick sets it again, and the wait below then returns at once.
             self._wake.clear()
-            self.tick()
+            try:
+                self.tick()
+            except Exception:
+                # A bug must not become a crash loop or, worse, a hot loop: log it,
+                # push every due job one cadence on, and sleep as usual.
+                log.exception("cycle failed; the loop carries on")
+                now = self.clock.monotonic()
+                for job in self.jobs.values():
+                    if job.due <= now:
+                        job.due = now + min(job.cadence_s, 60.0)
             if first:
                 release_memory()
                 first = False

@@ -294,3 +294,33 @@ def test_signal_stops_the_real_loop_cleanly(tmp_path: Path, signame: str) -> Non
     wal = tmp_path / "spool.db-wal"
     assert not wal.exists() or wal.stat().st_size == 0
     assert sys.executable  # the agent ran from this environment
+
+
+def test_a_failing_cycle_neither_kills_nor_spins_the_loop(tmp_path: Path) -> None:
+    calls: list[float] = []
+
+    def broken() -> SourceResult:
+        calls.append(clock.mono)
+        raise RuntimeError("sensor driver bug")
+
+    loop: ServiceLoop
+
+    def script(c: FakeClock) -> None:
+        if c.mono - 1000 > 600:
+            loop.stop()
+
+    clock = FakeClock(script)
+    loop = ServiceLoop(
+        _config(tmp_path),
+        sources={"system": SourceSpec(broken)},
+        uploader=ScriptedUploads([]),
+        clock=clock,
+        discover_plugins=False,
+        pinned=frozenset(),
+    )
+    assert loop.run() == 0
+    # A broken source becomes an "unavailable" reason each minute, not a crash.
+    assert 10 <= len(calls) <= 12
+    with Spool(tmp_path / "spool.db") as spool:
+        row = spool._db.execute("SELECT reason FROM unavailable WHERE source='system'").fetchone()
+    assert row is not None and "RuntimeError" in row[0]
