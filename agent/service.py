@@ -466,7 +466,10 @@ class ServiceLoop:
             self._spool_failed(err)
         # Until the child reports, the upload job is not due; the outcome sets it.
         job.due = now + CHILD_TIMEOUT_S + job.cadence_s
-        self.uploader.start(self.config, self._wake)
+        try:
+            self.uploader.start(self.config, self._wake)
+        except OSError as err:  # no memory or process slots for a child: back off
+            self._handle_upload(ChildOutcome(False, {}, f"cannot start upload: {err}"), now)
 
     def _start_probe(self, names: list[str]) -> None:
         from kitlife.agent.childjob import config_to_json
