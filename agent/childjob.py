@@ -10,8 +10,8 @@ kills a child that overruns, and carries on.
 
 Commands:
 
-``upload``        send every sealed batch; ``{"ok", "acked", "rejected", "config",
-                  "retry_after_s", "error"}``
+``upload``        seal the spooled readings and send every sealed batch;
+                  ``{"ok", "acked", "rejected", "config", "retry_after_s", "error"}``
 ``list-sources``  the plug-in sources (``kitlife.agent.sources.hardware.SOURCES``)
                   by name with their cadence; ``{"sources": {name: cadence_s}}``
 ``probe NAME..``  run those plug-in sources and spool their readings;
@@ -32,6 +32,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from kitlife import __version__
 from kitlife.agent.config import AgentConfig
 from kitlife.agent.readings import SourceResult
 from kitlife.agent.spool import SPOOL_FILE, Spool, SpoolError
@@ -110,6 +111,7 @@ def upload(config: AgentConfig) -> dict[str, Any]:
         return {"ok": False, "error": str(err), "retry_after_s": None}
     with spool:
         try:
+            spool.seal_all(creds.device_id, __version__, config.batch_max_points)
             report = upload_pending(spool, creds, config)
         except UploadError as err:
             spool.set_meta("last_error", str(err)[:500])
