@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import logging.handlers
 import math
 import os
 import random
@@ -36,6 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
@@ -630,6 +630,44 @@ def release_memory() -> None:
 
 
 # -- process set-up ---------------------------------------------------------------------
+class BoundedLogHandler(logging.FileHandler):
+    """``RotatingFileHandler(maxBytes=max_bytes, backupCount=1)``, without its import.
+
+    ``logging.handlers`` pulls in pickle, queue and the socket handlers: about
+    0.5 MB of resident memory in a process that must stay under 20 MB, for
+    one method. Same behaviour: when the next record would take the file past
+    ``max_bytes``, it becomes ``agent.log.1`` (replacing the previous one) and
+    a new file starts, so the log never takes more than twice ``max_bytes``.
+    """
+
+    def __init__(self, path: Path, max_bytes: int) -> None:
+        super().__init__(path, mode="a", encoding="utf-8", delay=True)
+        self.max_bytes = max_bytes
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if self._would_overflow(record):
+                self._rotate()
+        except OSError:
+            self.handleError(record)
+        super().emit(record)
+
+    def _would_overflow(self, record: logging.LogRecord) -> bool:
+        if self.stream is None:  # delay=True: opened on first use
+            self.stream = self._open()
+        size = self.stream.tell()
+        return size > 0 and size + len(self.format(record)) + 1 > self.max_bytes
+
+    def _rotate(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
+        path = Path(self.baseFilename)
+        if path.exists():
+            os.replace(path, path.with_name(path.name + ".1"))
+        self.stream = self._open()
+
+
 def setup_logging(config: AgentConfig) -> logging.Handler | None:
     """A bounded log in the state folder: one file plus one rotated copy.
 
@@ -638,12 +676,7 @@ def setup_logging(config: AgentConfig) -> logging.Handler | None:
     """
     try:
         config.state_dir.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(
-            config.state_dir / LOG_FILE,
-            maxBytes=config.log_max_bytes,
-            backupCount=1,
-            encoding="utf-8",
-        )
+        handler = BoundedLogHandler(config.state_dir / LOG_FILE, config.log_max_bytes)
     except OSError as err:
         log.warning("no log file in %s: %s", config.state_dir, err)
         return None

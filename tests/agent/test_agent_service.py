@@ -324,3 +324,25 @@ def test_a_failing_cycle_neither_kills_nor_spins_the_loop(tmp_path: Path) -> Non
     with Spool(tmp_path / "spool.db") as spool:
         row = spool._db.execute("SELECT reason FROM unavailable WHERE source='system'").fetchone()
     assert row is not None and "RuntimeError" in row[0]
+
+
+def test_log_is_bounded_to_one_file_plus_one_copy(tmp_path: Path) -> None:
+    import logging
+
+    from kitlife.agent.service import BoundedLogHandler
+
+    handler = BoundedLogHandler(tmp_path / "agent.log", 4096)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("kitlife.test.bounded")
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        for i in range(2000):
+            logger.warning("upload failed (connection refused); attempt %d", i)
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["agent.log", "agent.log.1"]
+    assert all((tmp_path / f).stat().st_size <= 4096 for f in files)
+    assert "attempt 1999" in (tmp_path / "agent.log").read_text()
