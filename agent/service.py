@@ -693,8 +693,14 @@ def setup_logging(config: AgentConfig) -> logging.Handler | None:
 
 
 def run_service(config: AgentConfig, *, in_process_upload: bool = False) -> int:
-    """Entry point of ``kitlife-agent run``: signals wired to a clean stop."""
-    setup_logging(config)
+    """Entry point of ``kitlife-agent run``: signals wired to a clean stop.
+
+    Signal handlers are only installed from the main thread (a Windows service
+    runs this on a worker thread and stops it with :func:`request_stop`); the
+    previous handlers and the log handler are put back on return, so an
+    embedding process is left as it was.
+    """
+    handler = setup_logging(config)
     loop = ServiceLoop(
         config, uploader=InProcessUploader() if in_process_upload else SubprocessUploader()
     )
@@ -703,15 +709,22 @@ def run_service(config: AgentConfig, *, in_process_upload: bool = False) -> int:
         log.info("signal %d: stopping", signum)
         loop.stop()
 
-    for name in ("SIGTERM", "SIGINT", "SIGBREAK", "SIGHUP"):
-        sig = getattr(signal, name, None)
-        if sig is not None:
-            signal.signal(sig, on_signal)
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGINT", "SIGBREAK", "SIGHUP"):
+            sig = getattr(signal, name, None)
+            if sig is not None:
+                previous[sig] = signal.signal(sig, on_signal)
     _RUNNING.append(loop)
     try:
         return loop.run()
     finally:
         _RUNNING.remove(loop)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        if handler is not None:
+            logging.getLogger().removeHandler(handler)
+            handler.close()
 
 
 # The loop run_service is running, for a stop request from another thread.

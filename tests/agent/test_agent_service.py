@@ -346,3 +346,30 @@ def test_log_is_bounded_to_one_file_plus_one_copy(tmp_path: Path) -> None:
     assert files == ["agent.log", "agent.log.1"]
     assert all((tmp_path / f).stat().st_size <= 4096 for f in files)
     assert "attempt 1999" in (tmp_path / "agent.log").read_text()
+
+
+def test_request_stop_ends_run_service_from_another_thread(tmp_path: Path) -> None:
+    """What the Windows service's SvcStop does: stop the loop from its own thread."""
+    import signal
+    import time
+
+    from kitlife.agent import service
+
+    before = signal.getsignal(signal.SIGTERM)
+    config = _config(tmp_path, sample_interval_s=3600, startup_splay_s=3600)
+
+    def stopper() -> None:
+        deadline = time.monotonic() + 30
+        while not service._RUNNING and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        service.request_stop()
+
+    thread = threading.Thread(target=stopper, daemon=True)
+    thread.start()
+    t0 = time.monotonic()
+    assert service.run_service(config) == 0
+    assert time.monotonic() - t0 < 20  # not the hour-long sleep
+    thread.join(5)
+    assert signal.getsignal(signal.SIGTERM) is before  # handlers put back
+    assert "kitlife-agent stopped" in (tmp_path / "agent.log").read_text()
