@@ -843,6 +843,9 @@ def format_status(info: Mapping[str, Any], now_s: float | None = None) -> list[s
         )
         if spool.get("set_aside"):
             lines.append(f"recovered:   a damaged spool was set aside as {spool['set_aside']}")
-    for name, t in (info.get("next_due") or {}).items():
+    due = info.get("next_due") or {}
+    if due and not (service and service.get("running")):
+        lines.append("next due as last planned (the service is not running):")
+    for name, t in due.items():
         lines.append(f"next {name + ':':<12} {when(t)}")
     return lines
