@@ -1,3 +1,3 @@
-from kitlife.agent.cli import main
+from kitlife.agent.entry import main
 
 main()

@@ -125,7 +125,9 @@ def _upload_spooled(config: AgentConfig, collect: bool) -> None:
             click.echo(f"upload failed: {err}; {stats.batches} batch(es) stay spooled", err=True)
             sys.exit(1)
         spool.set_meta("last_error", "")
-        _after_upload(spool, report.config)
+        from kitlife.agent.childjob import after_upload
+
+        after_upload(spool, report.config)
     click.echo(
         f"uploaded {len(report.acked)} batch(es)"
         + (f", {len(report.rejected)} rejected" if report.rejected else "")
@@ -150,15 +152,6 @@ def upload(ctx: click.Context) -> None:
     Exits 1 when the upload fails; the data stays spooled.
     """
     _upload_spooled(_config(ctx), collect=False)
-
-
-def _after_upload(spool: Spool, collector_config: dict[str, Any]) -> None:
-    """Keep the collector's feedback schedule and ask for a rating when it is due."""
-    from kitlife.agent.feedback import maybe_prompt, remember_collector_config
-    from kitlife.agent.notify import notify
-
-    remember_collector_config(spool, collector_config)
-    maybe_prompt(spool, int(time.time()), notify)
 
 
 @cli.command()
@@ -286,63 +279,38 @@ def show(ctx: click.Context, as_json: bool, collect: bool) -> None:
 
 
 def status_dict(config: AgentConfig) -> dict[str, Any]:
-    try:
-        creds = load_credentials(config.state_dir)
-        enrolled: dict[str, Any] = {
-            "device_id": creds.device_id,
-            "collector_url": creds.collector_url,
-        }
-    except NotEnrolledError:
-        enrolled = {"device_id": None, "collector_url": config.collector_url or None}
-    with _spool(config) as spool:
-        stats = spool.stats()
-        last_upload = spool.meta_int("last_upload_s") or None
-        last_error = spool.meta("last_error") or None
-        rejected = spool.meta_int("rejected_batches")
-    return {
-        "agent_version": __version__,
-        "state_dir": str(config.state_dir),
-        **enrolled,
-        "last_upload_s": last_upload,
-        "last_error": last_error,
-        "spool": {
-            "readings": stats.readings,
-            "batches": stats.batches,
-            "bytes": stats.bytes,
-            "max_bytes": stats.max_bytes,
-            "dropped_readings": stats.dropped_points,
-            "rejected_batches": rejected,
-            "spool_id": stats.spool_id,
-        },
-    }
+    from kitlife.agent.service import status_dict as service_status
+
+    return service_status(config)
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="As data.")
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
-    """Enrolment, spool depth and the last upload."""
+    """Enrolment, spool depth and drops, the last upload and the next due jobs."""
+    from kitlife.agent.service import format_status
+
     info = status_dict(_config(ctx))
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return
-    last = info["last_upload_s"]
-    spool = info["spool"]
-    click.echo(f"kitlife-agent {info['agent_version']}")
-    click.echo(f"device:      {info['device_id'] or 'not enrolled'}")
-    click.echo(f"collector:   {info['collector_url'] or '-'}")
-    click.echo(f"state dir:   {info['state_dir']}")
-    click.echo(
-        "last upload: "
-        + (time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(last)) if last else "never")
-    )
-    if info["last_error"]:
-        click.echo(f"last error:  {info['last_error']}")
-    click.echo(
-        f"spool:       {spool['readings']} readings, {spool['batches']} sealed batches, "
-        f"{spool['bytes']} of {spool['max_bytes']} bytes, "
-        f"{spool['dropped_readings']} readings dropped"
-    )
+    click.echo("\n".join(format_status(info)))
+
+
+@cli.command()
+@click.option(
+    "--in-process-upload",
+    is_flag=True,
+    hidden=True,
+    help="Upload from the loop's own process instead of a child (costs resident memory).",
+)
+@click.pass_context
+def run(ctx: click.Context, in_process_upload: bool) -> None:
+    """Run in the foreground as the service: sample, spool, upload, until stopped."""
+    from kitlife.agent.service import run_service
+
+    sys.exit(run_service(_config(ctx), in_process_upload=in_process_upload))
 
 
 def main() -> None:

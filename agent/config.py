@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -54,11 +53,67 @@ class AgentConfig:
             changes[key] = _coerce(key, raw, getattr(self, key), origin)
         return dataclasses.replace(self, **changes)
 
+    def with_remote(
+        self, remote: Mapping[str, Any], pinned: frozenset[str] = frozenset()
+    ) -> tuple[AgentConfig, list[str]]:
+        """Apply the ``config`` of a collector's ack; returns the copy and what was refused.
+
+        ``pinned`` keys were set on this machine on purpose (a ``KITLIFE_*``
+        variable, see :func:`pinned_keys`) and win over the collector; the TOML
+        file is the fleet default the collector may override.
+
+        Only :data:`REMOTE_KEYS` may be set this way (a collector must not be
+        able to switch TLS verification off or move the state folder), only
+        real numbers are taken (not text, not booleans), and each value must be
+        inside the same bounds as a local setting. A bad value is refused on
+        its own and logged; the rest still applies, and nothing raises, so a
+        broken collector cannot break the loop.
+        """
+        config = self
+        refused: list[str] = []
+        for key, raw in remote.items():
+            if key not in REMOTE_KEYS:
+                refused.append(f"{key}: not settable by the collector")
+                continue
+            if key in pinned:
+                # Expected on every ack while pinned: not worth a warning each time.
+                log.debug("collector config %s ignored: pinned locally", key)
+                refused.append(f"{key}: pinned by KITLIFE_{key.upper()} on this machine")
+                continue
+            if isinstance(raw, bool) or not isinstance(raw, int | float):
+                refused.append(f"{key}: expected a number, got {type(raw).__name__}")
+                continue
+            if isinstance(raw, float) and not raw.is_integer():
+                refused.append(f"{key}: expected a whole number, got {raw!r}")
+                continue
+            floor = _REMOTE_FLOORS.get(key)
+            if floor is not None and raw < floor:
+                refused.append(f"collector: {key}: {raw:g} is below the floor of {floor}")
+                continue
+            try:
+                config = config.with_overrides({key: int(raw)}, "collector")
+            except (ConfigError, OverflowError, ValueError) as err:
+                refused.append(str(err))
+        for reason in refused:
+            if "pinned by" not in reason:
+                log.warning("collector config refused: %s", reason)
+        return config, refused
+
+
+# What a collector's ack may change: intervals and limits, never trust settings.
+REMOTE_KEYS = frozenset(
+    {"sample_interval_s", "upload_interval_s", "batch_max_points", "spool_max_bytes"}
+)
+
+# A collector may not push 72,000 agents below these: more often is a flood.
+_REMOTE_FLOORS: dict[str, int] = {"sample_interval_s": 10, "upload_interval_s": 60}
 
 # Bounds keep a typo or a bad value from the collector from breaking the loop.
 _BOUNDS: dict[str, tuple[float, float]] = {
-    "sample_interval_s": (5, 3600),
-    "upload_interval_s": (30, 7 * 86400),
+    # Local floors are low so tests and lab machines can run fast; the collector's
+    # own floors (_REMOTE_FLOORS) are higher, so a fleet cannot be told to flood.
+    "sample_interval_s": (1, 3600),
+    "upload_interval_s": (1, 7 * 86400),
     "spool_max_bytes": (256 * 1024, 1 << 30),
     "batch_max_points": (100, 500_000),
     "request_timeout_s": (1, 600),
@@ -109,11 +164,18 @@ def _env_overrides() -> dict[str, str]:
     }
 
 
+def pinned_keys() -> frozenset[str]:
+    """Keys set by ``KITLIFE_*`` variables: a local, deliberate choice the collector keeps."""
+    return frozenset(_env_overrides())
+
+
 def load_config(path: Path | None = None, flags: Mapping[str, Any] | None = None) -> AgentConfig:
     """Defaults < TOML file < KITLIFE_* environment < flags."""
     config = AgentConfig()
     path = path or system_config_path()
     if path.is_file():
+        import tomllib  # here, not at the top: parsed once, 0.7 MB not needed otherwise
+
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as err:

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
-from functools import partial
+from collections.abc import Callable, Iterable, Mapping
 
 import psutil
 
-from kitlife.agent.platforms import current_platform
 from kitlife.agent.readings import SourceResult
-from kitlife.agent.sources.boot import collect_boot
-from kitlife.agent.sources.hardware import SOURCES as HARDWARE_SOURCES
-from kitlife.agent.sources.reliability import collect_reliability
-from kitlife.agent.sources.responsiveness import collect_responsiveness
-from kitlife.agent.sources.system import collect_basic_inventory, collect_system
-from kitlife.agent.sources.use import collect_use
 from kitlife.agent.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -49,6 +41,21 @@ def self_cost(spool: Spool) -> SourceResult:
 def default_sources(
     cpu_interval_s: float | None, report_crash_names: bool = False
 ) -> dict[str, SourceFn]:
+    """Every source, for one-shot runs (``once``, ``show``).
+
+    Imported here, not at module level: the service loop imports this module
+    for :func:`collect_into` and keeps only its light sources resident.
+    """
+    from functools import partial
+
+    from kitlife.agent.platforms import current_platform
+    from kitlife.agent.sources.boot import collect_boot
+    from kitlife.agent.sources.hardware import SOURCES as HARDWARE_SOURCES
+    from kitlife.agent.sources.reliability import collect_reliability
+    from kitlife.agent.sources.responsiveness import collect_responsiveness
+    from kitlife.agent.sources.system import collect_basic_inventory, collect_system
+    from kitlife.agent.sources.use import collect_use
+
     platform = current_platform()
     return {
         "system": lambda: collect_system(cpu_interval_s),
@@ -68,10 +75,14 @@ def collect_into(
     sources: dict[str, SourceFn],
     names: Iterable[str] | None = None,
     now_s: int | None = None,
+    meta: Mapping[str, str | int | float] | None = None,
 ) -> list[SourceResult]:
-    """Run the named sources (all by default) and store their results in one commit."""
+    """Run the named sources (all by default) and store their results in one commit.
+
+    ``meta`` (the loop's schedule) rides in the same commit: one fsync per cycle.
+    """
     chosen = list(names) if names is not None else list(sources)
     results = [run_source(n, sources[n]) for n in chosen]
     results.append(self_cost(spool))
-    spool.add(results, int(time.time()) if now_s is None else now_s)
+    spool.add(results, int(time.time()) if now_s is None else now_s, meta)
     return results

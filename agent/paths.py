@@ -6,8 +6,6 @@ import os
 import sys
 from pathlib import Path
 
-import platformdirs
-
 
 def _is_admin() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
@@ -24,6 +22,8 @@ def default_state_dir() -> Path:
         return Path("/Library/Application Support/kitlife")
     if _is_admin():
         return Path("/var/lib/kitlife")
+    import platformdirs  # only for a per-user run; ~1 MB the system service never needs
+
     return Path(platformdirs.user_state_dir("kitlife", appauthor=False))
 
 

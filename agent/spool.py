@@ -18,7 +18,18 @@ dropped readings is itself uploaded (``agent.spool_dropped_total``).
 
 A file that is not a spool (corrupt, truncated, foreign) is set aside with a
 timestamped name and a new spool is started, so a damaged file never becomes a
-crash loop.
+crash loop. A spool that is merely *busy* or unreachable (locked by the upload
+child, disk full, permission denied: ``sqlite3.OperationalError``) is never set
+aside: that would throw good data away for a transient condition.
+
+Two counters make loss and duplication checkable end to end:
+``added_points`` (every reading ever committed, in the same transaction as the
+reading) and ``dropped_points`` (every reading evicted). What the collector
+stores must equal ``added - dropped - still spooled``.
+
+The WAL file is kept small (checkpoint every 256 pages, truncated to 1 MiB
+afterwards) so the bound in bytes is about the whole spool on disk, not only
+the main file.
 """
 
 from __future__ import annotations
@@ -26,8 +37,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +56,7 @@ from kitlife.protocol import (
 
 log = logging.getLogger(__name__)
 
+SPOOL_FILE = "spool.db"
 APPLICATION_ID = 0x4B4C5350  # "KLSP"
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -76,27 +87,76 @@ class SpoolStats:
     dropped_points: int
     next_seq: int
     set_aside: int
+    added_points: int = 0
 
 
 class Spool:
     """A bounded, durable queue of readings and sealed batches."""
 
-    def __init__(self, path: Path, max_bytes: int = 20 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        path: Path,
+        max_bytes: int = 20 * 1024 * 1024,
+        *,
+        readonly: bool = False,
+        repair: bool = True,
+        busy_timeout_s: float = 30.0,
+    ) -> None:
+        """Open (or create) the spool; ``readonly`` is for ``status`` and ``show``.
+
+        A read-only open never creates, repairs or sets aside anything: a second
+        process looking at the spool must not change it under the service. With
+        ``repair=False`` (the upload child) a damaged file raises
+        :class:`SpoolError` instead of being set aside, because only the process
+        that owns the file may move it.
+        """
         self.path = path
         self.max_bytes = max_bytes
+        self.readonly = readonly
+        self.repair = repair
+        self.busy_timeout_s = busy_timeout_s
+        self.set_aside_as: str | None = None
+        if readonly:
+            self._db = self._open_readonly()
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = self._open_or_replace()
 
     # -- opening -------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA wal_autocheckpoint=256")
+        db.execute("PRAGMA journal_size_limit=1048576")
+        # The default 2 MiB page cache is resident memory the loop does not need:
+        # it writes a few rows a minute and reads the spool only to seal it.
+        db.execute("PRAGMA cache_size=-512")
+        return db
+
+    def _open_readonly(self) -> sqlite3.Connection:
+        if not self.path.exists():
+            raise SpoolError(f"no spool at {self.path} yet")
+        try:
+            db = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=10,
+                isolation_level=None,
+            )
+            app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        except sqlite3.DatabaseError as err:
+            raise SpoolError(f"spool {self.path} unreadable: {err}") from err
+        if app_id != APPLICATION_ID:
+            db.close()
+            raise SpoolError(f"{self.path} is not a kitlife spool")
         return db
 
     def _check(self, db: sqlite3.Connection) -> None:
         app_id = db.execute("PRAGMA application_id").fetchone()[0]
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        import uuid  # only to name a new spool
+
         if app_id == 0 and not tables:
             db.execute(f"PRAGMA application_id={APPLICATION_ID}")
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -109,6 +169,8 @@ class Spool:
         if result != "ok":
             raise sqlite3.DatabaseError(f"integrity check failed: {result}")
         db.executescript(_SCHEMA)
+        # A kill during creation can leave the tables without an id; batch ids need one.
+        db.execute("INSERT OR IGNORE INTO meta VALUES ('spool_id', ?)", (uuid.uuid4().hex,))
 
     def _open_or_replace(self) -> sqlite3.Connection:
         db = None
@@ -116,14 +178,27 @@ class Spool:
             db = self._connect()
             self._check(db)
             return db
+        except sqlite3.OperationalError as err:
+            # Locked, busy, read-only or out of space: the file may be fine.
+            if db is not None:
+                db.close()
+            raise SpoolError(f"spool {self.path} not usable now: {err}") from err
         except sqlite3.DatabaseError as err:
             if db is not None:
                 db.close()
+            if not self.repair:
+                raise SpoolError(f"spool {self.path} damaged: {err}") from err
             aside = self.path.with_name(f"{self.path.name}.bad-{int(time.time())}")
-            for suffix in ("", "-wal", "-shm"):
+            n = 1
+            while aside.exists():
+                aside = self.path.with_name(f"{self.path.name}.bad-{int(time.time())}-{n}")
+                n += 1
+            # The WAL first: a stale WAL must never be left beside a new main file.
+            for suffix in ("-wal", "-shm", ""):
                 src = Path(str(self.path) + suffix)
                 if src.exists():
                     src.replace(Path(str(aside) + suffix))
+            self.set_aside_as = aside.name
             log.error(
                 "spool %s unusable (%s); set aside as %s, starting a new one",
                 self.path,
@@ -135,7 +210,14 @@ class Spool:
             self._check(db)
         except sqlite3.DatabaseError as err:
             raise SpoolError(f"cannot create a spool at {self.path}: {err}") from err
-        self._set_meta_int(db, "set_aside", 1)
+        if self.set_aside_as:
+            self._set_meta_int(db, "set_aside", 1)
+            db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('set_aside_name', ?)", (self.set_aside_as,)
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('set_aside_s', ?)", (str(int(time.time())),)
+            )
         return db
 
     def close(self) -> None:
@@ -182,8 +264,17 @@ class Spool:
         self._db.execute("COMMIT")
 
     # -- writing -------------------------------------------------------------------
-    def add(self, results: Iterable[SourceResult], t_s: int) -> int:
-        """Store one cycle's readings; returns how many were stored."""
+    def add(
+        self,
+        results: Iterable[SourceResult],
+        t_s: int,
+        meta: Mapping[str, str | int | float] | None = None,
+    ) -> int:
+        """Store one cycle's readings; returns how many were stored.
+
+        ``meta`` entries (the loop's schedule, say) are written in the same
+        transaction, so a cycle costs one fsync, not two.
+        """
         rows: list[tuple[int, int, str, float | None, str | None]] = []
         unavailable: list[tuple[str, str, str, int]] = []
         sources: list[str] = []
@@ -211,6 +302,9 @@ class Spool:
                 "INSERT INTO readings (t, metric_id, component, num, txt) VALUES (?, ?, ?, ?, ?)",
                 rows,
             )
+            self._set_meta_int(db, "added_points", self.meta_int("added_points") + len(rows))
+            for key, value in (meta or {}).items():
+                self.set_meta(key, value)
         self.enforce_bound()
         return len(rows)
 
@@ -360,4 +454,5 @@ class Spool:
             dropped_points=self.meta_int("dropped_points"),
             next_seq=self.meta_int("next_seq", 1),
             set_aside=self.meta_int("set_aside"),
+            added_points=self.meta_int("added_points"),
         )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -18,6 +17,7 @@ import httpx
 from kitlife import __version__
 from kitlife.agent.config import AgentConfig
 from kitlife.agent.credentials import Credentials
+from kitlife.agent.schedule import parse_retry_after
 from kitlife.agent.spool import Spool
 from kitlife.protocol import CONTENT_TYPE
 
@@ -67,17 +67,7 @@ def make_client(config: AgentConfig, base_url: str) -> httpx.Client:
 
 def retry_after_s(value: str | None, now_s: float | None = None) -> float | None:
     """Parse Retry-After (seconds or an HTTP date); None when absent or nonsense."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(min(int(value), 86400))
-    try:
-        when = parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    now_s = time.time() if now_s is None else now_s
-    return max(0.0, min(when - now_s, 86400.0))
+    return parse_retry_after(value, time.time() if now_s is None else now_s)
 
 
 def _reason(response: httpx.Response) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 
@@ -38,6 +37,8 @@ class Output:
 
 def run(argv: list[str], timeout_s: float = 10.0) -> Output:
     """Run ``argv`` without a shell, in the C locale, and never raise."""
+    import shutil  # not at import time: the resident loop never runs commands
+
     if shutil.which(argv[0]) is None:
         return Output(reason=f"{argv[0]} not installed")
     env = {**os.environ, "LC_ALL": "C", "LANG": "C", "SYSTEMD_COLORS": "0", "SYSTEMD_PAGER": ""}

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the XML parser loads only where Windows events are parsed
+    import xml.etree.ElementTree as ET
 
 # --- durations --------------------------------------------------------------------------
 
@@ -136,6 +138,8 @@ def parse_win_events(text: str) -> list[WinEvent]:
     The input is the OS's own event log rendered locally, and each chunk is
     parsed alone, so one damaged event does not hide the rest.
     """
+    import xml.etree.ElementTree as ET
+
     events = []
     for chunk in _EVENT_CHUNK.findall(text):
         if "<!DOCTYPE" in chunk or "<!ENTITY" in chunk:

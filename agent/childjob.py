@@ -1,0 +1,200 @@
+"""Short-lived child processes of ``kitlife-agent run``: the upload and the heavy probes.
+
+Run as ``python -m kitlife.agent.childjob COMMAND`` with the agent's resolved
+configuration as JSON on stdin; prints exactly one JSON object on stdout and
+exits. Why a child: httpx (for the upload) and pySMART-style probes cost the
+resident loop 12-16 MB of RSS that it needs for a few seconds every fifteen
+minutes; a child imports them, does the work, and gives all of it back to the
+OS when it exits. A crash or hang in a child is contained: the loop logs it,
+kills a child that overruns, and carries on.
+
+Commands:
+
+``upload``        seal the spooled readings and send every sealed batch;
+                  ``{"ok", "acked", "rejected", "config", "retry_after_s", "error"}``
+``list-sources``  the plug-in sources (``kitlife.agent.sources.hardware.SOURCES``)
+                  by name with their cadence; ``{"sources": {name: cadence_s}}``
+``probe NAME..``  run those plug-in sources and spool their readings;
+                  ``{"ok", "points"}``
+
+The child never repairs the spool (``repair=False``): only the resident loop
+may set a damaged file aside, because it holds the file open.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from kitlife import __version__
+from kitlife.agent.config import AgentConfig
+from kitlife.agent.readings import SourceResult
+from kitlife.agent.spool import SPOOL_FILE, Spool, SpoolError
+
+log = logging.getLogger(__name__)
+
+PluginFn = Callable[..., SourceResult]
+
+
+def config_to_json(config: AgentConfig) -> str:
+    """The resolved config, so the child sees what the loop sees (incl. collector values)."""
+    data = {
+        f.name: (str(v) if isinstance(v := getattr(config, f.name), Path) else v)
+        for f in fields(config)
+    }
+    return json.dumps(data)
+
+
+def config_from_json(text: str) -> AgentConfig:
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("config must be a JSON object")
+    return AgentConfig().with_overrides(data, "parent")
+
+
+def plugin_sources() -> dict[str, tuple[PluginFn, float]]:
+    """The hardware sources another module provides, if it is installed.
+
+    ``kitlife.agent.sources.hardware.SOURCES`` maps a name to
+    ``(fn(platform), cadence_s)``. Missing module: no plug-ins, not an error.
+    """
+    try:
+        from kitlife.agent.sources import hardware  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return {}
+    raw: Mapping[str, Any] = getattr(hardware, "SOURCES", {})
+    found: dict[str, tuple[PluginFn, float]] = {}
+    for name, entry in raw.items():
+        try:
+            fn, cadence = entry
+            found[str(name)] = (fn, float(cadence))
+        except (TypeError, ValueError):
+            log.warning("plug-in source %r is not (fn, cadence_s); ignored", name)
+    return found
+
+
+def current_platform() -> object:
+    """What plug-in sources take as their one argument.
+
+    The platform layer (``kitlife.agent.platforms``) is written elsewhere; this
+    looks for its usual entry points and falls back to ``sys.platform``.
+    """
+    try:
+        from kitlife.agent import platforms  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return sys.platform
+    for attr in ("current", "detect", "current_platform", "get_platform"):
+        fn = getattr(platforms, attr, None)
+        if callable(fn):
+            return fn()
+    return sys.platform
+
+
+def upload(config: AgentConfig) -> dict[str, Any]:
+    """One upload pass over the sealed batches; never raises for an expected failure."""
+    from kitlife.agent.credentials import NotEnrolledError, load_credentials
+    from kitlife.agent.uploader import UploadError, upload_pending
+
+    try:
+        creds = load_credentials(config.state_dir)
+    except NotEnrolledError as err:
+        return {"ok": False, "error": str(err), "retry_after_s": None}
+    try:
+        spool = Spool(config.state_dir / SPOOL_FILE, config.spool_max_bytes, repair=False)
+    except SpoolError as err:
+        return {"ok": False, "error": str(err), "retry_after_s": None}
+    with spool:
+        try:
+            spool.seal_all(creds.device_id, __version__, config.batch_max_points)
+            report = upload_pending(spool, creds, config)
+        except UploadError as err:
+            spool.set_meta("last_error", str(err)[:500])
+            return {"ok": False, "error": str(err), "retry_after_s": err.retry_after_s}
+        spool.set_meta("last_error", "")
+        after_upload(spool, report.config)
+        return {
+            "ok": True,
+            "acked": len(report.acked),
+            "rejected": len(report.rejected),
+            "config": report.config,
+            "error": "",
+            "retry_after_s": None,
+        }
+
+
+def after_upload(spool: Spool, collector_config: dict[str, Any]) -> None:
+    """Keep the collector's rating schedule and ask the user when it is due.
+
+    Here, in the short-lived child, so the resident loop never loads the
+    notification code.
+    """
+    import time
+
+    from kitlife.agent.feedback import maybe_prompt, remember_collector_config
+    from kitlife.agent.notify import notify
+
+    remember_collector_config(spool, collector_config)
+    maybe_prompt(spool, int(time.time()), notify)
+
+
+def probe(config: AgentConfig, names: list[str]) -> dict[str, Any]:
+    """Run the named plug-in sources and spool what they found, in one commit."""
+    from kitlife.agent.cycle import run_source
+
+    sources = plugin_sources()
+    platform = current_platform()
+    results = []
+    for name in names:
+        entry = sources.get(name)
+        if entry is None:
+            result = SourceResult(name)
+            result.missing("source not installed")
+            results.append(result)
+            continue
+        fn = entry[0]
+        results.append(run_source(name, lambda fn=fn: fn(platform)))  # type: ignore[misc]
+    try:
+        with Spool(config.state_dir / SPOOL_FILE, config.spool_max_bytes, repair=False) as spool:
+            points = spool.add(results, int(time.time()))
+    except SpoolError as err:
+        return {"ok": False, "error": str(err)}
+    return {"ok": True, "points": points}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not args:
+        print(json.dumps({"ok": False, "error": "no command"}))
+        return 2
+    command, rest = args[0], args[1:]
+    try:
+        if command == "list-sources":
+            out: dict[str, Any] = {
+                "ok": True,
+                "sources": {name: cad for name, (_, cad) in plugin_sources().items()},
+            }
+        else:
+            config = config_from_json(sys.stdin.read())
+            if command == "upload":
+                out = upload(config)
+            elif command == "probe":
+                out = probe(config, rest)
+            else:
+                out = {"ok": False, "error": f"unknown command {command!r}"}
+    except Exception as err:  # the parent must always get one JSON line
+        log.exception("child job %s failed", command)
+        out = {"ok": False, "error": f"{type(err).__name__}: {err}"[:500]}
+    sys.stdout.write(json.dumps(out) + "\n")
+    sys.stdout.flush()
+    return 0 if out.get("ok") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

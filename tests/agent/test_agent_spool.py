@@ -1,0 +1,162 @@
+"""The spool: bounded with counted oldest-first drops, and never a crash loop on a bad file."""
+
+from __future__ import annotations
+
+import logging
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from kitlife.agent.readings import SourceResult
+from kitlife.agent.spool import Spool, SpoolError
+from kitlife.protocol import decode_batch
+
+
+def _cycle(n: int, rng: random.Random) -> list[SourceResult]:
+    """n incompressible readings, as a many-core laptop's per-core CPU would give."""
+    result = SourceResult("system")
+    for i in range(n):
+        result.add("cpu.busy_pct", round(rng.uniform(0, 100), 1), f"core{i}")
+    return [result]
+
+
+def test_counts_every_reading_added(tmp_path: Path) -> None:
+    rng = random.Random(0)
+    with Spool(tmp_path / "s.db") as spool:
+        for t in range(5):
+            assert spool.add(_cycle(7, rng), 1_700_000_000 + t) == 7
+        assert spool.stats().added_points == 35
+        spool.seal("dev", "t", 10)
+        stats = spool.stats()
+        assert (stats.added_points, stats.readings, stats.batches) == (35, 25, 1)
+
+
+def test_bound_drops_oldest_first_and_counts_it(tmp_path: Path) -> None:
+    rng = random.Random(1)
+    bound = 256 * 1024
+    t0 = 1_700_000_000
+    with Spool(tmp_path / "s.db", bound) as spool:
+        for i in range(400):
+            spool.add(_cycle(40, rng), t0 + 60 * i)
+            if i % 50 == 49:
+                spool.seal("dev", "t", 1000, now_s=t0 + 60 * i)
+        stats = spool.stats()
+        assert stats.bytes <= bound
+        assert stats.dropped_points > 0
+        kept_in_batches = sum(decode_batch(b).n_points for _, b in spool.pending())
+        assert stats.added_points == stats.dropped_points + stats.readings + kept_in_batches
+        # What survives is the newest data: the last cycle is all there.
+        newest = spool._db.execute("SELECT max(t), count(*) FROM readings").fetchone()
+        assert newest[0] == t0 + 60 * 399
+        oldest_kept = (
+            min(min(s.timestamps_s) for _, b in spool.pending() for s in decode_batch(b).series)
+            if spool.pending()
+            else newest[0]
+        )
+        assert oldest_kept > t0  # the first cycles were evicted
+    # The WAL is bounded too, so the whole spool on disk stays near the bound.
+    on_disk = sum(p.stat().st_size for p in tmp_path.iterdir())
+    assert on_disk <= bound + 1024 * 1024 + 64 * 1024
+
+
+def _assert_set_aside(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.ERROR), Spool(tmp_path / "spool.db") as spool:
+        assert spool.set_aside_as is not None
+        assert spool.stats().set_aside == 1
+        assert spool.meta("set_aside_name") == spool.set_aside_as
+        spool.add(_cycle(3, random.Random(2)), 1_700_000_000)  # and it works
+    assert (tmp_path / spool.set_aside_as).exists()
+    assert "set aside" in caplog.text
+
+
+def test_garbage_file_is_set_aside(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "spool.db").write_bytes(b"this is not a database" * 300)
+    _assert_set_aside(tmp_path, caplog)
+
+
+def test_truncated_spool_is_set_aside(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with Spool(tmp_path / "spool.db") as spool:
+        for t in range(200):
+            spool.add(_cycle(40, random.Random(t)), 1_700_000_000 + t)
+    data = (tmp_path / "spool.db").read_bytes()
+    (tmp_path / "spool.db").write_bytes(data[: len(data) // 3])
+    _assert_set_aside(tmp_path, caplog)
+
+
+def test_damaged_pages_are_set_aside(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with Spool(tmp_path / "spool.db") as spool:
+        for t in range(200):
+            spool.add(_cycle(40, random.Random(t)), 1_700_000_000 + t)
+    path = tmp_path / "spool.db"
+    data = bytearray(path.read_bytes())
+    for offset in range(4096 * 2, len(data), 4096 * 3):  # scribble over every third page
+        data[offset + 8 : offset + 200] = bytes(range(192))
+    path.write_bytes(bytes(data))
+    _assert_set_aside(tmp_path, caplog)
+
+
+def test_foreign_sqlite_file_is_set_aside(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    db = sqlite3.connect(tmp_path / "spool.db")
+    db.execute("CREATE TABLE someone_elses (x)")
+    db.commit()
+    db.close()
+    _assert_set_aside(tmp_path, caplog)
+
+
+def test_a_second_set_aside_gets_its_own_name(tmp_path: Path) -> None:
+    names = set()
+    for _ in range(2):
+        (tmp_path / "spool.db").write_bytes(b"junk" * 2000)
+        with Spool(tmp_path / "spool.db") as spool:
+            names.add(spool.set_aside_as)
+    assert len(names) == 2
+    assert len(list(tmp_path.glob("spool.db.bad-*"))) >= 2
+
+
+def test_locked_spool_is_not_thrown_away(tmp_path: Path) -> None:
+    path = tmp_path / "spool.db"
+    with Spool(path) as spool:
+        spool.add(_cycle(5, random.Random(3)), 1_700_000_000)
+    # Another process holds an exclusive lock (what a stuck writer looks like).
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(SpoolError, match="not usable now"):
+            Spool(path, busy_timeout_s=0.2)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert not list(tmp_path.glob("spool.db.bad-*"))
+    with Spool(path) as spool:
+        assert spool.stats().readings == 5
+
+
+def test_readonly_open_never_changes_anything(tmp_path: Path) -> None:
+    path = tmp_path / "spool.db"
+    with pytest.raises(SpoolError):
+        Spool(path, readonly=True)
+    assert not path.exists()
+    path.write_bytes(b"junk" * 2000)
+    with pytest.raises(SpoolError):
+        Spool(path, readonly=True)
+    assert path.read_bytes() == b"junk" * 2000
+    assert not list(tmp_path.glob("spool.db.bad-*"))
+
+
+def test_child_mode_refuses_to_repair(tmp_path: Path) -> None:
+    path = tmp_path / "spool.db"
+    path.write_bytes(b"junk" * 2000)
+    with pytest.raises(SpoolError, match="damaged"):
+        Spool(path, repair=False)
+    assert path.read_bytes() == b"junk" * 2000
+
+
+def test_spool_created_without_an_id_gets_one(tmp_path: Path) -> None:
+    path = tmp_path / "spool.db"
+    with Spool(path) as spool:
+        spool._db.execute("DELETE FROM meta WHERE key='spool_id'")
+    with Spool(path) as spool:
+        assert len(spool.meta("spool_id")) == 32
