@@ -25,7 +25,7 @@ class Settings:
     db_url: str = field(default_factory=default_db_url)
     limits: Limits = DEFAULT_LIMITS
     # Ingests in flight above this get 429 + Retry-After rather than an unbounded queue.
-    max_inflight_ingests: int = 64
+    max_inflight_ingests: int = int(os.environ.get("KITLIFE_MAX_INFLIGHT", "64"))
     retry_after_s: int = 30
     raw_retention_days: int = 90
     # Retention runs inside the server: first this long after start, then every interval
@@ -35,7 +35,7 @@ class Settings:
     # Group commit: batches per transaction, and writer threads (SQLite always uses one).
     max_group: int = 256
     group_linger_s: float = float(os.environ.get("KITLIFE_GROUP_LINGER_S", "0.001"))
-    writer_threads: int = 2
+    writer_threads: int = int(os.environ.get("KITLIFE_WRITER_THREADS", "2"))
     # Sent to agents in every ack; they bound-check before applying.
     agent_sample_interval_s: int = 60
     agent_upload_interval_s: int = 900

@@ -135,6 +135,10 @@ def wait_healthy(
 
 @pytest.mark.slow
 def test_serve_runs_several_workers_on_postgresql(pg_url: str) -> None:
+    store = Store.from_url(pg_url)
+    store.upgrade()
+    token = store.create_api_token("servicedesk")
+    store.close()
     with serving(pg_url, "--workers", "2") as (base, proc):
         assert wait_healthy(base, proc).json() == {"status": "ok", "database": "ok"}
         deadline = time.monotonic() + 20
@@ -143,6 +147,9 @@ def test_serve_runs_several_workers_on_postgresql(pg_url: str) -> None:
             time.sleep(0.2)
         for _ in range(10):
             assert httpx.get(base + "/healthz", timeout=5).status_code == 200
+        # The workers' metrics are added up (PROMETHEUS_MULTIPROC_DIR), whichever answers.
+        r = httpx.get(base + "/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        assert r.status_code == 200 and "kitlife_ingest_seconds" in r.text
 
 
 @pytest.mark.slow
