@@ -25,6 +25,7 @@ from kitlife.collector.api import (
     ops,
 )
 from kitlife.collector.api.keycache import KeyCache
+from kitlife.collector.rescore import Rescorer
 from kitlife.collector.settings import Settings
 from kitlife.collector.store import Store
 from kitlife.collector.writer import GroupWriter
@@ -69,8 +70,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             linger_s=settings.group_linger_s,
         )
         writer.start()
+        rescorer = Rescorer(the_store) if settings.rescore_on_ingest else None
+        if rescorer is not None:
+            rescorer.start()
         app.state.ingest = batches.IngestRuntime(
-            writer, KeyCache(the_store), batches.Admission(settings.max_inflight_ingests)
+            writer,
+            KeyCache(the_store),
+            batches.Admission(settings.max_inflight_ingests),
+            rescorer,
         )
         pruner = (
             asyncio.create_task(prune_forever(the_store, settings))
@@ -85,6 +92,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 with contextlib.suppress(asyncio.CancelledError):
                     await pruner
             await run_in_threadpool(writer.stop)
+            if rescorer is not None:
+                await run_in_threadpool(rescorer.stop)
             if own_store and app.state.store is not None:
                 app.state.store.close()
 

@@ -10,7 +10,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -38,14 +38,19 @@ def rescore(
     *,
     horizon_months: float | None = None,
     now_s: int | None = None,
+    fits: Mapping[str, tuple[RoleFit, list[Reason]]] | None = None,
 ) -> RescoreSummary:
-    """Score the given devices (all live ones by default) and store the results."""
+    """Score the given devices (all live ones by default) and store the results.
+
+    ``fits`` (from :func:`role_fits`) may be passed in by a caller that reuses
+    them across calls; by default they are worked out afresh.
+    """
     started = time.perf_counter()
     now_s = int(time.time()) if now_s is None else now_s
     today = datetime.fromtimestamp(now_s, UTC).date()
     ids = device_ids(store) if ids is None else list(ids)
     summary = RescoreSummary()
-    fits = role_fits(store, today)
+    fits = role_fits(store, today) if fits is None else fits
     pending: list[tuple[int, DeviceAssessment]] = []
     for device_id, history in load_histories(store, ids, now_s // 86400):
         verdict, fit_reasons = fits.get(history.device_id, (None, []))
@@ -135,9 +140,15 @@ class Rescorer:
     ingest path never waits on scoring.
     """
 
+    # Role fits read the whole register and pressure history: worked out at most
+    # this often, not for every device that uploads.
+    FITS_MAX_AGE_S = 600.0
+
     def __init__(self, store: Store, delay_s: float = 2.0) -> None:
         self._store = store
         self._delay_s = delay_s
+        self._fits: dict[str, tuple[RoleFit, list[Reason]]] = {}
+        self._fits_at = -self.FITS_MAX_AGE_S
         self._dirty: set[int] = set()
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -169,6 +180,10 @@ class Rescorer:
             if not batch:
                 continue
             try:
-                rescore(self._store, batch)
+                now = time.monotonic()
+                if now - self._fits_at >= self.FITS_MAX_AGE_S:
+                    self._fits = role_fits(self._store, datetime.now(UTC).date())
+                    self._fits_at = now
+                rescore(self._store, batch, fits=self._fits)
             except Exception:  # a scoring bug must not kill the server's rescorer
                 log.exception("rescoring %d devices failed", len(batch))

@@ -41,3 +41,5 @@ class Settings:
     agent_upload_interval_s: int = 900
     # How often agents ask their user for a 1-5 rating (0: never).
     agent_feedback_ask_every_days: int = 30
+    # Rescore a device in the background after its batch lands (kitlife score does it by hand).
+    rescore_on_ingest: bool = True

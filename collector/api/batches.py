@@ -27,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from kitlife.collector import metrics
 from kitlife.collector.api.deps import Bearer
 from kitlife.collector.api.keycache import KeyCache
+from kitlife.collector.rescore import Rescorer
 from kitlife.collector.settings import Settings
 from kitlife.collector.store.ingest import Item, RevokedError
 from kitlife.collector.store.secrets import hash_secret
@@ -73,6 +74,7 @@ class IngestRuntime:
     writer: GroupWriter
     keys: KeyCache
     admission: Admission
+    rescorer: Rescorer | None = None
 
 
 def _reject(code: int, reason: str, detail: str, headers: dict[str, str] | None = None) -> NoReturn:
@@ -168,6 +170,8 @@ async def post_batch(request: Request, credentials: Bearer) -> Response:
                 {"Retry-After": str(settings.retry_after_s)},
             )
         if stored:
+            if runtime.rescorer is not None:
+                runtime.rescorer.mark([device.id])
             metrics.INGEST_BATCHES.labels("stored").inc()
             metrics.INGEST_BYTES.inc(len(body))
             metrics.INGEST_POINTS.inc(batch.n_points)

@@ -172,3 +172,21 @@ def metric_name(metric_id: int) -> str:
 
     m = metric_by_id(metric_id)
     return m.name if m else f"#{metric_id}"
+
+
+def test_a_landed_batch_is_rescored_in_the_background(collector: Collector, agent: Agent) -> None:
+    device_id = _enrol(collector, agent)
+    agent.run("once")
+    store = Store.from_url(collector.db_url)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            row = store.find_device(device_id)
+            if row["scored_s"]:
+                break
+            time.sleep(0.3)
+        # This machine has no battery or SMART disk: scored, and honestly so.
+        assert row["decision"] == "insufficient_data"
+        assert row["scored_s"] is not None
+    finally:
+        store.close()
