@@ -51,6 +51,7 @@ from typing import IO, Any
 import numpy as np
 
 from kitlife.collector.fleet.carbon_data import BoaviztaLaptops, default_laptops
+from kitlife.collector.fleet.register import REGISTER_COLUMNS
 from kitlife.protocol import Batch, Series, Text, encode_batch, metric_by_name
 
 DAY_S = 86400
@@ -171,25 +172,6 @@ class RegisterRow:
     eol_route: str = ""
     retired_reason: str = ""
     previous_holders: int = 0
-
-
-REGISTER_COLUMNS: tuple[str, ...] = (
-    "serial",
-    "asset_tag",
-    "holder_id",
-    "role",
-    "site",
-    "purchase_date",
-    "purchase_route",
-    "warranty_end",
-    "vendor",
-    "model",
-    "status",
-    "retired_date",
-    "eol_route",
-    "retired_reason",
-    "previous_holders",
-)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,23 +20,13 @@ class CommandError(Exception):
         self.reason = reason
 
 
-def run(
-    argv: list[str],
-    timeout: float = DEFAULT_TIMEOUT_S,
-    ok_codes: tuple[int, ...] = (0,),
-    binary: bool = False,
-) -> str:
-    """Run ``argv`` and return its stdout as text.
-
-    ``ok_codes`` lists exit codes whose output is still data (smartctl sets bits
-    in its exit code for drive problems, which is exactly what we want to read).
-    Raises CommandError for not installed, permission, timeout or a failing exit.
-    """
+def _execute(argv: list[str], timeout: float) -> subprocess.CompletedProcess[bytes]:
+    """Run with a timeout and no stdin; the OS's refusals become CommandError."""
     exe = shutil.which(argv[0])
     if exe is None:
         raise CommandError(f"{argv[0]} not installed")
     try:
-        proc = subprocess.run(
+        return subprocess.run(
             [exe, *argv[1:]],
             capture_output=True,
             timeout=timeout,
@@ -49,6 +39,21 @@ def run(
         raise CommandError(f"permission denied ({argv[0]})") from exc
     except OSError as exc:
         raise CommandError(f"cannot run {argv[0]}: {exc.strerror}") from exc
+
+
+def run(
+    argv: list[str],
+    timeout: float = DEFAULT_TIMEOUT_S,
+    ok_codes: tuple[int, ...] = (0,),
+    binary: bool = False,
+) -> str:
+    """Run ``argv`` and return its stdout as text.
+
+    ``ok_codes`` lists exit codes whose output is still data (smartctl sets bits
+    in its exit code for drive problems, which is exactly what we want to read).
+    Raises CommandError for not installed, permission, timeout or a failing exit.
+    """
+    proc = _execute(argv, timeout)
     out = proc.stdout.decode("utf-8", errors="replace")
     if proc.returncode not in ok_codes and not (ok_codes == () and out):
         err = proc.stderr.decode("utf-8", errors="replace").strip().splitlines()
@@ -62,21 +67,7 @@ def run(
 
 def run_bytes(argv: list[str], timeout: float = DEFAULT_TIMEOUT_S) -> bytes:
     """Like :func:`run` for binary-safe output (plists); exit code must be 0."""
-    exe = shutil.which(argv[0])
-    if exe is None:
-        raise CommandError(f"{argv[0]} not installed")
-    try:
-        proc = subprocess.run(
-            [exe, *argv[1:]],
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise CommandError(f"timeout after {timeout:g}s ({argv[0]})") from exc
-    except OSError as exc:
-        raise CommandError(f"cannot run {argv[0]}: {exc.strerror}") from exc
+    proc = _execute(argv, timeout)
     if proc.returncode != 0:
         raise CommandError(f"{argv[0]} failed: exit {proc.returncode}")
     return proc.stdout

@@ -33,6 +33,25 @@ EOL_ROUTES = ("reuse", "refurbish", "donate", "recycle", "landfill")
 _EPOCH = dt.date(1970, 1, 1)
 _UK = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
+# The register CSV, column by column: what import reads, export and simulate write.
+REGISTER_COLUMNS: tuple[str, ...] = (
+    "serial",
+    "asset_tag",
+    "holder_id",
+    "role",
+    "site",
+    "purchase_date",
+    "purchase_route",
+    "warranty_end",
+    "vendor",
+    "model",
+    "status",
+    "retired_date",
+    "eol_route",
+    "retired_reason",
+    "previous_holders",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class AssetRow:

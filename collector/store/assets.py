@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import delete, func, select, update
 
-from kitlife.collector.fleet.register import AssetRow, iso_day, serial_key
+from kitlife.collector.fleet.register import REGISTER_COLUMNS, AssetRow, iso_day, serial_key
 from kitlife.collector.store.schema import assets, audit_log, devices, latest, rollups_daily
 from kitlife.collector.store.store import Store
 from kitlife.protocol import metric_by_name
@@ -59,23 +59,7 @@ def replace_register(store: Store, rows: Sequence[AssetRow], actor: str = "cli")
     return len(rows)
 
 
-EXPORT_COLUMNS = (
-    "serial",
-    "asset_tag",
-    "holder_id",
-    "role",
-    "site",
-    "purchase_date",
-    "purchase_route",
-    "warranty_end",
-    "vendor",
-    "model",
-    "status",
-    "retired_date",
-    "eol_route",
-    "retired_reason",
-    "previous_holders",
-)
+EXPORT_COLUMNS = REGISTER_COLUMNS  # export writes what import reads
 
 
 def register_rows(store: Store) -> list[dict[str, Any]]:
