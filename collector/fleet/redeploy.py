@@ -40,8 +40,6 @@ from typing import Any
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from kitlife.collector.fleet.carbon_data import BoaviztaLaptops, default_laptops
 from kitlife.collector.fleet.fit import (
@@ -181,7 +179,6 @@ def build_plan(
     donor_ratio: float = 1.0,
     min_donor_surplus: float = 0.04,
     blocked: bool = True,
-    sparse: bool = True,
     table: BoaviztaLaptops | None = None,
 ) -> Plan:
     """The cheapest set of moves that makes poor fits fit; see the module docstring."""
@@ -308,7 +305,7 @@ def build_plan(
             for q, k in enumerate(no_dev_rows):
                 dummy[k, q] = NO_DEVICE_COST
             total = np.hstack([total, dummy])
-        ri, ci = _solve(total, sparse)
+        ri, ci = linear_sum_assignment(total)
         for k, q in zip(ri, ci, strict=True):
             i = rows[int(k)]
             assigned[i] = cols[int(q)] if q < nc else -1
@@ -404,25 +401,6 @@ def build_plan(
         exact=exact,
         notes=notes,
     )
-
-
-def _solve(total: np.ndarray[Any, Any], sparse: bool) -> tuple[Any, Any]:
-    """Rows to columns at least total cost; ``_BIG`` entries are forbidden pairs.
-
-    Most pairs are forbidden (a move must improve fit), so the sparse solver
-    (LAPJVsp, scipy's min_weight_full_bipartite_matching) over the allowed
-    pairs is much faster than the dense one; both give an optimum. Every row
-    has its own device (or a dummy) among the allowed pairs, so a full
-    matching always exists. The +1 keeps zero-cost pairs from reading as
-    missing edges in the sparse matrix; it adds the same to every matching.
-    """
-    result: tuple[Any, Any]
-    if not sparse or total.size == 0:
-        result = linear_sum_assignment(total)
-    else:
-        weights = np.where(total < _BIG / 2, total + 1.0, 0.0)
-        result = min_weight_full_bipartite_matching(csr_matrix(weights))
-    return result
 
 
 def _chains(

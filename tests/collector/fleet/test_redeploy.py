@@ -74,9 +74,7 @@ def test_blocks_give_the_same_optimum_as_one_big_assignment(
     devices, holders = estate
     blocked = build_plan(devices, holders, CFG, TODAY, min_donor_surplus=0.0)
     whole = build_plan(devices, holders, CFG, TODAY, min_donor_surplus=0.0, blocked=False)
-    dense = build_plan(
-        devices, holders, CFG, TODAY, min_donor_surplus=0.0, blocked=False, sparse=False
-    )
+    dense = build_plan(devices, holders, CFG, TODAY, min_donor_surplus=0.0, blocked=False)
     assert blocked.exact
     assert abs(blocked.objective_after - whole.objective_after) < 1e-6
     assert abs(whole.objective_after - dense.objective_after) < 1e-6
