@@ -26,7 +26,7 @@ from kitlife.collector.fleet.fit import RolesConfig, fact_arrays, mismatch_by_ro
 from kitlife.collector.fleet.inputs import FleetDevice
 
 FIXED_REFRESH_YEARS = 4
-# Defra EUS programme (seed documents; REFERENCES.md "Defra programme"): 90 % of
+# Defra EUS programme (Defra Digital blog and announcement): 90 % of
 # 72,000 devices reused/refurbished/remanufactured over five years avoid about
 # 51,000 t of raw materials and 12,000 ML of water, and cut device carbon 44 %.
 DEFRA_DEVICES = 72_000 * 0.9
@@ -34,7 +34,10 @@ RAW_KG_PER_DEVICE = 51_000 * 1000 / DEFRA_DEVICES  # ~787 kg
 WATER_M3_PER_DEVICE = 12_000 * 1000 / DEFRA_DEVICES  # ~185 m3 (1 ML = 1000 m3)
 REFURB_CARBON_SAVING = 0.44
 KEEP_DECISIONS = ("keep", "repair", "redeploy")
-SRC_DEFRA = "Defra EUS programme figures (REFERENCES.md: Defra programme; seed documents)"
+SRC_DEFRA = (
+    "Defra End User Services programme (Defra Digital blog, How we're making technology "
+    "procurement more sustainable; Defra's refurbished-devices announcement)"
+)
 SRC_REGISTER = "kitlife asset register (kitlife assets import)"
 SRC_TCO = "TCO Certified: ~250 kg CO2e before first use, 94% of a notebook's 3-year footprint"
 
