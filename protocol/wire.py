@@ -28,13 +28,19 @@ import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgpack
-import zstandard
 
 from kitlife.protocol.errors import ProtocolError
 from kitlife.protocol.model import Batch, Series, Text, Unavailable
+
+if TYPE_CHECKING:
+    import zstandard
+
+# zstandard is imported where a batch is encoded or decoded, not at import time:
+# the agent's resident loop imports this package but never compresses (sealing
+# runs in the upload child), and zstandard costs it about 0.9 MB.
 
 WIRE_VERSION = 1
 MAGIC = b"KLB\x01"
@@ -123,6 +129,8 @@ def encode_batch(batch: Batch, *, level: int = _ZSTD_LEVEL) -> bytes:
         texts,
         unavailable,
     ]
+    import zstandard
+
     packed: bytes = msgpack.packb(body, use_bin_type=True)
     compressed: bytes = zstandard.ZstdCompressor(level=level).compress(packed)
     return MAGIC + compressed
@@ -134,6 +142,8 @@ _local = threading.local()
 
 def _decompressor() -> zstandard.ZstdDecompressor:
     """This thread's decompressor (they are not safe to share between threads)."""
+    import zstandard
+
     dctx: zstandard.ZstdDecompressor | None = getattr(_local, "dctx", None)
     if dctx is None:
         dctx = zstandard.ZstdDecompressor(max_window_size=1 << 23)
@@ -157,6 +167,8 @@ def _decompress(data: bytes, limits: Limits) -> bytes:
     # Read in chunks, not read(limit): that allocated the whole limit (8 MiB)
     # for every batch, and the decompressor is reused per thread because
     # creating one costs more than decompressing a typical batch.
+    import zstandard
+
     limit = limits.max_decompressed_bytes
     parts: list[bytes] = []
     size = 0
