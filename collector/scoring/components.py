@@ -604,6 +604,16 @@ def _windows_build(version: str) -> int | None:
     return None
 
 
+def _support_left(end: date, ctx: Context, *, fail_at: float) -> tuple[float, bool, Status, str]:
+    """Months of OS support left at ``end``, whether that covers the horizon, the
+    status (fail at or below ``fail_at`` months) and the phrase for a reason."""
+    months = (day_number(end) - ctx.now_day) / DAYS_PER_MONTH
+    serves = months >= ctx.horizon_months
+    status = Status.FAIL if months <= fail_at else Status.OK if serves else Status.WARN
+    when = f"{months:.0f} months from now" if months > 0 else f"{-months:.0f} months ago"
+    return months, serves, status, when
+
+
 def _os_from_agent_table(
     history: DeviceHistory, name: str, version: str | None, ctx: Context
 ) -> list[ComponentAssessment]:
@@ -621,12 +631,8 @@ def _os_from_agent_table(
             )
         ]
     key = "os.agent_table_months_left_min"
-    months = (day_number(end) - ctx.now_day) / DAYS_PER_MONTH
-    serves = months >= ctx.horizon_months
-    ended = months <= ctx.thresholds.number(key)
-    status = Status.FAIL if ended else Status.OK if serves else Status.WARN
+    months, serves, status, when = _support_left(end, ctx, fail_at=ctx.thresholds.number(key))
     left = max(months, 0.0)
-    when = f"{months:.0f} months from now" if months > 0 else f"{-months:.0f} months ago"
     return [
         ComponentAssessment(
             "os",
@@ -658,13 +664,10 @@ def judge_os(history: DeviceHistory, ctx: Context) -> list[ComponentAssessment]:
         return _os_from_agent_table(history, name, version, ctx)
     key = "os.windows10_end_of_support"
     end = t.date(key)
-    months = (day_number(end) - ctx.now_day) / DAYS_PER_MONTH
-    serves = months >= ctx.horizon_months
-    status = Status.FAIL if months <= 0 else Status.OK if serves else Status.WARN
+    months, serves, status, when = _support_left(end, ctx, fail_at=0.0)
     reasons.append(
         ctx.reason(
-            f"Windows 10 (build {build}) support ends {end.isoformat()}: "
-            + (f"{months:.0f} months from now" if months > 0 else f"{-months:.0f} months ago"),
+            f"Windows 10 (build {build}) support ends {end.isoformat()}: {when}",
             key,
         )
     )
