@@ -701,7 +701,7 @@ def _ingest_devices(
         encoded = [(b, encode_batch(b)) for b in device_batches(dev, estate, ref.uid, batch_days)]
         gen_s += time.perf_counter() - g0
         for batch, body in encoded:
-            store.ingest(ref, batch, body, now_s=batch.sent_at_s)
+            store.ingest(ref, body, now_s=batch.sent_at_s)
             n_batches += 1
             n_points += batch.n_points
             n_bytes += len(body)

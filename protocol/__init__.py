@@ -6,6 +6,8 @@ Public API::
 
     encode_batch(batch, level=3) -> bytes
     decode_batch(data, limits=DEFAULT_LIMITS) -> Batch
+    decode_summary(data, limits=DEFAULT_LIMITS) -> BatchSummary   same checks, per-day aggregates
+    summarise(batch) -> BatchSummary
     Batch, Series, Text, Unavailable     the decoded model
     Limits, DEFAULT_LIMITS               hard limits checked before allocation
     ProtocolError                        the only exception decode_batch raises
@@ -16,7 +18,7 @@ Errors: ProtocolError(reason) carries a one-line, user-safe ``reason`` and a
 """
 
 from kitlife.protocol.errors import ProtocolError
-from kitlife.protocol.model import Batch, Series, Text, Unavailable
+from kitlife.protocol.model import Batch, BatchSummary, DayAggregate, Series, Text, Unavailable
 from kitlife.protocol.registry import REGISTRY, Metric, metric_by_id, metric_by_name
 from kitlife.protocol.wire import (
     CONTENT_TYPE,
@@ -25,7 +27,9 @@ from kitlife.protocol.wire import (
     WIRE_VERSION,
     Limits,
     decode_batch,
+    decode_summary,
     encode_batch,
+    summarise,
 )
 
 __all__ = [
@@ -35,6 +39,8 @@ __all__ = [
     "REGISTRY",
     "WIRE_VERSION",
     "Batch",
+    "BatchSummary",
+    "DayAggregate",
     "Limits",
     "Metric",
     "ProtocolError",
@@ -42,7 +48,9 @@ __all__ = [
     "Text",
     "Unavailable",
     "decode_batch",
+    "decode_summary",
     "encode_batch",
     "metric_by_id",
     "metric_by_name",
+    "summarise",
 ]

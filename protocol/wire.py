@@ -25,15 +25,16 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import msgpack
 
 from kitlife.protocol.errors import ProtocolError
-from kitlife.protocol.model import Batch, Series, Text, Unavailable
+from kitlife.protocol.model import Batch, BatchSummary, DayAggregate, Series, Text, Unavailable
 
 if TYPE_CHECKING:
     import zstandard
@@ -215,12 +216,6 @@ def _int(value: Any, what: str, lo: int, hi: int) -> int:
     return value
 
 
-def _ints(values: list[Any], what: str, lo: int, hi: int) -> None:
-    """Every member an int in [lo, hi]: _int for a whole list, the loops in C (hot path)."""
-    if values and (not set(map(type, values)) <= _INT_ONLY or min(values) < lo or max(values) > hi):
-        raise ProtocolError(f"{what} must be an integer in [{lo}, {hi}]")
-
-
 _INT_ONLY = frozenset({int})
 
 
@@ -254,14 +249,56 @@ def _comp(value: Any, components: Sequence[str], what: str) -> str:
 def decode_batch(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Batch:
     """Decode and validate a batch; raises ProtocolError and nothing else."""
     try:
-        return _decode(data, limits)
+        batch = _decode(data, limits, materialise=True)
     except ProtocolError:
         raise
     except Exception as err:  # defence in depth: any slip in validation stays a 4xx
         raise ProtocolError(f"malformed batch: {type(err).__name__}") from err
+    assert isinstance(batch, Batch)
+    return batch
 
 
-def _decode(data: bytes, limits: Limits) -> Batch:
+def decode_summary(data: bytes, limits: Limits = DEFAULT_LIMITS) -> BatchSummary:
+    """Validate a batch exactly as :func:`decode_batch` does, and summarise it by day.
+
+    Why a second decoder: the collector stores the raw chunk as received and
+    needs from each series only its daily aggregates and newest reading. Those
+    come straight from the quantised integers with C builtins (``min``,
+    ``max``, ``sum`` over the msgpack lists), without building a float per
+    value or an object per series: about a quarter of ``decode_batch``'s cost
+    on a typical batch. Both share one validation loop, so a batch one
+    accepts the other accepts; a property test holds them to it.
+    """
+    try:
+        summary = _decode(data, limits, materialise=False)
+    except ProtocolError:
+        raise
+    except Exception as err:
+        raise ProtocolError(f"malformed batch: {type(err).__name__}") from err
+    assert isinstance(summary, BatchSummary)
+    return summary
+
+
+def summarise(batch: Batch) -> BatchSummary:
+    """The summary of an already decoded batch (what :func:`decode_summary` gives for its bytes)."""
+    return decode_summary(encode_batch(batch))
+
+
+_DAY_S = 86_400
+_MUL = {e: 10**e if e > 0 else 1 for e in range(_EXP_MIN, _EXP_MAX + 1)}
+_DIV = {e: 10**-e if e < 0 else 1 for e in range(_EXP_MIN, _EXP_MAX + 1)}
+
+
+def _bad(what: str, status: int = 400) -> NoReturn:
+    raise ProtocolError(what, status=status)
+
+
+def _decode(data: bytes, limits: Limits, *, materialise: bool) -> Batch | BatchSummary:
+    """The one validation loop; builds a Batch or, cheaper, a BatchSummary.
+
+    Hot path of the collector: checks are written inline rather than through
+    helpers, since a call per field was most of the cost.
+    """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise ProtocolError("batch must be bytes")
     body = _list(_unpack(_decompress(bytes(data), limits), limits), "batch", 64)
@@ -287,45 +324,25 @@ def _decode(data: bytes, limits: Limits) -> Batch:
     raw_texts = _list(body[8], "texts", limits.max_texts)
     raw_unavailable = _list(body[9], "unavailable", limits.max_unavailable)
 
-    points = len(raw_texts)
-    series: list[Series] = []
-    for item in raw_series:
-        metric_id, comp_idx, exponent, t0, deltas, qs = _list(item, "series item", 6, exact=6)
-        _list(qs, "values", limits.max_points)
-        _list(deltas, "time deltas", limits.max_points)
-        points += len(qs)
-        if points > limits.max_points:
-            raise ProtocolError(f"batch holds more than {limits.max_points} points", status=413)
-        if not qs or len(deltas) != len(qs) - 1:
-            raise ProtocolError("series needs one time delta fewer than values, and a value")
-        exp = _int(exponent, "exponent", _EXP_MIN, _EXP_MAX)
-        t = _int(t0, "t0", 0, _T_MAX)
-        _ints(deltas, "time delta", -_T_MAX, _T_MAX)
-        stamps = list(itertools.accumulate(deltas, initial=t))
-        if deltas and not (min(stamps) >= 0 and max(stamps) <= _T_MAX):
-            raise ProtocolError("timestamp out of range")
-        _ints(qs, "value", -_Q_MAX, _Q_MAX)
-        values = _dequantise_all(qs, exp)
-        series.append(
-            Series(
-                _int(metric_id, "metric id", 0, 65535),
-                _comp(comp_idx, components, "component index"),
-                tuple(stamps),
-                values,
-                exp,
-            )
-        )
+    series, days, points, lo, hi = _series(raw_series, components, limits, materialise)
+    points += len(raw_texts)
+    if points > limits.max_points:
+        raise ProtocolError(f"batch holds more than {limits.max_points} points", status=413)
     texts = []
     for item in raw_texts:
         metric_id, comp_idx, t_s, value = _list(item, "text item", 4, exact=4)
+        t = _int(t_s, "text time", 0, _T_MAX)
         texts.append(
             Text(
                 _int(metric_id, "metric id", 0, 65535),
                 _comp(comp_idx, components, "component index"),
-                _int(t_s, "text time", 0, _T_MAX),
+                t,
                 _str(value, "text value", limits.max_str_len),
             )
         )
+        if lo < 0 or t < lo:
+            lo = t
+        hi = max(hi, t)
     unavailable = []
     for item in raw_unavailable:
         source, comp_idx, reason = _list(item, "unavailable item", 3, exact=3)
@@ -336,13 +353,206 @@ def _decode(data: bytes, limits: Limits) -> Batch:
                 _str(reason, "reason", limits.max_str_len),
             )
         )
-    return Batch(
+    if materialise:
+        return Batch(
+            device_id,
+            spool_id,
+            seq,
+            sent_at_s,
+            agent_version,
+            tuple(series),
+            tuple(texts),
+            tuple(unavailable),
+        )
+    if lo < 0:
+        lo = hi = sent_at_s
+    return BatchSummary(
         device_id,
         spool_id,
         seq,
         sent_at_s,
         agent_version,
-        tuple(series),
+        tuple(days),
         tuple(texts),
         tuple(unavailable),
+        points,
+        lo,
+        hi,
     )
+
+
+def _all(values: Iterable[Any], kind: type) -> bool:
+    return set(map(type, values)) <= {kind}
+
+
+def _series(
+    raw: list[Any], components: list[str], limits: Limits, materialise: bool
+) -> tuple[list[Series], list[DayAggregate], int, int, int]:
+    """Validate every series at once, column by column, with the loops in C.
+
+    The collector's hot path: a typical batch carries 25 series of 15 values,
+    and one Python-level check per field per series was most of a decode.
+    Columns come from ``zip(*raw)``; each check is a ``map`` or a builtin over
+    a whole column. Returns (series, day aggregates, points, oldest, newest
+    time); ``oldest`` is -1 when there are no series.
+    """
+    if not raw:
+        return [], [], 0, -1, -1
+    if not _all(raw, list):
+        _bad("series item must be a list")
+    try:
+        metric_ids, comp_idxs, exps, t0s, deltas, qss = zip(*raw, strict=True)
+    except ValueError:
+        _bad("series item must have 6 members")
+    if not (_all(qss, list) and _all(deltas, list)):
+        _bad("values and time deltas must be lists")
+    max_points = limits.max_points
+    lens = list(map(len, qss))
+    points = sum(lens)
+    if max(lens) > max_points or max(map(len, deltas)) > max_points:
+        _bad(f"values holds more than {max_points} items", 413)
+    if points > max_points:
+        _bad(f"batch holds more than {max_points} points", 413)
+    if min(lens) < 1 or set(map(operator.sub, lens, map(len, deltas))) != {1}:
+        _bad("series needs one time delta fewer than values, and a value")
+    if not _all(exps, int) or min(exps) < _EXP_MIN or max(exps) > _EXP_MAX:
+        _bad(f"exponent must be an integer in [{_EXP_MIN}, {_EXP_MAX}]")
+    if not _all(t0s, int) or min(t0s) < 0 or max(t0s) > _T_MAX:
+        _bad(f"t0 must be an integer in [0, {_T_MAX}]")
+    # Every value and delta an int (not a float, not a bool: msgpack has both),
+    # checked in C over the whole batch at once.
+    all_deltas = list(itertools.chain.from_iterable(deltas))
+    if not (_all(itertools.chain.from_iterable(qss), int) and _all(all_deltas, int)):
+        _bad(f"values and time deltas must be integers within [{-_Q_MAX}, {_Q_MAX}]")
+    q_sums = list(map(sum, qss))
+    d_sums = list(map(sum, deltas))
+    q_mins, q_maxs = list(map(min, qss)), list(map(max, qss))
+    if min(q_mins) < -_Q_MAX or max(q_maxs) > _Q_MAX:
+        _bad(f"value must be an integer in [{-_Q_MAX}, {_Q_MAX}]")
+    d_min = min(all_deltas) if all_deltas else 0
+    # With no negative delta, each delta is at most their sum, which the
+    # timestamp range check below bounds: the upper end needs no pass of its own.
+    if d_min < -_T_MAX or (d_min < 0 and max(all_deltas) > _T_MAX):
+        _bad(f"time delta must be an integer in [{-_T_MAX}, {_T_MAX}]")
+    if not _all(metric_ids, int) or min(metric_ids) < 0 or max(metric_ids) > 65535:
+        _bad("metric id must be an integer in [0, 65535]")
+    n_comp = len(components)
+    if not _all(comp_idxs, int) or min(comp_idxs) < 0 or max(comp_idxs) >= n_comp:
+        _bad(f"component index must be an integer in [0, {n_comp - 1}]")
+    comps = list(map(components.__getitem__, comp_idxs))
+    in_order = d_min >= 0
+    if in_order:  # the usual case: oldest first, so the ends are the extremes
+        firsts = t0s
+        lasts = tuple(map(operator.add, t0s, d_sums))
+        stamps = None
+    else:
+        stamps = [
+            list(itertools.accumulate(d, initial=t)) for t, d in zip(t0s, deltas, strict=True)
+        ]
+        firsts, lasts = tuple(map(min, stamps)), tuple(map(max, stamps))
+    lo, hi = min(firsts), max(lasts)
+    if lo < 0 or hi > _T_MAX:
+        _bad("timestamp out of range")
+    if materialise:
+        if stamps is None:
+            stamps = [
+                list(itertools.accumulate(d, initial=t)) for t, d in zip(t0s, deltas, strict=True)
+            ]
+        return (
+            list(
+                map(
+                    Series,
+                    metric_ids,
+                    comps,
+                    map(tuple, stamps),
+                    map(_dequantise_all, qss, exps),
+                    exps,
+                )
+            ),
+            [],
+            points,
+            lo,
+            hi,
+        )
+    day_firsts = [t // _DAY_S for t in firsts]
+    day_lasts = [t // _DAY_S for t in lasts]
+    if in_order and day_firsts == day_lasts:
+        # Every series within one day, oldest first: the last value is the
+        # newest (and the later one wins among equal times).
+        muls = list(map(_MUL.__getitem__, exps))
+        divs = list(map(_DIV.__getitem__, exps))
+
+        def deq(qs: Iterable[int]) -> map[float]:
+            # q * 10**e / 1 or q * 1 / 10**-e: _dequantise's arithmetic, in C.
+            return map(operator.truediv, map(operator.mul, qs, muls), divs)
+
+        days = list(
+            map(
+                DayAggregate,
+                metric_ids,
+                comps,
+                day_lasts,
+                lens,
+                deq(q_sums),
+                deq(q_mins),
+                deq(q_maxs),
+                deq(map(operator.itemgetter(-1), qss)),
+                lasts,
+            )
+        )
+        return [], days, points, lo, hi
+    days = []
+    for i, qs in enumerate(qss):
+        st = stamps[i] if stamps is not None else None
+        if st is None and day_firsts[i] == day_lasts[i]:
+            exp = exps[i]
+            days.append(
+                DayAggregate(
+                    metric_ids[i],
+                    comps[i],
+                    day_lasts[i],
+                    lens[i],
+                    _dequantise(q_sums[i], exp),
+                    _dequantise(q_mins[i], exp),
+                    _dequantise(q_maxs[i], exp),
+                    _dequantise(qs[-1], exp),
+                    lasts[i],
+                )
+            )
+        else:
+            if st is None:
+                st = list(itertools.accumulate(deltas[i], initial=t0s[i]))
+            days.extend(_by_day(metric_ids[i], comps[i], exps[i], st, qs))
+    return [], days, points, lo, hi
+
+
+def _by_day(
+    metric_id: int, component: str, exp: int, stamps: list[int], qs: list[int]
+) -> list[DayAggregate]:
+    """Aggregates of a series that spans midnight or runs out of order (rare)."""
+    acc: dict[int, list[int]] = {}  # day -> [n, sum, min, max, last, last_s]
+    for t, q in zip(stamps, qs, strict=True):
+        a = acc.get(t // _DAY_S)
+        if a is None:
+            acc[t // _DAY_S] = [1, q, q, q, q, t]
+            continue
+        a[0] += 1
+        a[1] += q
+        a[2] = min(a[2], q)
+        a[3] = max(a[3], q)
+        if t >= a[5]:
+            a[4], a[5] = q, t
+    return [
+        DayAggregate(
+            metric_id,
+            component,
+            day,
+            n,
+            _dequantise(total, exp),
+            _dequantise(q_lo, exp),
+            _dequantise(q_hi, exp),
+            _dequantise(last, exp),
+            last_s,
+        )
+        for day, (n, total, q_lo, q_hi, last, last_s) in sorted(acc.items())
+    ]

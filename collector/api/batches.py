@@ -32,7 +32,7 @@ from kitlife.collector.settings import Settings
 from kitlife.collector.store.ingest import Item, RevokedError
 from kitlife.collector.store.secrets import hash_secret
 from kitlife.collector.writer import GroupWriter
-from kitlife.protocol import CONTENT_TYPE, ProtocolError, decode_batch
+from kitlife.protocol import CONTENT_TYPE, ProtocolError, decode_summary
 
 router = APIRouter(tags=["agents"])
 log = logging.getLogger("kitlife.collector.ingest")
@@ -151,7 +151,7 @@ async def post_batch(request: Request, credentials: Bearer) -> Response:
             )
         body = await _read_capped(request, limit)
         try:
-            batch = decode_batch(body, settings.limits)
+            batch = decode_summary(body, settings.limits)
         except ProtocolError as err:
             _reject(err.status, "too_large" if err.status == 413 else "bad_batch", err.reason)
         if batch.device_id != device.uid:

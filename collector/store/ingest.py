@@ -34,7 +34,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from kitlife.protocol import Batch, metric_by_id
+from kitlife.protocol import BatchSummary, metric_by_id
 
 INVENTORY_COLUMNS = {
     "inv.hostname": "hostname",
@@ -145,11 +145,15 @@ class RevokedError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """One batch to store: whose, what, and the exact bytes received."""
+    """One batch to store: whose, its daily summary, and the exact bytes received.
+
+    ``batch`` is the summary :func:`kitlife.protocol.decode_summary` made from
+    ``body``: the derived rows come from the same bytes the raw chunk keeps.
+    """
 
     device_id: int
     device_uid: str
-    batch: Batch
+    batch: BatchSummary
     body: bytes
     key_hash: str | None = None
 
@@ -199,25 +203,11 @@ def _inv_column(metric_id: int) -> str | None:
 def _derive(item: Item, g: _Group) -> None:
     """Fold one batch into the group's latest readings, day aggregates and device row."""
     batch, dev = item.batch, item.device_id
-    for s in batch.series:
-        if metric_by_id(s.metric_id) is None:
+    for d in batch.days:
+        if metric_by_id(d.metric_id) is None:
             continue
-        ts, vs = s.timestamps_s, s.values
-        if not ts:
-            continue
-        t_max = max(ts)
-        # The newest reading; among equal times the later one wins.
-        v_last = vs[-1] if ts[-1] == t_max else vs[len(ts) - 1 - ts[::-1].index(t_max)]
-        g.newest((dev, s.metric_id, s.component), t_max, v_last, None)
-        day = t_max // 86400
-        if min(ts) // 86400 == day:  # the usual case: a 15-minute batch within one day
-            g.roll(
-                (dev, s.metric_id, s.component, day),
-                [len(vs), sum(vs), min(vs), max(vs), v_last, t_max],
-            )
-            continue
-        for t, v in zip(ts, vs, strict=True):
-            g.roll((dev, s.metric_id, s.component, t // 86400), [1, v, v, v, v, t])
+        g.newest((dev, d.metric_id, d.component), d.last_s, d.last, None)
+        g.roll((dev, d.metric_id, d.component, d.day), [d.n, d.total, d.lo, d.hi, d.last, d.last_s])
     inventory: dict[str, tuple[int, str]] = {}
     for txt in batch.texts:
         if metric_by_id(txt.metric_id) is None:
@@ -242,22 +232,7 @@ def _derive(item: Item, g: _Group) -> None:
             row[i] = inventory[column][1]
 
 
-def _span(batch: Batch) -> tuple[int, int]:
-    lo = hi = None
-    for s in batch.series:
-        if s.timestamps_s:
-            a, b = min(s.timestamps_s), max(s.timestamps_s)
-            lo = a if lo is None or a < lo else lo
-            hi = b if hi is None or b > hi else hi
-    for t in batch.texts:
-        lo = t.t_s if lo is None or t.t_s < lo else lo
-        hi = t.t_s if hi is None or t.t_s > hi else hi
-    if lo is None or hi is None:
-        return batch.sent_at_s, batch.sent_at_s
-    return lo, hi
-
-
-def _no_nul(batch: Batch) -> Batch:
+def _no_nul(batch: BatchSummary) -> BatchSummary:
     """The batch with NUL characters replaced (U+FFFD) in every string.
 
     PostgreSQL text cannot hold NUL; SQLite can. Replacing them on both keeps
@@ -265,7 +240,7 @@ def _no_nul(batch: Batch) -> Batch:
     original bytes. Checked once per batch (cheap), rebuilt only when needed.
     """
     strings = [batch.spool_id, batch.agent_version]
-    strings += [s.component for s in batch.series]
+    strings += [d.component for d in batch.days]
     strings += [x for t in batch.texts for x in (t.component, t.value)]
     strings += [x for u in batch.unavailable for x in (u.source, u.component, u.reason)]
     if not any("\0" in x for x in strings):
@@ -278,7 +253,7 @@ def _no_nul(batch: Batch) -> Batch:
         batch,
         spool_id=c(batch.spool_id),
         agent_version=c(batch.agent_version),
-        series=tuple(dataclasses.replace(s, component=c(s.component)) for s in batch.series),
+        days=tuple(d._replace(component=c(d.component)) for d in batch.days),
         texts=tuple(
             dataclasses.replace(t, component=c(t.component), value=c(t.value)) for t in batch.texts
         ),
@@ -290,13 +265,12 @@ def _no_nul(batch: Batch) -> Batch:
 
 
 def _batch_row(item: Item, now: int) -> tuple[Any, ...]:
-    first_s, last_s = _span(item.batch)
     return (
         f"{item.device_uid}/{item.batch.batch_id}",
         item.device_id,
         now,
-        first_s,
-        last_s,
+        item.batch.first_s,
+        item.batch.last_s,
         item.batch.n_points,
         item.body,
         item.key_hash,

@@ -31,7 +31,7 @@ from kitlife.collector.store.schema import (
     unavailable,
 )
 from kitlife.collector.store.secrets import hash_secret, new_secret
-from kitlife.protocol import Batch
+from kitlife.protocol import decode_summary
 
 ROLES = ("admin", "servicedesk")
 _INVENTORY_COLUMNS = INVENTORY_COLUMNS
@@ -364,16 +364,16 @@ class Store:
             ]
 
     # -- ingest ----------------------------------------------------------------------
-    def ingest(
-        self, device: DeviceRef, batch: Batch, body: bytes, now_s: int | None = None
-    ) -> bool:
-        """Store one batch exactly once, with its derived rows, in one transaction.
+    def ingest(self, device: DeviceRef, body: bytes, now_s: int | None = None) -> bool:
+        """Store one encoded batch exactly once, with its derived rows, in one transaction.
 
         Returns False when the batch id was already stored (a retry): nothing
         is written then. Metric ids this collector does not know stay in the
-        raw chunk and are left out of the derived tables.
+        raw chunk and are left out of the derived tables. Raises ProtocolError
+        for bytes that do not decode.
         """
-        (result,) = self.ingest_many([Item(device.id, device.uid, batch, body)], now_s)
+        summary = decode_summary(body)
+        (result,) = self.ingest_many([Item(device.id, device.uid, summary, body)], now_s)
         if isinstance(result, Exception):
             raise AuthError(str(result)) from result
         return result

@@ -74,7 +74,7 @@ def test_db_prune_keeps_recent_batches(sqlite_url: str) -> None:
         now = int(time.time())
         for seq, received in ((1, now - 100 * 86400), (2, now)):
             b = Batch(device.uid, "s", seq, received, "t", (Series(5, "", (received,), (1.0,)),))
-            store.ingest(device, b, encode_batch(b), now_s=received)
+            store.ingest(device, encode_batch(b), now_s=received)
         assert "pruned 1 batches" in run(sqlite_url, "db", "prune", "--days", "90")
         assert store.batch_count() == 1
         assert len(store.daily_rollups(device.id)) == 2  # rollups stay

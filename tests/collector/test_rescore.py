@@ -50,7 +50,7 @@ def _laptop(store: Store, host: str, full_mwh: list[float]) -> int:
         ),
         (Text(metric_by_name("inv.model").id, "", NOW, "Latitude 5490"),),
     )
-    assert store.ingest(device, batch, encode_batch(batch), now_s=NOW)
+    assert store.ingest(device, encode_batch(batch), now_s=NOW)
     return device.id
 
 

@@ -72,7 +72,7 @@ def test_retention_prunes_on_a_schedule_inside_the_server(db_url: str) -> None:
         assert device is not None
         old = int(time.time()) - 100 * 86400
         b = Batch(device.uid, "s", 1, old, "t", (Series(5, "", (old,), (1.0,)),))
-        live.store.ingest(device, b, encode_batch(b), now_s=old)
+        live.store.ingest(device, encode_batch(b), now_s=old)
         assert live.store.batch_count() == 1
         deadline = time.monotonic() + 10
         while live.store.batch_count():

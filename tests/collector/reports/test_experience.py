@@ -52,7 +52,7 @@ def _device(store: Store, host: str, model: str, seq_series: list[list[Series]])
             (Text(405, "", T0, model),),
             (),
         )
-        store.ingest(device, batch, encode_batch(batch))
+        store.ingest(device, encode_batch(batch))
 
 
 def test_day_index_formula() -> None:

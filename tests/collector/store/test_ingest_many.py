@@ -9,7 +9,7 @@ import pytest
 from kitlife.collector.store import NotFoundError, Store
 from kitlife.collector.store.ingest import Item, RevokedError
 from kitlife.collector.store.secrets import hash_secret
-from kitlife.protocol import Batch, Series, encode_batch
+from kitlife.protocol import Batch, Series, decode_summary, encode_batch
 
 
 @pytest.fixture
@@ -27,7 +27,8 @@ def _item(store: Store, key: str, seq: int, t: int, v: float) -> Item:
     dev = store.device_for_key(key)
     assert dev is not None
     b = Batch(dev.uid, "s", seq, t, "test", (Series(5, "", (t,), (v,), -1),))
-    return Item(dev.id, dev.uid, b, encode_batch(b), hash_secret(key))
+    body = encode_batch(b)
+    return Item(dev.id, dev.uid, decode_summary(body), body, hash_secret(key))
 
 
 def test_group_stores_each_once_and_merges_one_device_twice(store: Store) -> None:
@@ -76,8 +77,8 @@ def test_nul_characters_are_stored_alike_on_both_databases(store: Store) -> None
         (Text(400, "", T0, "host\0name"),),
         (Unavailable("src\0", "", "why\0"),),
     )
-    assert store.ingest(dev, b, encode_batch(b)) is True
-    assert store.ingest(dev, b, encode_batch(b)) is False
+    assert store.ingest(dev, encode_batch(b)) is True
+    assert store.ingest(dev, encode_batch(b)) is False
     assert store.find_device(dev.uid)["hostname"] == "host\ufffdname"
     assert {r["component"] for r in store.latest_readings(dev.id)} == {"c\ufffd", ""}
     assert store.unavailable_sources(dev.id)[0]["reason"] == "why\ufffd"

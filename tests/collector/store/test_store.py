@@ -55,8 +55,8 @@ def test_batch_stored_once_with_rollups_and_latest(store: Store) -> None:
     t0 = 1_790_000_000 - 1_790_000_000 % 86400  # start of a day
     batch = _batch(uid, 1, t0)
     body = encode_batch(batch)
-    assert store.ingest(device, batch, body) is True
-    assert store.ingest(device, batch, body) is False
+    assert store.ingest(device, body) is True
+    assert store.ingest(device, body) is False
     assert store.batch_count(device.id) == 1
     latest = {(r["metric_id"], r["component"]): r for r in store.latest_readings(device.id)}
     assert latest[(5, "")]["num"] == pytest.approx(20.0)
@@ -78,7 +78,7 @@ def test_rollups_merge_across_batches(store: Store) -> None:
     t0 = 1_790_000_000 - 1_790_000_000 % 86400
     for seq, (t, v) in enumerate([(t0 + 500, 5.0), (t0 + 100, 50.0)], start=1):
         b = Batch(uid, "s", seq, t, "test", (Series(5, "", (t,), (v,), -1),))
-        store.ingest(device, b, encode_batch(b))
+        store.ingest(device, encode_batch(b))
     (rollup,) = store.daily_rollups(device.id, [5])
     assert (rollup["n"], rollup["min"], rollup["max"]) == (2, 5.0, 50.0)
     assert rollup["last"] == 5.0  # the later reading, though it arrived first
@@ -109,7 +109,7 @@ def test_prune_keeps_rollups(store: Store) -> None:
     device = store.device_for_key(key)
     assert device is not None
     b = _batch(uid, 1, 1_700_000_000)
-    store.ingest(device, b, encode_batch(b), now_s=1_700_000_000)
+    store.ingest(device, encode_batch(b), now_s=1_700_000_000)
     assert store.prune(retention_days=90) == 1
     assert store.batch_count() == 0
     assert store.daily_rollups(device.id, [5])
