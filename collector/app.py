@@ -78,6 +78,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             KeyCache(the_store),
             batches.Admission(settings.max_inflight_ingests),
             rescorer,
+            {
+                "sample_interval_s": settings.agent_sample_interval_s,
+                "upload_interval_s": settings.agent_upload_interval_s,
+                "feedback_ask_every_days": settings.agent_feedback_ask_every_days,
+            },
         )
         pruner = (
             asyncio.create_task(prune_forever(the_store, settings))
@@ -111,4 +116,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.store = store
     for module in (health, enroll, batches, devices, experience, assets, fleet, admin, ops):
         app.include_router(module.router)
+    app.add_middleware(batches.IngestFastPath)
     return app

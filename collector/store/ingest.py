@@ -28,13 +28,14 @@ database's work (profiled: ~40 % of the writer's time).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
 
-from kitlife.protocol import BatchSummary, metric_by_id
+from kitlife.protocol import BatchSummary
 
 INVENTORY_COLUMNS = {
     "inv.hostname": "hostname",
@@ -158,36 +159,66 @@ class Item:
     key_hash: str | None = None
 
 
+LatestRow = tuple[int, int, str, int, float | None, str | None]
+RollupRow = tuple[int, int, str, int, int, float, float, float, float, int]
+
+
 @dataclass(slots=True)
 class _Group:
-    """A group's derived rows, merged so that each key appears once."""
+    """A group's derived rows, one per reading; see :func:`_merged` for duplicates.
+
+    Rows are appended as they come: SQLite applies an ``executemany`` of
+    upserts one row after another, so two rows for the same key simply merge
+    in the database. PostgreSQL's single ``INSERT .. SELECT FROM unnest``
+    cannot touch a row twice, so there the rows are merged first.
+    """
 
     now: int
-    latest: dict[tuple[int, int, str], tuple[int, float | None, str | None]] = field(
-        default_factory=dict
-    )
-    # [n, sum, min, max, last, last_s]
-    rollups: dict[tuple[int, int, str, int], list[Any]] = field(default_factory=dict)
+    latest: list[LatestRow] = field(default_factory=list)
+    rollups: list[RollupRow] = field(default_factory=list)
     unavailable: dict[int, list[tuple[int, str, str, str, int]]] = field(default_factory=dict)
     # [batches, points, agent_version, *inventory]
     devices: dict[int, list[Any]] = field(default_factory=dict)
 
-    def newest(self, key: tuple[int, int, str], t: int, num: float | None, txt: str | None) -> None:
-        cur = self.latest.get(key)
-        if cur is None or t >= cur[0]:
-            self.latest[key] = (t, num, txt)
 
-    def roll(self, key: tuple[int, int, str, int], agg: list[Any]) -> None:
-        cur = self.rollups.get(key)
+def _merged_latest(rows: list[LatestRow]) -> list[LatestRow]:
+    """One row per key, the newest (the later row among equal times), sorted by key."""
+    best: dict[tuple[int, int, str], LatestRow] = {}
+    for r in rows:
+        cur = best.get(r[:3])
+        if cur is None or r[3] >= cur[3]:
+            best[r[:3]] = r
+    return [best[k] for k in sorted(best)]
+
+
+def _merged_rollups(rows: list[RollupRow]) -> list[RollupRow]:
+    """One row per key with the aggregates combined, sorted by key."""
+    acc: dict[tuple[int, int, str, int], RollupRow] = {}
+    for r in rows:
+        key = r[:4]
+        cur = acc.get(key)
         if cur is None:
-            self.rollups[key] = agg
-            return
-        cur[0] += agg[0]
-        cur[1] += agg[1]
-        cur[2] = min(cur[2], agg[2])
-        cur[3] = max(cur[3], agg[3])
-        if agg[5] >= cur[5]:
-            cur[4], cur[5] = agg[4], agg[5]
+            acc[key] = r
+            continue
+        last, last_s = (r[8], r[9]) if r[9] >= cur[9] else (cur[8], cur[9])
+        acc[key] = (
+            *key,
+            cur[4] + r[4],
+            cur[5] + r[5],
+            min(cur[6], r[6]),
+            max(cur[7], r[7]),
+            last,
+            last_s,
+        )
+    return [acc[k] for k in sorted(acc)]
+
+
+@functools.cache
+def _known_ids() -> frozenset[int]:
+    """Metric ids this collector knows; others stay in the raw chunk only."""
+    from kitlife.protocol import REGISTRY
+
+    return frozenset(m.id for m in REGISTRY)
 
 
 def _inv_column(metric_id: int) -> str | None:
@@ -203,16 +234,15 @@ def _inv_column(metric_id: int) -> str | None:
 def _derive(item: Item, g: _Group) -> None:
     """Fold one batch into the group's latest readings, day aggregates and device row."""
     batch, dev = item.batch, item.device_id
-    for d in batch.days:
-        if metric_by_id(d.metric_id) is None:
-            continue
-        g.newest((dev, d.metric_id, d.component), d.last_s, d.last, None)
-        g.roll((dev, d.metric_id, d.component, d.day), [d.n, d.total, d.lo, d.hi, d.last, d.last_s])
+    known = _known_ids()
+    days = [d for d in batch.days if d.metric_id in known]
+    g.rollups.extend([(dev, *d) for d in days])
+    g.latest.extend([(dev, d.metric_id, d.component, d.last_s, d.last, None) for d in days])
     inventory: dict[str, tuple[int, str]] = {}
     for txt in batch.texts:
-        if metric_by_id(txt.metric_id) is None:
+        if txt.metric_id not in known:
             continue
-        g.newest((dev, txt.metric_id, txt.component), txt.t_s, None, txt.value)
+        g.latest.append((dev, txt.metric_id, txt.component, txt.t_s, None, txt.value))
         column = None if txt.component else _inv_column(txt.metric_id)
         if column and (column not in inventory or txt.t_s >= inventory[column][0]):
             inventory[column] = (txt.t_s, txt.value[:255])
@@ -326,9 +356,10 @@ def write_group(conn: Connection, items: Sequence[Item], now: int) -> list[bool 
 
 
 def _write_derived(cur: Any, g: _Group, pg: bool) -> None:
-    # Sorted, so that concurrent writers (PostgreSQL) lock rows in the same order.
-    latest = [(*k, *v) for k, v in sorted(g.latest.items())]
-    rollups = [(*k, *v) for k, v in sorted(g.rollups.items())]
+    # PostgreSQL: merged (one row per key) and sorted, so that concurrent
+    # writers lock rows in the same order. SQLite: as they came (see _Group).
+    latest = _merged_latest(g.latest) if pg else g.latest
+    rollups = _merged_rollups(g.rollups) if pg else g.rollups
     devs = sorted(g.devices)
     unav = [r for d in devs for r in g.unavailable[d]]
     device_rows = [(g.now, *g.devices[d], d) for d in devs]
