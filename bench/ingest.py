@@ -21,6 +21,11 @@ Run (about a minute)::
 
 The 10-minute memory check: compare ``rss_start`` (after warm-up) with
 ``rss_end``; flat means within a few MB.
+
+``cpu ms/batch`` is the server's own CPU time (all its processes) per stored
+batch over the measured window: unlike batches/s it hardly moves when
+something else on the machine competes for the cores, so it is the figure
+to compare between code versions.
 """
 
 from __future__ import annotations
@@ -65,6 +70,11 @@ class Result:
     p99_ms: float
     rss_start_mb: float
     rss_end_mb: float
+    cpu_s: float = float("nan")  # the server's CPU seconds (all its processes) while measured
+
+    @property
+    def cpu_ms_per_batch(self) -> float:
+        return self.cpu_s * 1000 / self.ok if self.ok else float("nan")
 
     @property
     def rate(self) -> float:
@@ -263,6 +273,19 @@ def _rss_mb(pid: int) -> float:
         return float("nan")
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds of the server and its workers (the load generator is not counted)."""
+    try:
+        p = psutil.Process(pid)
+        total = 0.0
+        for q in [p, *p.children(recursive=True)]:
+            t = q.cpu_times()
+            total += t.user + t.system
+        return total
+    except psutil.Error:
+        return float("nan")
+
+
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -351,6 +374,7 @@ def run_target(
             )
             time.sleep(max(0.0, warm_end - time.time()))
             rss_start = _rss_mb(server.pid)
+            cpu_start = _cpu_s(server.pid)
             # RSS every tenth of the run, to tell a plateau from a leak.
             samples = [rss_start]
             step = args.duration / 10
@@ -358,6 +382,7 @@ def run_target(
                 time.sleep(max(0.0, min(step, end - 0.5 - time.time())))
                 samples.append(_rss_mb(server.pid))
             rss_end = samples[-1]
+            cpu_used = _cpu_s(server.pid) - cpu_start
             print(
                 f"{target} rss MB over the run: " + " ".join(f"{x:.0f}" for x in samples),
                 file=sys.stderr,
@@ -382,7 +407,7 @@ def run_target(
     lat = sorted(x for p in parts for x in p[2])
     p50 = statistics.median(lat) * 1000 if lat else float("nan")
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else float("nan")
-    return Result(target, ok, errors, args.duration, p50, p99, rss_start, rss_end)
+    return Result(target, ok, errors, args.duration, p50, p99, rss_start, rss_end, cpu_used)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -441,7 +466,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     head = (
         f"{'target':<11}{'batches/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs noop':>9}"
-        f"{'rss start':>11}{'rss end':>9}  errors"
+        f"{'cpu ms/batch':>13}{'rss start':>11}{'rss end':>9}  errors"
     )
     print(head)
     print("-" * len(head))
@@ -449,7 +474,7 @@ def main(argv: list[str] | None = None) -> None:
         ratio = f"{r.rate / ceiling:.0%}" if ceiling else "-"
         print(
             f"{r.target:<11}{r.rate:>10.0f}{r.p50_ms:>9.1f}{r.p99_ms:>9.1f}{ratio:>9}"
-            f"{r.rss_start_mb:>9.0f}MB{r.rss_end_mb:>7.0f}MB  {r.errors or '-'}"
+            f"{r.cpu_ms_per_batch:>13.2f}{r.rss_start_mb:>9.0f}MB{r.rss_end_mb:>7.0f}MB  {r.errors or '-'}"
         )
 
 

@@ -70,9 +70,17 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             linger_s=settings.group_linger_s,
         )
         writer.start()
-        rescorer = Rescorer(the_store) if settings.rescore_on_ingest else None
+        rescorer = (
+            Rescorer(
+                the_store,
+                min_interval_s=settings.rescore_min_interval_s,
+                duty=settings.rescore_duty,
+            )
+            if settings.rescore_on_ingest
+            else None
+        )
         if rescorer is not None:
-            rescorer.start()
+            await run_in_threadpool(rescorer.start)
         app.state.ingest = batches.IngestRuntime(
             writer,
             KeyCache(the_store),

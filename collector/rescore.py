@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 
 from kitlife.collector.scoring import DeviceAssessment, Reason, score_device
 from kitlife.collector.scoring.decide import RoleFit
@@ -137,25 +138,56 @@ class Rescorer:
 
     Ingest marks a device; a thread wakes, drains the marks and rescores those
     devices, so a burst of batches from one device costs one rescore and the
-    ingest path never waits on scoring.
+    ingest path never waits on scoring. Two limits keep it from competing
+    with ingest for the process (measured: unthrottled, it took more CPU than
+    ingest itself in bench/ingest.py):
+
+    - ``min_interval_s``: a device is rescored at most this often. Scores
+      move over weeks (histories are folded to weekly points), while every
+      device uploads every 15 minutes: rescoring each upload would cost an
+      estate of 72,000 about 72,000 x 5 ms = 6 CPU-minutes per 15 minutes.
+      A mark inside the interval is kept and served when the interval ends,
+      so the newest data is always scored eventually. A device never scored
+      is due at once; at start the last-scored times come from the device
+      rows, so a restart does not rescore the whole estate.
+    - ``duty``: the thread works at most this share of wall time. After a
+      chunk that took ``t`` seconds it rests ``t * (1 / duty - 1)``.
     """
 
     # Role fits read the whole register and pressure history: worked out at most
     # this often, not for every device that uploads.
     FITS_MAX_AGE_S = 600.0
 
-    def __init__(self, store: Store, delay_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        delay_s: float = 2.0,
+        min_interval_s: float = 6 * 3600.0,
+        duty: float = 0.25,
+        chunk: int = 200,
+    ) -> None:
         self._store = store
         self._delay_s = delay_s
+        self._min_interval_s = min_interval_s
+        self._duty = min(1.0, max(0.01, duty))
+        self._chunk = max(1, chunk)
         self._fits: dict[str, tuple[RoleFit, list[Reason]]] = {}
         self._fits_at = -self.FITS_MAX_AGE_S
         self._dirty: set[int] = set()
+        self._last: dict[int, float] = {}  # device id -> wall time of its last score
+        self._due: dict[int, float] = {}  # marked device id -> when it may be rescored
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="kitlife-rescorer", daemon=True)
+        self.rescored = 0  # devices rescored since start (for tests and logs)
 
     def start(self) -> None:
+        with self._store.engine.connect() as conn:
+            rows = conn.execute(
+                select(devices.c.id, devices.c.scored_s).where(devices.c.scored_s.is_not(None))
+            ).all()
+        self._last = {int(i): float(t) for i, t in rows}
         self._thread.start()
 
     def mark(self, device_ids_: Iterable[int]) -> None:
@@ -169,21 +201,43 @@ class Rescorer:
         if self._thread.is_alive():
             self._thread.join(timeout=30)
 
+    def _take_ready(self) -> tuple[list[int], float | None]:
+        """Devices due now, and seconds until the next one is due (None: none waiting)."""
+        with self._lock:
+            marked, self._dirty = self._dirty, set()
+        now = time.time()
+        for d in marked:
+            if d not in self._due:
+                self._due[d] = self._last.get(d, -math.inf) + self._min_interval_s
+        ready = sorted(d for d, due in self._due.items() if due <= now)
+        for d in ready:
+            del self._due[d]
+        wait = min(self._due.values(), default=None)
+        return ready, None if wait is None else max(0.0, wait - now)
+
     def _loop(self) -> None:
+        wait: float | None = None
         while not self._stop.is_set():
-            self._wake.wait()
+            self._wake.wait(wait)
             self._wake.clear()
             if self._stop.wait(self._delay_s):  # gather a burst; leave promptly on stop
                 return
-            with self._lock:
-                batch, self._dirty = sorted(self._dirty), set()
-            if not batch:
-                continue
-            try:
-                now = time.monotonic()
-                if now - self._fits_at >= self.FITS_MAX_AGE_S:
-                    self._fits = role_fits(self._store, datetime.now(UTC).date())
-                    self._fits_at = now
-                rescore(self._store, batch, fits=self._fits)
-            except Exception:  # a scoring bug must not kill the server's rescorer
-                log.exception("rescoring %d devices failed", len(batch))
+            ready, wait = self._take_ready()
+            for i in range(0, len(ready), self._chunk):
+                chunk = ready[i : i + self._chunk]
+                t0 = time.monotonic()
+                try:
+                    if t0 - self._fits_at >= self.FITS_MAX_AGE_S:
+                        self._fits = role_fits(self._store, datetime.now(UTC).date())
+                        self._fits_at = t0
+                    rescore(self._store, chunk, fits=self._fits)
+                except Exception:  # a scoring bug must not kill the server's rescorer
+                    log.exception("rescoring %d devices failed", len(chunk))
+                scored_at = time.time()
+                for d in chunk:
+                    self._last[d] = scored_at
+                self.rescored += len(chunk)
+                took = time.monotonic() - t0
+                if self._stop.wait(took * (1 / self._duty - 1)):
+                    return
+            # Marks that came in meanwhile have set the event: the next wait returns at once.

@@ -43,3 +43,7 @@ class Settings:
     agent_feedback_ask_every_days: int = 30
     # Rescore a device in the background after its batch lands (kitlife score does it by hand).
     rescore_on_ingest: bool = True
+    # ... at most this often per device (scores move over weeks; see Rescorer), and
+    # working at most this share of the time, so scoring never crowds out ingest.
+    rescore_min_interval_s: float = float(os.environ.get("KITLIFE_RESCORE_EVERY_S", "21600"))
+    rescore_duty: float = 0.25

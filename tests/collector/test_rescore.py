@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from kitlife.collector.reports.decisions import decision_rows
 from kitlife.collector.reports.device import device_report
-from kitlife.collector.rescore import rescore
+from kitlife.collector.rescore import Rescorer, rescore
 from kitlife.collector.store import Store
 from kitlife.collector.store.histories import load_histories
 from kitlife.protocol import Batch, Series, Text, encode_batch, metric_by_name
@@ -119,3 +120,59 @@ def test_simulated_estate_gets_a_decision_with_reasons_for_every_device(db_url: 
             reason.split(" role: ")[0] in {"office", "field", "analyst", "developer"}
             for reason in row["reasons"]
         ), row
+
+
+def _score_rows(store: Store, device_id: int) -> int:
+    from sqlalchemy import func, select
+
+    from kitlife.collector.store.schema import scores
+
+    with store.engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(func.count()).select_from(scores).where(scores.c.device_id == device_id)
+            ).scalar_one()
+        )
+
+
+def _wait_for(predicate: Callable[[], bool], timeout_s: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+@pytest.mark.parametrize("min_interval_s", [3600.0, 0.0])
+def test_background_rescorer_rescores_a_device_at_most_once_per_interval(
+    store: Store, min_interval_s: float
+) -> None:
+    device = _laptop(store, "a", [50000.0, 49000.0, 48000.0])
+    rescorer = Rescorer(store, delay_s=0.0, min_interval_s=min_interval_s, duty=1.0)
+    rescorer.start()
+    try:
+        rescorer.mark([device])  # never scored: due at once
+        assert _wait_for(lambda: _score_rows(store, device) == 1)
+        rescorer.mark([device])  # scored a moment ago
+        if min_interval_s:
+            time.sleep(1.0)
+            assert _score_rows(store, device) == 1
+        else:
+            assert _wait_for(lambda: _score_rows(store, device) == 2)
+    finally:
+        rescorer.stop()
+
+
+def test_a_restarted_rescorer_remembers_scores_from_the_store(store: Store) -> None:
+    device = _laptop(store, "a", [50000.0, 49000.0, 48000.0])
+    rescore(store, [device])
+    rescorer = Rescorer(store, delay_s=0.0, min_interval_s=3600.0)
+    rescorer.start()
+    try:
+        rescorer.mark([device])
+        time.sleep(1.0)
+        assert _score_rows(store, device) == 1
+        assert rescorer.rescored == 0
+    finally:
+        rescorer.stop()
