@@ -35,6 +35,8 @@ from kitlife.collector.store.secrets import hash_secret, new_secret
 from kitlife.protocol import Batch
 
 ROLES = ("admin", "servicedesk")
+# First key of the PostgreSQL advisory lock that scheduled prunes take ("kl").
+_PRUNE_LOCK = 0x6B6C
 _INVENTORY_COLUMNS = INVENTORY_COLUMNS
 
 
@@ -443,10 +445,39 @@ class Store:
     # -- retention -------------------------------------------------------------------
     def prune(self, retention_days: int, now_s: int | None = None, actor: str = "cli") -> int:
         """Delete raw batch chunks older than the window; rollups stay for the device's life."""
-        cutoff = (_now() if now_s is None else now_s) - retention_days * 86400
         with self.engine.begin() as conn:
-            res = conn.execute(delete(batches).where(and_(batches.c.received_s < cutoff)))
-            self._audit(
-                conn, actor, "db.prune", f"{res.rowcount} batches older than {retention_days} days"
-            )
-            return int(res.rowcount)
+            return self._prune(conn, retention_days, now_s, actor)
+
+    def prune_if_free(
+        self, retention_days: int, now_s: int | None = None, actor: str = "scheduler"
+    ) -> int | None:
+        """:meth:`prune`, unless another session is pruning this schema now: then None.
+
+        Every uvicorn worker runs the schedule; on PostgreSQL a session-level
+        advisory lock (per schema: advisory locks are per database) lets one
+        of them delete while the others skip that round instead of queueing
+        behind it to delete nothing. SQLite has one worker: it just prunes.
+        """
+        if self.dialect != "postgresql":
+            return self.prune(retention_days, now_s, actor)
+        key = (_PRUNE_LOCK, func.hashtext(func.current_schema()))
+        with self.engine.connect() as conn:
+            got = conn.execute(select(func.pg_try_advisory_lock(*key))).scalar_one()
+            conn.commit()
+            if not got:
+                return None
+            try:
+                with conn.begin():
+                    return self._prune(conn, retention_days, now_s, actor)
+            finally:
+                if not conn.invalidated:  # a lost session took its lock with it
+                    conn.execute(select(func.pg_advisory_unlock(*key)))
+                    conn.commit()
+
+    def _prune(self, conn: Connection, retention_days: int, now_s: int | None, actor: str) -> int:
+        cutoff = (_now() if now_s is None else now_s) - retention_days * 86400
+        res = conn.execute(delete(batches).where(and_(batches.c.received_s < cutoff)))
+        self._audit(
+            conn, actor, "db.prune", f"{res.rowcount} batches older than {retention_days} days"
+        )
+        return int(res.rowcount)
