@@ -19,13 +19,13 @@ import os
 import tempfile
 import time
 
-from kitlife.collector.fleet.carbon_data import default_laptops
 from kitlife.collector.fleet.fit import load_roles
 from kitlife.collector.fleet.inputs import devices_from_estate, plan_inputs
 from kitlife.collector.fleet.redeploy import build_plan
 from kitlife.collector.fleet.register import day_of, parse_date, parse_register
 from kitlife.collector.fleet.report import fleet_report
 from kitlife.collector.fleet.service import fleet_report_from_store
+from kitlife.collector.scoring.carbon import default_boavizta
 from kitlife.collector.simulate import (
     generate_estate,
     populate,
@@ -121,7 +121,7 @@ def main() -> None:
         if r.status == "retired"
     ]
     t = time.perf_counter()
-    rep = fleet_report(fleet, retired, default_laptops(), cfg, END)
+    rep = fleet_report(fleet, retired, default_boavizta(), cfg, END)
     print(
         f"fleet report ({args.devices} devices in memory): {time.perf_counter() - t:.2f} s "
         f"(target < 5 s); poor-fit devices {rep['poor_fit_devices']}"

@@ -36,15 +36,21 @@ log = logging.getLogger("kitlife.collector")
 async def prune_forever(store: Store, settings: Settings) -> None:
     """Retention on a schedule, so no cron job is needed: once soon after start, then daily.
 
-    With several workers each prunes; the delete is idempotent, so that only
-    costs a few empty deletes.
+    Every worker runs this schedule. On PostgreSQL one of them prunes at a
+    time (an advisory lock, see ``Store.prune_if_free``) and the others skip
+    that round; SQLite has one worker.
     """
     delay = settings.prune_first_delay_s
     while True:
         await asyncio.sleep(delay)
         delay = settings.prune_interval_s
         try:
-            n = await run_in_threadpool(store.prune, settings.raw_retention_days, None, "scheduler")
+            n = await run_in_threadpool(
+                store.prune_if_free, settings.raw_retention_days, None, "scheduler"
+            )
+            if n is None:
+                log.info("prune skipped: another worker is pruning")
+                continue
             metrics.PRUNED.inc(n)
             log.info("pruned raw batches", extra={"deleted": n})
         except Exception:  # keep the schedule alive; the next run retries

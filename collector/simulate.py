@@ -50,8 +50,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from kitlife.collector.fleet.carbon_data import BoaviztaLaptops, default_laptops
 from kitlife.collector.fleet.register import REGISTER_COLUMNS
+from kitlife.collector.scoring.carbon import BoaviztaIndex, default_boavizta
 from kitlife.protocol import Batch, Series, Text, encode_batch, metric_by_name
 
 DAY_S = 86400
@@ -201,7 +201,7 @@ def _tier(name: str) -> str:
     return "standard"
 
 
-def sim_models(table: BoaviztaLaptops, rng: np.random.Generator) -> tuple[SimModel, ...]:
+def sim_models(table: BoaviztaIndex, rng: np.random.Generator) -> tuple[SimModel, ...]:
     """Business laptop models from the Boavizta table, 2017 onward."""
     seen: set[tuple[str, str]] = set()
     out: list[SimModel] = []
@@ -255,7 +255,7 @@ def generate_estate(
     end: dt.date | None = None,
     poor_fit_share: float = 0.05,
     spare_share: float = 0.03,
-    table: BoaviztaLaptops | None = None,
+    table: BoaviztaIndex | None = None,
 ) -> Estate:
     """Devices, holders and the matching asset register; pure and seeded."""
     if n_devices < 1 or months < 1:
@@ -263,7 +263,7 @@ def generate_estate(
     rng = np.random.default_rng(seed)
     end_day = epoch_day(end or dt.date(2026, 11, 25))
     start_day = end_day - round(months * 30.44)
-    models = sim_models(table or default_laptops(), rng)
+    models = sim_models(table or default_boavizta(), rng)
     end_year = (dt.date(1970, 1, 1) + dt.timedelta(days=end_day)).year
     models = tuple(m for m in models if m.year <= end_year)
     sites = list(SITES)

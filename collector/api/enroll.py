@@ -22,12 +22,16 @@ class EnrolRequest(BaseModel):
     ] = Field(
         default_factory=dict,
         max_length=32,
-        description="Basic inventory (inv.hostname, inv.os_name ...) to name the device",
+        description="Basic inventory (inv.hostname, inv.os_name ...) to name the device; "
+        "inv.vendor with inv.serial recognise a laptop that enrols again",
     )
 
 
 class EnrolResponse(BaseModel):
-    device_id: str
+    device_id: str = Field(
+        description="The id the agent puts in its batches: a live device's own id again when "
+        "inv.vendor and a real inv.serial match it (re-enrolment), else a new one",
+    )
     device_key: str
 
 

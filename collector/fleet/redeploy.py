@@ -41,7 +41,6 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from kitlife.collector.fleet.carbon_data import BoaviztaLaptops, default_laptops
 from kitlife.collector.fleet.fit import (
     DeviceFacts,
     RolesConfig,
@@ -50,6 +49,7 @@ from kitlife.collector.fleet.fit import (
     mismatch_by_role,
     surplus_by_role,
 )
+from kitlife.collector.scoring.carbon import BoaviztaIndex, default_boavizta
 
 NO_DEVICE_COST = 5.0  # a holder without any device: worse than any shortfall
 _BIG = 1e6
@@ -179,7 +179,7 @@ def build_plan(
     donor_ratio: float = 1.0,
     min_donor_surplus: float = 0.04,
     blocked: bool = True,
-    table: BoaviztaLaptops | None = None,
+    table: BoaviztaIndex | None = None,
 ) -> Plan:
     """The cheapest set of moves that makes poor fits fit; see the module docstring."""
     t0 = time.perf_counter()
@@ -312,7 +312,7 @@ def build_plan(
 
     # Moves, then chains (a move can free a device for the next), then --max-moves.
     holder_of_dev = {int(h_dev[i]): i for i in range(n_h) if has[i]}
-    lap = table or default_laptops()
+    lap = table or default_boavizta()
     moves_by_row: dict[int, Move] = {}
     for i, j in assigned.items():
         if j < 0 or (has[i] and j == h_dev[i]):

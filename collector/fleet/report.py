@@ -20,10 +20,10 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kitlife.collector.fleet.carbon_data import SOURCE as BOAVIZTA
-from kitlife.collector.fleet.carbon_data import BoaviztaLaptops
 from kitlife.collector.fleet.fit import RolesConfig, fact_arrays, mismatch_by_role
 from kitlife.collector.fleet.inputs import FleetDevice
+from kitlife.collector.scoring.carbon import SOURCE as BOAVIZTA
+from kitlife.collector.scoring.carbon import BoaviztaIndex
 
 FIXED_REFRESH_YEARS = 4
 # Defra EUS programme (Defra Digital blog and announcement): 90 % of
@@ -71,7 +71,7 @@ def _band(age: float | None) -> str:
 
 def carbon_avoided(
     fleet: Sequence[FleetDevice],
-    table: BoaviztaLaptops,
+    table: BoaviztaIndex,
     today: dt.date,
     decisions: Mapping[str, str] | None,
 ) -> tuple[float, int, str]:
@@ -113,7 +113,7 @@ def carbon_avoided(
 def fleet_report(
     fleet: Sequence[FleetDevice],
     retired: Sequence[Mapping[str, Any]],
-    table: BoaviztaLaptops,
+    table: BoaviztaIndex,
     cfg: RolesConfig,
     today: dt.date,
     decisions: Mapping[str, str] | None = None,

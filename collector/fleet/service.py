@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from kitlife.collector.fleet.carbon_data import default_laptops
 from kitlife.collector.fleet.fit import RolesConfig, assess
 from kitlife.collector.fleet.inputs import devices_from_store
 from kitlife.collector.fleet.report import experience_section, fleet_report
+from kitlife.collector.scoring.carbon import default_boavizta
 from kitlife.collector.store import Store
 from kitlife.collector.store.assets import retired_rows
 
@@ -45,7 +45,7 @@ def fleet_report_from_store(store: Store, cfg: RolesConfig, today: dt.date) -> d
     return fleet_report(
         fleet,
         retired_rows(store),
-        default_laptops(),
+        default_boavizta(),
         cfg,
         today,
         decisions=decided or None,

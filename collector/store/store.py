@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, upda
 
 from kitlife.collector.store import migrate
 from kitlife.collector.store.engine import make_engine
+from kitlife.collector.store.identity import hardware_identity, same_vendor
 from kitlife.collector.store.ingest import INVENTORY_COLUMNS, Item, write_group
 from kitlife.collector.store.schema import (
     api_tokens,
@@ -34,6 +35,8 @@ from kitlife.collector.store.secrets import hash_secret, new_secret
 from kitlife.protocol import decode_summary
 
 ROLES = ("admin", "servicedesk")
+# First key of the PostgreSQL advisory lock that scheduled prunes take ("kl").
+_PRUNE_LOCK = 0x6B6C
 _INVENTORY_COLUMNS = INVENTORY_COLUMNS
 
 
@@ -220,10 +223,20 @@ class Store:
 
     # -- devices ---------------------------------------------------------------------
     def enroll(self, enrol_secret: str, facts: Mapping[str, str]) -> tuple[str, str]:
-        """Spend one use of an enrolment token on a new device; returns (uid, key)."""
+        """Spend one use of an enrolment token on a device key; returns (uid, key).
+
+        When the facts name the hardware (vendor and a real serial, see
+        :mod:`~kitlife.collector.store.identity`) and a live device already has
+        it, the laptop is enrolling again (reimaged, or its agent state wiped):
+        the new key goes to that device, whose uid is returned, and its older
+        keys are revoked. Otherwise a new device is made.
+        """
         now = _now()
         key = new_secret("device")
-        uid = uuid.uuid4().hex
+        values = {
+            col: str(facts.get(metric, ""))[:255] for metric, col in _INVENTORY_COLUMNS.items()
+        }
+        identity = hardware_identity(facts)
         with self.engine.begin() as conn:
             spent = conn.execute(
                 update(enrol_tokens)
@@ -237,20 +250,57 @@ class Store:
             )
             if spent.rowcount != 1:
                 raise AuthError("enrolment token unknown, expired, used up or revoked")
-            values = {
-                col: str(facts.get(metric, ""))[:255] for metric, col in _INVENTORY_COLUMNS.items()
-            }
-            device_id = conn.execute(
-                devices.insert().values(device_uid=uid, enrolled_s=now, **values)
-            ).inserted_primary_key
-            assert device_id is not None
+            same = self._same_hardware(conn, *identity) if identity else None
+            if same is None:
+                uid = uuid.uuid4().hex
+                inserted = conn.execute(
+                    devices.insert().values(device_uid=uid, enrolled_s=now, **values)
+                ).inserted_primary_key
+                assert inserted is not None
+                device_id = int(inserted[0])
+                action, detail = "device.enroll", f"{uid} {values['hostname']}"
+            else:
+                device_id, uid = int(same.id), str(same.device_uid)
+                old_keys = conn.execute(
+                    update(device_keys)
+                    .where(device_keys.c.device_id == device_id, device_keys.c.revoked_s.is_(None))
+                    .values(revoked_s=now)
+                ).rowcount
+                # What the laptop says now (a new hostname or OS after a reimage)
+                # replaces what it said before; what it did not say is kept.
+                fresh = {col: v for col, v in values.items() if v.strip() and col != "serial"}
+                if fresh:
+                    conn.execute(update(devices).where(devices.c.id == device_id).values(**fresh))
+                action = "device.reenroll"
+                detail = (
+                    f"{uid} {values['hostname']}: same hardware ({identity[1] if identity else ''}"
+                    f"), {old_keys} older key(s) revoked"
+                )
             conn.execute(
                 device_keys.insert().values(
-                    device_id=device_id[0], key_hash=hash_secret(key), created_s=now
+                    device_id=device_id, key_hash=hash_secret(key), created_s=now
                 )
             )
-            self._audit(conn, "enrolment", "device.enroll", f"{uid} {values.get('hostname', '')}")
+            self._audit(conn, "enrolment", action, detail)
+        if same is not None:
+            self.revocations += 1
         return uid, key
+
+    @staticmethod
+    def _same_hardware(conn: Connection, vendor: str, serial: str) -> Any | None:
+        """The live device with this vendor and serial; the last seen if there are several."""
+        rows = [
+            r
+            for r in conn.execute(
+                select(devices.c.id, devices.c.device_uid, devices.c.vendor, devices.c.last_seen_s)
+                .where(devices.c.serial == serial, devices.c.revoked_s.is_(None))
+                .order_by(devices.c.id)
+            )
+            if same_vendor(r.vendor, vendor)
+        ]
+        if not rows:
+            return None
+        return max(rows, key=lambda r: (r.last_seen_s or 0, r.id))
 
     def device_for_key(self, key: str) -> DeviceRef | None:
         with self.engine.connect() as conn:
@@ -395,10 +445,39 @@ class Store:
     # -- retention -------------------------------------------------------------------
     def prune(self, retention_days: int, now_s: int | None = None, actor: str = "cli") -> int:
         """Delete raw batch chunks older than the window; rollups stay for the device's life."""
-        cutoff = (_now() if now_s is None else now_s) - retention_days * 86400
         with self.engine.begin() as conn:
-            res = conn.execute(delete(batches).where(and_(batches.c.received_s < cutoff)))
-            self._audit(
-                conn, actor, "db.prune", f"{res.rowcount} batches older than {retention_days} days"
-            )
-            return int(res.rowcount)
+            return self._prune(conn, retention_days, now_s, actor)
+
+    def prune_if_free(
+        self, retention_days: int, now_s: int | None = None, actor: str = "scheduler"
+    ) -> int | None:
+        """:meth:`prune`, unless another session is pruning this schema now: then None.
+
+        Every uvicorn worker runs the schedule; on PostgreSQL a session-level
+        advisory lock (per schema: advisory locks are per database) lets one
+        of them delete while the others skip that round instead of queueing
+        behind it to delete nothing. SQLite has one worker: it just prunes.
+        """
+        if self.dialect != "postgresql":
+            return self.prune(retention_days, now_s, actor)
+        key = (_PRUNE_LOCK, func.hashtext(func.current_schema()))
+        with self.engine.connect() as conn:
+            got = conn.execute(select(func.pg_try_advisory_lock(*key))).scalar_one()
+            conn.commit()
+            if not got:
+                return None
+            try:
+                with conn.begin():
+                    return self._prune(conn, retention_days, now_s, actor)
+            finally:
+                if not conn.invalidated:  # a lost session took its lock with it
+                    conn.execute(select(func.pg_advisory_unlock(*key)))
+                    conn.commit()
+
+    def _prune(self, conn: Connection, retention_days: int, now_s: int | None, actor: str) -> int:
+        cutoff = (_now() if now_s is None else now_s) - retention_days * 86400
+        res = conn.execute(delete(batches).where(and_(batches.c.received_s < cutoff)))
+        self._audit(
+            conn, actor, "db.prune", f"{res.rowcount} batches older than {retention_days} days"
+        )
+        return int(res.rowcount)

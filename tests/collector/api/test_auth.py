@@ -112,3 +112,25 @@ def test_expired_enrolment_token_gets_401(live: Live) -> None:
     token = live.store.create_enrol_token(uses=5, expires_in_s=1)
     time.sleep(1.1)
     assert _enrol(live, token) == 401
+
+
+def test_reenrolment_returns_the_devices_uid_and_kills_the_old_key(live: Live) -> None:
+    """A reimaged laptop enrols again: same device id back, its old (cached) key refused."""
+    from tests.collector.api.test_ingest_http import body_for, post
+
+    facts = {"inv.hostname": "pc-9", "inv.vendor": "HP", "inv.serial": "5CG1234XYZ"}
+
+    def enrol() -> dict[str, str]:
+        with live.client(live.store.create_enrol_token(1, 600)) as c:
+            r = c.post("/v1/enroll", json={"facts": facts})
+        assert r.status_code == 200
+        data: dict[str, str] = r.json()
+        return data
+
+    first = enrol()
+    assert post(live, first["device_key"], body_for(first["device_id"], 1))[0] == 200  # cached
+    second = enrol()
+    assert first["device_id"] == second["device_id"]
+    assert post(live, first["device_key"], body_for(first["device_id"], 2))[0] == 401
+    assert post(live, second["device_key"], body_for(second["device_id"], 2))[0] == 200
+    assert len(live.store.list_devices()) == 1

@@ -9,11 +9,11 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from kitlife.collector.cli import cli
-from kitlife.collector.fleet.carbon_data import default_laptops
 from kitlife.collector.fleet.fit import load_roles
 from kitlife.collector.fleet.inputs import devices_from_estate
 from kitlife.collector.fleet.register import day_of, parse_date
 from kitlife.collector.fleet.report import fleet_report
+from kitlife.collector.scoring.carbon import default_boavizta
 from kitlife.collector.simulate import generate_estate
 
 END = dt.date(2026, 11, 25)
@@ -47,7 +47,7 @@ def _retired(estate):  # type: ignore[no-untyped-def]
 def test_every_published_figure_has_method_and_source() -> None:
     estate = generate_estate(150, 12, seed=4, end=END)
     rep = fleet_report(
-        devices_from_estate(estate), _retired(estate), default_laptops(), load_roles(), END
+        devices_from_estate(estate), _retired(estate), default_boavizta(), load_roles(), END
     )
     figures = {f["id"]: f for f in json.loads(json.dumps(rep))["figures"]}
     assert set(figures) >= PUBLISHED
@@ -63,7 +63,7 @@ def test_decisions_seam_replaces_the_proxy() -> None:
     estate = generate_estate(40, 6, seed=4, end=END)
     fleet = devices_from_estate(estate)
     decisions = {f.key: "keep" for f in fleet[:10]}
-    rep = fleet_report(fleet, [], default_laptops(), load_roles(), END, decisions=decisions)
+    rep = fleet_report(fleet, [], default_boavizta(), load_roles(), END, decisions=decisions)
     avoided = next(f for f in rep["figures"] if f["id"] == "carbon_avoided_keeping_kg")
     assert "decided keep/repair/redeploy" in avoided["method"] and avoided["value"] > 0
 

@@ -42,3 +42,13 @@ def test_water_and_raw_materials_come_from_the_defra_figures(laptop: Build) -> N
     assert footprint is not None
     assert footprint.water_avoided_l == pytest.approx(12_000e6 / (0.9 * 72_000))
     assert footprint.raw_materials_avoided_kg == pytest.approx(51_000e3 / (0.9 * 72_000))
+
+
+def test_fleet_and_scoring_read_one_index() -> None:
+    """The fleet report's exact lookup and scoring's fuzzy one agree on a row both find."""
+    index = default_boavizta()
+    kg, basis = index.embodied_kg("Dell", "Latitude 5420")
+    assert kg == index.embodied("Dell Inc.", "Latitude 5420").kgco2e
+    assert basis == "Boavizta gwp_total x manufacturing ratio"
+    assert len(index.rows) == len(index.products) == 452
+    assert index.embodied_kg("LENOVO", "20XW0026UK")[0] == index.median_embodied_kg
