@@ -96,9 +96,23 @@ def enroll(ctx: click.Context, url: str, token: str, force: bool) -> None:
 
 
 def _facts() -> dict[str, str]:
+    """What enrolment tells the collector: hostname, OS, CPU, and the hardware's identity.
+
+    Vendor, model and serial let the collector recognise a laptop that was
+    reimaged or whose agent state was wiped, and give it back its device and
+    history instead of a second device (docs/collector.md, "Enrolling
+    again"). A serial that cannot be read (not root on Linux) is left out.
+    """
+    from kitlife.agent.platforms import current_platform
+    from kitlife.agent.sources.hardware import collect_inventory
     from kitlife.agent.sources.system import collect_basic_inventory
 
-    return {r.metric: str(r.value) for r in collect_basic_inventory().readings}
+    facts = {r.metric: str(r.value) for r in collect_basic_inventory().readings}
+    wanted = {"inv.vendor", "inv.model", "inv.serial"}
+    for r in collect_inventory(current_platform()).readings:
+        if r.metric in wanted and not r.component and str(r.value).strip():
+            facts[r.metric] = str(r.value).strip()
+    return facts
 
 
 def _upload_spooled(config: AgentConfig, collect: bool) -> None:

@@ -474,7 +474,8 @@ def main(argv: list[str] | None = None) -> None:
         ratio = f"{r.rate / ceiling:.0%}" if ceiling else "-"
         print(
             f"{r.target:<11}{r.rate:>10.0f}{r.p50_ms:>9.1f}{r.p99_ms:>9.1f}{ratio:>9}"
-            f"{r.cpu_ms_per_batch:>13.2f}{r.rss_start_mb:>9.0f}MB{r.rss_end_mb:>7.0f}MB  {r.errors or '-'}"
+            f"{r.cpu_ms_per_batch:>13.2f}{r.rss_start_mb:>9.0f}MB{r.rss_end_mb:>7.0f}MB"
+            f"  {r.errors or '-'}"
         )
 
 

@@ -121,6 +121,8 @@ class BoaviztaIndex:
     median_kgco2e: float
     # The fleet report's fallback: median embodied of all laptop rows.
     median_embodied_kg: float
+    # How many rows scoring's median is taken over (its explanation says so).
+    measured_rows: int = 0
     by_name: dict[tuple[str, str], LaptopFootprint] = field(default_factory=dict)
     _memo: dict[tuple[str | None, str | None], EmbodiedEstimate] = field(default_factory=dict)
 
@@ -151,8 +153,8 @@ class BoaviztaIndex:
     def _match(self, vendor: str | None, model: str | None) -> EmbodiedEstimate:
         fallback = EmbodiedEstimate(
             self.median_kgco2e,
-            f"median of {len(self.products)} Boavizta laptop rows "
-            f"({self.median_kgco2e:.0f} kg CO2e): model not matched",
+            f"median of the {self.measured_rows} Boavizta laptop rows with a measured "
+            f"manufacturing share ({self.median_kgco2e:.0f} kg CO2e): model not matched",
             None,
         )
         if not model:
@@ -263,6 +265,7 @@ def parse_boavizta_csv(text: str) -> BoaviztaIndex:
         median_ratio=median_ratio,
         median_kgco2e=statistics.median(measured or [p.embodied_kgco2e for p in products]),
         median_embodied_kg=statistics.median(p.embodied_kgco2e for p in products),
+        measured_rows=len(measured) or len(products),
         by_name={(_norm(r.vendor), _norm(r.name)): r for r in rows},
     )
 
