@@ -329,7 +329,7 @@ def _start(target: str, port: int, db_url: str | None, workers: int) -> subproce
             "--port",
             str(port),
             "--workers",
-            str(workers if target == "postgresql" else 1),
+            str(workers),
         ]
     return subprocess.Popen(
         cmd, env=env, cwd=Path(__file__).resolve().parent.parent, start_new_session=True
@@ -433,7 +433,7 @@ def main(argv: list[str] | None = None) -> None:
         default=3000.0,
         help="batches/s to pre-build bodies for (the run stops early if they run out)",
     )
-    ap.add_argument("--workers", type=int, default=2, help="uvicorn workers (noop, postgresql)")
+    ap.add_argument("--workers", type=int, default=2, help="uvicorn workers, every target")
     args = ap.parse_args(argv)
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     tmp = Path(tempfile.mkdtemp(prefix="kitlife-bench-"))

@@ -100,7 +100,7 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
     default=1,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="uvicorn worker processes; more than one needs PostgreSQL.",
+    help="uvicorn worker processes (on SQLite they take turns to write, through a file lock).",
 )
 @click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False), default=None)
 @click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), default=None)
@@ -131,12 +131,20 @@ def serve(
     import os
 
     import uvicorn
+    from sqlalchemy.engine import make_url
+
+    from kitlife.collector.store import writelock
 
     url = ctx.obj["db_url"]
-    if workers > 1 and url.startswith("sqlite"):
+    database = make_url(url).database if url.startswith("sqlite") else None
+    if (
+        workers > 1
+        and url.startswith("sqlite")
+        and (not database or database == ":memory:" or not writelock.available())
+    ):
         raise click.UsageError(
-            "SQLite takes one writer: run --workers 1, or use PostgreSQL "
-            "(--db postgresql+psycopg://...) for several workers"
+            "several workers on SQLite need a database file and POSIX file locks: run "
+            "--workers 1, or use PostgreSQL (--db postgresql+psycopg://...)"
         )
     if bool(ssl_certfile) != bool(ssl_keyfile):
         raise click.UsageError("--ssl-certfile and --ssl-keyfile go together")

@@ -164,17 +164,32 @@ def _decompress(data: bytes, limits: Limits) -> bytes:
         raise ProtocolError(
             f"unsupported wire version {data[3]}; this collector speaks {WIRE_VERSION}", status=415
         )
-    # A bounded stream read: the frame header's content size is not trusted.
-    # Read in chunks, not read(limit): that allocated the whole limit (8 MiB)
-    # for every batch, and the decompressor is reused per thread because
-    # creating one costs more than decompressing a typical batch.
+    # The frame header's content size is only believed when it is within the
+    # limit, and zstd then checks the output against it; otherwise (no size,
+    # or an oversized claim) a bounded stream read decides. Read in chunks,
+    # not read(limit): that allocated the whole limit (8 MiB) for every batch,
+    # and the decompressor is reused per thread because creating one costs
+    # more than decompressing a typical batch.
     import zstandard
 
     limit = limits.max_decompressed_bytes
+    frame = memoryview(data)[len(MAGIC) :]
+    try:
+        declared = zstandard.frame_content_size(frame)
+    except zstandard.ZstdError as err:
+        raise ProtocolError(f"corrupt compression: {err}") from err
+    if 0 < declared <= limit:
+        try:
+            raw = _decompressor().decompress(frame)
+        except zstandard.ZstdError as err:
+            raise ProtocolError(f"corrupt compression: {err}") from err
+        if len(raw) > limit:  # defence in depth; zstd holds it to the declared size
+            raise ProtocolError(f"batch decompresses to more than {limit} bytes", status=413)
+        return raw
     parts: list[bytes] = []
     size = 0
     try:
-        with _decompressor().stream_reader(memoryview(data)[len(MAGIC) :]) as reader:
+        with _decompressor().stream_reader(frame) as reader:
             while True:
                 chunk = reader.read(_READ_CHUNK)
                 if not chunk:

@@ -238,6 +238,10 @@ class IngestFastPath:
             payload = json.dumps({"detail": reply.detail}).encode()
             headers = [(b"content-type", b"application/json")]
             headers += [(k.lower().encode(), v.encode()) for k, v in reply.headers.items()]
+        except Exception:  # outside Starlette's error middleware: never a bare crash
+            log.exception("ingest fast path failed")
+            code, payload = 500, b'{"detail":"internal error"}'
+            headers = [(b"content-type", b"application/json")]
         headers.append((b"content-length", str(len(payload)).encode()))
         await send({"type": "http.response.start", "status": code, "headers": headers})
         await send({"type": "http.response.body", "body": payload})

@@ -8,6 +8,7 @@ least/greatest) are settled in :mod:`kitlife.collector.store._dialect`.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, update
 
-from kitlife.collector.store import migrate
+from kitlife.collector.store import migrate, writelock
 from kitlife.collector.store.engine import make_engine
 from kitlife.collector.store.identity import hardware_identity, same_vendor
 from kitlife.collector.store.ingest import INVENTORY_COLUMNS, Item, write_group
@@ -66,6 +67,17 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        # SQLite file: ingest writers of all worker processes queue on a file lock
+        # (see writelock); PostgreSQL has row locks and needs none.
+        self._write_lock: writelock.WriteLock | None = None
+        database = engine.url.database
+        if (
+            self.dialect == "sqlite"
+            and database
+            and database != ":memory:"
+            and writelock.available()
+        ):
+            self._write_lock = writelock.WriteLock(database + "-writers.lock")
         # Bumped by every revocation through this store: caches of key lookups
         # compare it and drop everything when it moved.
         self.revocations = 0
@@ -79,6 +91,9 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._write_lock is not None:
+            self._write_lock.close()
+            self._write_lock = None
 
     def ping(self) -> bool:
         with self.engine.connect() as conn:
@@ -439,7 +454,7 @@ class Store:
         item cannot fail its neighbours.
         """
         now = _now() if now_s is None else now_s
-        with self.engine.begin() as conn:
+        with self._write_lock or contextlib.nullcontext(), self.engine.begin() as conn:
             return write_group(conn, items, now)
 
     # -- retention -------------------------------------------------------------------

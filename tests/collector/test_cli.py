@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from click.testing import CliRunner
 from kitlife.collector.cli import cli
 from kitlife.collector.store import Store
 from kitlife.collector.store.migrate import alembic_config
-from kitlife.protocol import Batch, Series, encode_batch
+from kitlife.protocol import CONTENT_TYPE, Batch, Series, encode_batch
 from tests.collector.api.conftest import free_port
 
 
@@ -82,10 +83,10 @@ def test_db_prune_keeps_recent_batches(sqlite_url: str) -> None:
         store.close()
 
 
-def test_serve_refuses_several_workers_on_sqlite(sqlite_url: str) -> None:
-    result = CliRunner().invoke(cli, ["--db", sqlite_url, "serve", "--workers", "2"])
+def test_serve_refuses_several_workers_on_an_in_memory_sqlite() -> None:
+    result = CliRunner().invoke(cli, ["--db", "sqlite://", "serve", "--workers", "2"])
     assert result.exit_code == 2
-    assert "SQLite takes one writer" in result.output
+    assert "several workers on SQLite need a database file" in result.output
 
 
 @contextmanager
@@ -184,3 +185,52 @@ def test_serve_speaks_tls_with_the_given_certificate(sqlite_url: str, tmp_path: 
         assert wait_healthy(base, proc, verify=trust).status_code == 200
         with pytest.raises(httpx.TransportError):  # plain HTTP is not served
             httpx.get(base.replace("https", "http") + "/healthz", timeout=2)
+
+
+@pytest.mark.slow
+def test_several_workers_on_one_sqlite_file_store_every_batch_once(
+    sqlite_url: str,
+) -> None:
+    """Two workers take turns to write: 8 devices x 25 batches, each posted twice, all at once."""
+    store = Store.from_url(sqlite_url)
+    store.upgrade()
+    token = store.create_enrol_token(8, 60)
+    keys = [store.enroll(token, {"inv.hostname": f"w{i}"}) for i in range(8)]
+    store.close()
+    bodies = [
+        (key, encode_batch(Batch(uid, "s", seq, 1_790_000_000 + seq, "t", (_point(seq),))))
+        for uid, key in keys
+        for seq in range(25)
+    ]
+    with serving(sqlite_url, "--workers", "2") as (base, proc):
+        wait_healthy(base, proc)
+        deadline = time.monotonic() + 20
+        while len(psutil.Process(proc.pid).children(recursive=True)) < 2:
+            assert time.monotonic() < deadline, "uvicorn did not start two workers"
+            time.sleep(0.2)
+
+        def post(item: tuple[str, bytes]) -> int:
+            key, body = item
+            with httpx.Client(base_url=base, timeout=30) as client:
+                return client.post(
+                    "/v1/batches",
+                    content=body,
+                    headers={"Authorization": f"Bearer {key}", "Content-Type": CONTENT_TYPE},
+                ).status_code
+
+        with ThreadPoolExecutor(16) as pool:
+            codes = list(pool.map(post, bodies + bodies))
+    assert codes == [200] * len(codes)
+    store = Store.from_url(sqlite_url)
+    try:
+        for uid, _ in keys:
+            device = store.find_device(uid)
+            assert device is not None
+            assert len(store.batch_bodies(device["id"])) == 25
+            assert device["batches"] == 25
+    finally:
+        store.close()
+
+
+def _point(seq: int) -> Series:
+    return Series(5, "", (1_790_000_000 + seq,), (float(seq),), -1)
