@@ -77,11 +77,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             linger_s=settings.group_linger_s,
         )
         writer.start()
+        admission = batches.Admission(settings.max_inflight_ingests)
         rescorer = (
             Rescorer(
                 the_store,
                 min_interval_s=settings.rescore_min_interval_s,
                 duty=settings.rescore_duty,
+                # Scoring waits while a quarter of the admission limit is in flight.
+                busy=lambda: admission.inflight * 4 >= admission.limit,
             )
             if settings.rescore_on_ingest
             else None
@@ -91,7 +94,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app.state.ingest = batches.IngestRuntime(
             writer,
             KeyCache(the_store),
-            batches.Admission(settings.max_inflight_ingests),
+            admission,
             rescorer,
             {
                 "sample_interval_s": settings.agent_sample_interval_s,

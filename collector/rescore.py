@@ -11,7 +11,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -152,6 +152,9 @@ class Rescorer:
       rows, so a restart does not rescore the whole estate.
     - ``duty``: the thread works at most this share of wall time. After a
       chunk that took ``t`` seconds it rests ``t * (1 / duty - 1)``.
+    - ``busy``: while it says ingest is busy (the server passes "requests in
+      flight"), the thread waits, but never more than ``max_defer_s`` before
+      its next chunk, so scoring still moves during a long boot storm.
     """
 
     # Role fits read the whole register and pressure history: worked out at most
@@ -165,12 +168,16 @@ class Rescorer:
         min_interval_s: float = 6 * 3600.0,
         duty: float = 0.25,
         chunk: int = 200,
+        busy: Callable[[], bool] | None = None,
+        max_defer_s: float = 60.0,
     ) -> None:
         self._store = store
         self._delay_s = delay_s
         self._min_interval_s = min_interval_s
         self._duty = min(1.0, max(0.01, duty))
         self._chunk = max(1, chunk)
+        self._busy = busy
+        self._max_defer_s = max_defer_s
         self._fits: dict[str, tuple[RoleFit, list[Reason]]] = {}
         self._fits_at = -self.FITS_MAX_AGE_S
         self._dirty: set[int] = set()
@@ -215,6 +222,16 @@ class Rescorer:
         wait = min(self._due.values(), default=None)
         return ready, None if wait is None else max(0.0, wait - now)
 
+    def _yield_to_ingest(self) -> bool:
+        """Wait while ingest is busy (at most max_defer_s); True when asked to stop."""
+        if self._busy is None:
+            return False
+        deadline = time.monotonic() + self._max_defer_s
+        while self._busy() and time.monotonic() < deadline:
+            if self._stop.wait(0.25):
+                return True
+        return False
+
     def _loop(self) -> None:
         wait: float | None = None
         while not self._stop.is_set():
@@ -225,6 +242,8 @@ class Rescorer:
             ready, wait = self._take_ready()
             for i in range(0, len(ready), self._chunk):
                 chunk = ready[i : i + self._chunk]
+                if self._yield_to_ingest():
+                    return
                 t0 = time.monotonic()
                 try:
                     if t0 - self._fits_at >= self.FITS_MAX_AGE_S:

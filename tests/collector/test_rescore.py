@@ -176,3 +176,19 @@ def test_a_restarted_rescorer_remembers_scores_from_the_store(store: Store) -> N
         assert rescorer.rescored == 0
     finally:
         rescorer.stop()
+
+
+def test_rescorer_waits_while_ingest_is_busy_but_not_forever(store: Store) -> None:
+    device = _laptop(store, "a", [50000.0, 49000.0, 48000.0])
+    busy = [True]
+    rescorer = Rescorer(store, delay_s=0.0, busy=lambda: busy[0], max_defer_s=1.5)
+    rescorer.start()
+    try:
+        t0 = time.monotonic()
+        rescorer.mark([device])
+        time.sleep(0.5)
+        assert _score_rows(store, device) == 0  # deferred while busy
+        assert _wait_for(lambda: _score_rows(store, device) == 1)
+        assert time.monotonic() - t0 >= 1.5  # ... until max_defer_s, then it moves on
+    finally:
+        rescorer.stop()
