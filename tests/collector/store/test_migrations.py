@@ -6,7 +6,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from kitlife.collector.store import Store, migrate
 from kitlife.collector.store.schema import metadata
@@ -37,5 +37,27 @@ def test_score_migration_goes_down_and_up(db_url: str) -> None:
         assert (
             migrate.current(store.engine) == ScriptDirectory.from_config(config).get_current_head()
         )
+    finally:
+        store.close()
+
+
+def test_rows_rewritten_by_every_batch_leave_room_for_in_place_updates(pg_url: str) -> None:
+    store = Store.from_url(pg_url)
+    try:
+        store.upgrade()
+        with store.engine.connect() as conn:
+            options = dict(
+                conn.execute(
+                    text(
+                        "SELECT c.relname, c.reloptions FROM pg_class c "
+                        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE n.nspname = current_schema() "
+                        "AND c.relname IN ('devices', 'latest', 'rollups_daily')"
+                    )
+                ).all()
+            )
+        assert options["devices"] == ["fillfactor=50"]
+        assert options["latest"] == ["fillfactor=50"]
+        assert options["rollups_daily"] is None  # the big table keeps full pages
     finally:
         store.close()

@@ -38,7 +38,7 @@ def _old_batch(store: Store) -> None:
     device = store.device_for_key(key)
     assert device is not None
     b = Batch(uid, "s", 1, OLD, "t", (Series(5, "", (OLD,), (1.0,)),))
-    store.ingest(device, b, encode_batch(b), now_s=OLD)
+    store.ingest(device, encode_batch(b), now_s=OLD)
 
 
 def _prunes(store: Store) -> list[str]:

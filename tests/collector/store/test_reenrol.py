@@ -39,7 +39,7 @@ def upload(store: Store, uid: str, key: str, seq: int, *texts: Text) -> None:
     batch = Batch(
         uid, "spool", seq, T0 + seq, "t", (Series(5, "", (T0 + seq,), (1.0,), -1),), texts
     )
-    assert store.ingest(device, batch, encode_batch(batch)) is True
+    assert store.ingest(device, encode_batch(batch)) is True
 
 
 def test_same_hardware_enrols_again_into_its_own_device(store: Store) -> None:
