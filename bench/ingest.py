@@ -25,7 +25,8 @@ The 10-minute memory check: compare ``rss_start`` (after warm-up) with
 ``cpu ms/batch`` is the server's own CPU time (all its processes) per stored
 batch over the measured window: unlike batches/s it hardly moves when
 something else on the machine competes for the cores, so it is the figure
-to compare between code versions.
+to compare between code versions. ``db cpu`` is PostgreSQL's own server
+processes per batch (SQLite works inside the server, so it is in ``cpu``).
 """
 
 from __future__ import annotations
@@ -71,6 +72,11 @@ class Result:
     rss_start_mb: float
     rss_end_mb: float
     cpu_s: float = float("nan")  # the server's CPU seconds (all its processes) while measured
+    db_cpu_s: float = float("nan")  # PostgreSQL's own processes, same window (SQLite: in cpu_s)
+
+    @property
+    def db_cpu_ms_per_batch(self) -> float:
+        return self.db_cpu_s * 1000 / self.ok if self.ok else float("nan")
 
     @property
     def cpu_ms_per_batch(self) -> float:
@@ -286,6 +292,19 @@ def _cpu_s(pid: int) -> float:
         return float("nan")
 
 
+def _postgres_cpu_s() -> float:
+    """CPU seconds of every PostgreSQL server process on this machine."""
+    total = 0.0
+    for p in psutil.process_iter(["name"]):
+        if (p.info["name"] or "").startswith("postgres"):
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.Error:
+                pass
+    return total
+
+
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -375,6 +394,7 @@ def run_target(
             time.sleep(max(0.0, warm_end - time.time()))
             rss_start = _rss_mb(server.pid)
             cpu_start = _cpu_s(server.pid)
+            db_start = _postgres_cpu_s() if target == "postgresql" else float("nan")
             # RSS every tenth of the run, to tell a plateau from a leak.
             samples = [rss_start]
             step = args.duration / 10
@@ -383,6 +403,7 @@ def run_target(
                 samples.append(_rss_mb(server.pid))
             rss_end = samples[-1]
             cpu_used = _cpu_s(server.pid) - cpu_start
+            db_used = _postgres_cpu_s() - db_start
             print(
                 f"{target} rss MB over the run: " + " ".join(f"{x:.0f}" for x in samples),
                 file=sys.stderr,
@@ -407,7 +428,7 @@ def run_target(
     lat = sorted(x for p in parts for x in p[2])
     p50 = statistics.median(lat) * 1000 if lat else float("nan")
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else float("nan")
-    return Result(target, ok, errors, args.duration, p50, p99, rss_start, rss_end, cpu_used)
+    return Result(target, ok, errors, args.duration, p50, p99, rss_start, rss_end, cpu_used, db_used)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -466,7 +487,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     head = (
         f"{'target':<11}{'batches/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs noop':>9}"
-        f"{'cpu ms/batch':>13}{'rss start':>11}{'rss end':>9}  errors"
+        f"{'cpu ms/batch':>13}{'db cpu':>8}{'rss start':>11}{'rss end':>9}  errors"
     )
     print(head)
     print("-" * len(head))
@@ -474,7 +495,7 @@ def main(argv: list[str] | None = None) -> None:
         ratio = f"{r.rate / ceiling:.0%}" if ceiling else "-"
         print(
             f"{r.target:<11}{r.rate:>10.0f}{r.p50_ms:>9.1f}{r.p99_ms:>9.1f}{ratio:>9}"
-            f"{r.cpu_ms_per_batch:>13.2f}{r.rss_start_mb:>9.0f}MB{r.rss_end_mb:>7.0f}MB"
+            f"{r.cpu_ms_per_batch:>13.2f}{r.db_cpu_ms_per_batch:>8.2f}{r.rss_start_mb:>9.0f}MB{r.rss_end_mb:>7.0f}MB"
             f"  {r.errors or '-'}"
         )
 

@@ -153,8 +153,9 @@ class Rescorer:
     - ``duty``: the thread works at most this share of wall time. After a
       chunk that took ``t`` seconds it rests ``t * (1 / duty - 1)``.
     - ``busy``: while it says ingest is busy (the server passes "requests in
-      flight"), the thread waits, but never more than ``max_defer_s`` before
-      its next chunk, so scoring still moves during a long boot storm.
+      flight"), the thread waits until it has been quiet for ``quiet_s``, but
+      never more than ``max_defer_s`` before its next chunk, so scoring still
+      moves during a long boot storm.
     """
 
     # Role fits read the whole register and pressure history: worked out at most
@@ -167,9 +168,10 @@ class Rescorer:
         delay_s: float = 2.0,
         min_interval_s: float = 6 * 3600.0,
         duty: float = 0.25,
-        chunk: int = 200,
+        chunk: int = 50,
         busy: Callable[[], bool] | None = None,
         max_defer_s: float = 60.0,
+        quiet_s: float = 2.0,
     ) -> None:
         self._store = store
         self._delay_s = delay_s
@@ -178,6 +180,7 @@ class Rescorer:
         self._chunk = max(1, chunk)
         self._busy = busy
         self._max_defer_s = max_defer_s
+        self._quiet_s = quiet_s
         self._fits: dict[str, tuple[RoleFit, list[Reason]]] = {}
         self._fits_at = -self.FITS_MAX_AGE_S
         self._dirty: set[int] = set()
@@ -223,12 +226,22 @@ class Rescorer:
         return ready, None if wait is None else max(0.0, wait - now)
 
     def _yield_to_ingest(self) -> bool:
-        """Wait while ingest is busy (at most max_defer_s); True when asked to stop."""
+        """Wait until ingest has been quiet for ``quiet_s`` (at most max_defer_s).
+
+        Quiet for a while, not just this instant: in-flight counts dip
+        between group commits, and a chunk once started runs to its end.
+        Returns True when asked to stop.
+        """
         if self._busy is None:
             return False
         deadline = time.monotonic() + self._max_defer_s
-        while self._busy() and time.monotonic() < deadline:
-            if self._stop.wait(0.25):
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline:
+            if self._busy():
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= self._quiet_s:
+                return False
+            if self._stop.wait(0.1):
                 return True
         return False
 

@@ -181,7 +181,7 @@ def test_a_restarted_rescorer_remembers_scores_from_the_store(store: Store) -> N
 def test_rescorer_waits_while_ingest_is_busy_but_not_forever(store: Store) -> None:
     device = _laptop(store, "a", [50000.0, 49000.0, 48000.0])
     busy = [True]
-    rescorer = Rescorer(store, delay_s=0.0, busy=lambda: busy[0], max_defer_s=1.5)
+    rescorer = Rescorer(store, delay_s=0.0, busy=lambda: busy[0], max_defer_s=1.5, quiet_s=0.2)
     rescorer.start()
     try:
         t0 = time.monotonic()
