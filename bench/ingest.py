@@ -428,7 +428,9 @@ def run_target(
     lat = sorted(x for p in parts for x in p[2])
     p50 = statistics.median(lat) * 1000 if lat else float("nan")
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else float("nan")
-    return Result(target, ok, errors, args.duration, p50, p99, rss_start, rss_end, cpu_used, db_used)
+    return Result(
+        target, ok, errors, args.duration, p50, p99, rss_start, rss_end, cpu_used, db_used
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
