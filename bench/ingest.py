@@ -26,7 +26,8 @@ The 10-minute memory check: compare ``rss_start`` (after warm-up) with
 batch over the measured window: unlike batches/s it hardly moves when
 something else on the machine competes for the cores, so it is the figure
 to compare between code versions. ``db cpu`` is PostgreSQL's own server
-processes per batch (SQLite works inside the server, so it is in ``cpu``).
+processes per batch (SQLite works inside the server, so it is in ``cpu``);
+``load cpu`` the load generator's, which shares the same cores.
 """
 
 from __future__ import annotations
@@ -73,6 +74,11 @@ class Result:
     rss_end_mb: float
     cpu_s: float = float("nan")  # the server's CPU seconds (all its processes) while measured
     db_cpu_s: float = float("nan")  # PostgreSQL's own processes, same window (SQLite: in cpu_s)
+    load_cpu_s: float = float("nan")  # the load generator's processes, same window
+
+    @property
+    def load_cpu_ms_per_batch(self) -> float:
+        return self.load_cpu_s * 1000 / self.ok if self.ok else float("nan")
 
     @property
     def db_cpu_ms_per_batch(self) -> float:
@@ -292,6 +298,20 @@ def _cpu_s(pid: int) -> float:
         return float("nan")
 
 
+def _load_cpu_s(server_pid: int) -> float:
+    """CPU seconds of this benchmark's other children: the load generator's pool."""
+    total = 0.0
+    for p in psutil.Process().children():
+        if p.pid == server_pid:
+            continue
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
+
+
 def _postgres_cpu_s() -> float:
     """CPU seconds of every PostgreSQL server process on this machine."""
     total = 0.0
@@ -395,6 +415,7 @@ def run_target(
             rss_start = _rss_mb(server.pid)
             cpu_start = _cpu_s(server.pid)
             db_start = _postgres_cpu_s() if target == "postgresql" else float("nan")
+            load_start = _load_cpu_s(server.pid)
             # RSS every tenth of the run, to tell a plateau from a leak.
             samples = [rss_start]
             step = args.duration / 10
@@ -404,6 +425,7 @@ def run_target(
             rss_end = samples[-1]
             cpu_used = _cpu_s(server.pid) - cpu_start
             db_used = _postgres_cpu_s() - db_start
+            load_used = _load_cpu_s(server.pid) - load_start
             print(
                 f"{target} rss MB over the run: " + " ".join(f"{x:.0f}" for x in samples),
                 file=sys.stderr,
@@ -429,7 +451,17 @@ def run_target(
     p50 = statistics.median(lat) * 1000 if lat else float("nan")
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else float("nan")
     return Result(
-        target, ok, errors, args.duration, p50, p99, rss_start, rss_end, cpu_used, db_used
+        target,
+        ok,
+        errors,
+        args.duration,
+        p50,
+        p99,
+        rss_start,
+        rss_end,
+        cpu_used,
+        db_used,
+        load_used,
     )
 
 
@@ -489,7 +521,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     head = (
         f"{'target':<11}{'batches/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs noop':>9}"
-        f"{'cpu ms/batch':>13}{'db cpu':>8}{'rss start':>11}{'rss end':>9}  errors"
+        f"{'cpu ms/batch':>13}{'db cpu':>8}{'load cpu':>9}{'rss start':>11}{'rss end':>9}  errors"
     )
     print(head)
     print("-" * len(head))
@@ -497,7 +529,8 @@ def main(argv: list[str] | None = None) -> None:
         ratio = f"{r.rate / ceiling:.0%}" if ceiling else "-"
         print(
             f"{r.target:<11}{r.rate:>10.0f}{r.p50_ms:>9.1f}{r.p99_ms:>9.1f}{ratio:>9}"
-            f"{r.cpu_ms_per_batch:>13.2f}{r.db_cpu_ms_per_batch:>8.2f}{r.rss_start_mb:>9.0f}MB{r.rss_end_mb:>7.0f}MB"
+            f"{r.cpu_ms_per_batch:>13.2f}{r.db_cpu_ms_per_batch:>8.2f}"
+            f"{r.load_cpu_ms_per_batch:>9.2f}{r.rss_start_mb:>9.0f}MB{r.rss_end_mb:>7.0f}MB"
             f"  {r.errors or '-'}"
         )
 
