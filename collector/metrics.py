@@ -7,6 +7,8 @@ With several uvicorn workers each process counts on its own; ``kitlife serve
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -16,6 +18,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+
+if TYPE_CHECKING:
+    from kitlife.collector.store.ingest import Item
 
 INGEST_BATCHES = Counter(
     "kitlife_ingest_batches_total",
@@ -63,9 +68,27 @@ REASONS = (
 )
 
 
-def observe_group(size: int, seconds: float) -> None:
-    GROUP_SIZE.observe(size)
+_STORED = INGEST_BATCHES.labels("stored")
+_DUPLICATE = INGEST_BATCHES.labels("duplicate")
+
+
+def observe_group(items: Sequence[Item], results: Sequence[object], seconds: float) -> None:
+    """Count a committed group: once per group, not per request.
+
+    Why: with several workers each metric update goes through a shared
+    memory-mapped file, a lock and a pid check; per request that was about
+    7 % of the event loop's time under load. Counted before the acks leave.
+    """
+    GROUP_SIZE.observe(len(items))
     GROUP_SECONDS.observe(seconds)
+    stored = [item for item, result in zip(items, results, strict=True) if result is True]
+    duplicates = sum(1 for result in results if result is False)
+    if stored:
+        _STORED.inc(len(stored))
+        INGEST_BYTES.inc(sum(len(item.body) for item in stored))
+        INGEST_POINTS.inc(sum(item.batch.n_points for item in stored))
+    if duplicates:
+        _DUPLICATE.inc(duplicates)
 
 
 def render() -> tuple[bytes, str]:

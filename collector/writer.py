@@ -56,7 +56,7 @@ class GroupWriter:
         store: Store,
         threads: int = 1,
         max_group: int = 256,
-        on_group: Callable[[int, float], None] | None = None,
+        on_group: Callable[[Sequence[Item], Sequence[Result], float], None] | None = None,
         linger_s: float = 0.0,
     ) -> None:
         if store.dialect == "sqlite":
@@ -147,7 +147,10 @@ class GroupWriter:
                     log.exception("ingest write failed")
                     results = [err] * len(group)
                 if self.on_group is not None:
-                    self.on_group(len(group), time.perf_counter() - t0)
+                    try:
+                        self.on_group([j.item for j in group], results, time.perf_counter() - t0)
+                    except Exception:  # metrics must never fail a commit's acks
+                        log.exception("group metrics failed")
                 by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[bool], Result]]]
                 by_loop = {}
                 for job, result in zip(group, results, strict=True):

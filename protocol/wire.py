@@ -501,20 +501,21 @@ def _series(
             # q * 10**e / 1 or q * 1 / 10**-e: _dequantise's arithmetic, in C.
             return map(operator.truediv, map(operator.mul, qs, muls), divs)
 
-        days = list(
-            map(
-                DayAggregate,
-                metric_ids,
-                comps,
-                day_lasts,
-                lens,
-                deq(q_sums),
-                deq(q_mins),
-                deq(q_maxs),
-                deq(map(operator.itemgetter(-1), qss)),
-                lasts,
-            )
+        # tuple.__new__ over zipped columns builds the named tuples in C; calling
+        # DayAggregate(...) runs its Python-level __new__ once per series.
+        columns = zip(
+            metric_ids,
+            comps,
+            day_lasts,
+            lens,
+            deq(q_sums),
+            deq(q_mins),
+            deq(q_maxs),
+            deq(map(operator.itemgetter(-1), qss)),
+            lasts,
+            strict=True,
         )
+        days = list(map(tuple.__new__, itertools.repeat(DayAggregate), columns))
         return [], days, points, lo, hi
     days = []
     for i, qs in enumerate(qss):
