@@ -203,7 +203,8 @@ class Rescorer:
     def mark(self, device_ids_: Iterable[int]) -> None:
         with self._lock:
             self._dirty.update(device_ids_)
-        self._wake.set()
+        if not self._wake.is_set():  # set() takes a lock and notifies: once is enough
+            self._wake.set()
 
     def stop(self) -> None:
         self._stop.set()

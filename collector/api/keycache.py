@@ -1,4 +1,4 @@
-"""A short-lived cache of device-key lookups, so each batch costs no extra query.
+"""A cache of device-key lookups (kept a day), so each batch costs no extra query.
 
 Why it is safe: the cache only saves the *lookup*. The write itself checks in
 the same SQL statement that the key and the device are still live (see
@@ -18,7 +18,10 @@ from kitlife.collector.store.secrets import hash_secret
 
 
 class KeyCache:
-    def __init__(self, store: Store, ttl_s: float = 60.0, max_entries: int = 131_072) -> None:
+    # A day, not a minute: every laptop uploads once per 15 minutes, so a short
+    # life made nearly every lookup a miss (a thread hop and a query). Safety
+    # does not rest on it: the write checks liveness itself.
+    def __init__(self, store: Store, ttl_s: float = 86_400.0, max_entries: int = 131_072) -> None:
         self.store = store
         self.ttl_s = ttl_s
         self.max_entries = max_entries
