@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 
@@ -27,10 +28,19 @@ def run_source(name: str, fn: SourceFn) -> SourceResult:
         return result
 
 
+_ME: list[psutil.Process] = []
+
+
 def self_cost(spool: Spool) -> SourceResult:
-    """What the agent itself costs the laptop, so the fleet view can show it."""
+    """What the agent itself costs the laptop, so the fleet view can show it.
+
+    The Process handle is made once per process (building one reads
+    ``/proc/self/stat`` for its start time), not once per cycle.
+    """
     result = SourceResult("agent")
-    me = psutil.Process()
+    if not _ME or _ME[0].pid != os.getpid():
+        _ME[:] = [psutil.Process()]
+    me = _ME[0]
     result.add("agent.rss_bytes", me.memory_info().rss)
     times = me.cpu_times()
     result.add("agent.cpu_s", round(times.user + times.system, 2))

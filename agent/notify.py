@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from kitlife.agent.experience.commands import Output, run
+from kitlife.agent.commands import Output, run
 
 TITLE = "How is your laptop?"
 BODY = (

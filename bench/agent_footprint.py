@@ -1,20 +1,46 @@
 """Footprint of ``kitlife-agent run`` beside collectd and prometheus-node-exporter.
 
 All three run side by side on this machine at the same 60 s interval for the
-same wall time; for each we sample RSS (psutil), CPU time (own plus reaped
-children) and wake-ups (context switches summed over every thread, from
-/proc/PID/task/*/status) and print steady RSS, CPU seconds per minute and
-wake-ups per minute, with the agent's ratios to each.
+same wall time. Every ``--poll`` seconds (0.2 s) the script reads, for every
+thread of every subject and of their child processes:
+
+- CPU time from ``/proc/PID/task/TID/schedstat`` (first field: nanoseconds the
+  thread ran), not psutil's ``cpu_times``, which counts 10 ms clock ticks and
+  rounds an idle daemon's minute down to zero;
+- context switches (``voluntary_ctxt_switches + nonvoluntary_ctxt_switches``
+  in ``/proc/PID/task/TID/status``).
+
+A thread or child that exits keeps the last values read for it, so short-lived
+ones are counted up to the last poll before they ended. CPU of *all*
+descendants, including the part of a child's life after the last poll, is also
+read from a per-subject cgroup (``cpu.stat`` ``usage_usec`` in cgroup v2, or
+``cpuacct.usage`` in v1) that each subject is started in; when the cgroup
+exists its total is the CPU figure (the method is printed). Without one
+(not root, no cgroup fs) the figure is own threads plus the children polled.
+
+Wake-ups: a poll slot is *active* when any thread of the subject (or of its
+children) switched context in it; a *wake-up* is an active slot after an
+inactive one, i.e. the subject coming out of idle. Context switches inside one
+burst of work (a blocking fsync, a child's pipe) are not extra wake-ups of an
+idle laptop, so they are reported beside it as context switches per interval.
+Everything is printed per interval (the target's wording) and CPU also per
+minute.
+
+The agent runs as a laptop gets it: a wheel of this tree installed in a
+temporary venv and byte-compiled (``--editable`` runs the dev venv's editable
+install instead, which costs every agent process an import hook and, with
+PYTHONDONTWRITEBYTECODE set, a compile of kitlife at each start).
 
 Fairness notes, printed with the results:
 - collectd runs a minimal config (cpu, memory, disk, battery, csv) with
   ``Interval 60`` in the foreground.
 - node-exporter collects only when scraped and nobody scrapes it by default,
-  so this script scrapes it once per interval itself.
+  so this script scrapes it once per interval itself; the scrape's client
+  side is not counted, as the collector's own cost is not counted for the
+  agent.
 - the agent talks to a real collector (``kitlife serve`` on loopback with an
   SQLite file); the collector's own cost is not counted. The agent's upload
-  child is counted in CPU (reaped children), and its wake-ups are reported
-  separately as "child" since a child's counters vanish when it exits.
+  and probe children are counted in its CPU and wake-ups.
 
 Usage: ``python bench/agent_footprint.py [--duration 300] [--interval 60]``.
 collectd and node-exporter are installed with apt-get when missing (needs root).
@@ -34,12 +60,14 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -66,37 +94,223 @@ def ensure_installed(no_install: bool) -> None:
     subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=env)
 
 
-def wakeups(pid: int) -> int:
-    """Context switches of every live thread: each one is the process waking up or being cut."""
+# -- /proc readers (thin) and the arithmetic on them (pure) ------------------------------
+def install_as_shipped(tmp: Path) -> str:
+    """The agent as a laptop gets it: a wheel in its own venv, byte-compiled; its path.
+
+    The dev venv's editable install costs every agent process (the resident
+    loop and each child) an import hook (~2.4 MB RSS, ~16 ms CPU per start),
+    and with PYTHONDONTWRITEBYTECODE (set in this environment) every start
+    compiles kitlife from source. Neither happens on a laptop. The third-party
+    dependencies are taken from the dev venv through a .pth line, so no
+    registry is needed and their versions are the tested ones.
+    """
+    src = tmp / "src"
+    shutil.copytree(
+        ROOT,
+        src,
+        symlinks=True,
+        ignore=shutil.ignore_patterns(
+            ".venv", "build", "dist", ".git", "var", "*.egg-info", "__pycache__", ".*_cache"
+        ),
+    )
+    dist = tmp / "dist"
+    pip = [sys.executable, "-m", "pip"]
+    subprocess.run([*pip, "wheel", "--no-deps", "-q", "-w", str(dist), str(src)], check=True)
+    (wheel,) = dist.glob("kitlife-*.whl")
+    env_dir = tmp / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], check=True)
+    py = env_dir / "bin" / "python"
+    subprocess.run(
+        [*pip, "--python", str(py), "install", "-q", "--no-deps", "--no-index", str(wheel)],
+        check=True,
+    )
+    purelib = subprocess.run(
+        [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    dev_purelib = subprocess.run(
+        [sys.executable, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    # Appended after the venv's own site-packages, and a .pth in a path added this
+    # way is not read, so the dev venv's editable kitlife stays invisible.
+    (Path(purelib) / "kitlife_bench_deps.pth").write_text(dev_purelib + "\n")
+    subprocess.run([str(py), "-m", "compileall", "-q", f"{purelib}/kitlife"], check=True)
+    return str(env_dir / "bin" / "kitlife-agent")
+
+
+def parse_schedstat(text: str) -> int:
+    """Nanoseconds on CPU: the first field of ``/proc/PID/task/TID/schedstat``."""
+    return int(text.split(maxsplit=1)[0])
+
+
+def parse_ctxt(text: str) -> int:
+    """Voluntary plus non-voluntary context switches from a ``status`` file."""
     total = 0
-    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-                for line in (task / "status").read_text().splitlines():
-                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                        total += int(line.split()[1])
+    for line in text.splitlines():
+        if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+            total += int(line.split()[1])
     return total
 
 
-def cpu_s(proc: psutil.Process) -> float:
-    t = proc.cpu_times()
-    return float(t.user + t.system + t.children_user + t.children_system)
+def read_tasks(pid: int) -> dict[int, tuple[int, int]]:
+    """Thread id -> (CPU ns, context switches) for every live thread of ``pid``."""
+    out: dict[int, tuple[int, int]] = {}
+    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            base = f"/proc/{pid}/task/{task}"
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError, ValueError):
+                with open(f"{base}/schedstat") as f:
+                    ns = parse_schedstat(f.read())
+                with open(f"{base}/status") as f:
+                    out[int(task)] = (ns, parse_ctxt(f.read()))
+    return out
+
+
+def descendants(pid: int) -> list[int]:
+    """Child processes of ``pid``, recursively, from ``/proc/PID/task/TID/children``."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            for task in os.listdir(f"/proc/{p}/task"):
+                with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                    with open(f"/proc/{p}/task/{task}/children") as f:
+                        kids = [int(k) for k in f.read().split()]
+                    found.extend(kids)
+                    todo.extend(kids)
+    return found
+
+
+def count_wakeups(active: list[bool]) -> int:
+    """Idle-to-active transitions in a run of poll slots (a leading active slot counts)."""
+    wakes = 0
+    previous = False
+    for slot in active:
+        if slot and not previous:
+            wakes += 1
+        previous = slot
+    return wakes
+
+
+class Cgroup:
+    """A leaf cgroup to start a subject in, for the CPU of every descendant, dead or alive."""
+
+    def __init__(self, path: Path, usage: Callable[[Path], int]) -> None:
+        self.path = path
+        self._usage = usage
+
+    @classmethod
+    def create(cls, name: str) -> Cgroup | None:
+        v2_roots = [Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup")]
+        for root in v2_roots:
+            if (root / "cgroup.procs").exists() and (root / "cgroup.controllers").exists():
+                with contextlib.suppress(OSError):
+                    path = root / name
+                    path.mkdir(exist_ok=True)
+                    if (path / "cpu.stat").exists():
+                        return cls(path, cls._v2_usage_ns)
+        v1 = Path("/sys/fs/cgroup/cpuacct")
+        if (v1 / "cpuacct.usage").exists():
+            with contextlib.suppress(OSError):
+                path = v1 / name
+                path.mkdir(exist_ok=True)
+                return cls(path, lambda p: int((p / "cpuacct.usage").read_text()))
+        return None
+
+    @staticmethod
+    def _v2_usage_ns(path: Path) -> int:
+        for line in (path / "cpu.stat").read_text().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "usage_usec":
+                return int(value) * 1000
+        raise ValueError("no usage_usec in cpu.stat")
+
+    @property
+    def kind(self) -> str:
+        return "cgroup v1 cpuacct.usage" if "cpuacct" in str(self.path) else "cgroup v2 cpu.stat"
+
+    def wrap(self, argv: list[str]) -> list[str]:
+        """``argv`` started inside the cgroup: a shell joins it, then execs (same pid)."""
+        join = 'echo $$ > "$0/cgroup.procs" && exec "$@"'
+        return ["/bin/sh", "-c", join, str(self.path), *argv]
+
+    def usage_ns(self) -> int:
+        return self._usage(self.path)
+
+    def remove(self) -> None:
+        with contextlib.suppress(OSError):
+            self.path.rmdir()
+
+
+@dataclass
+class Counters:
+    """Last values seen per thread, so a thread or child that exits keeps its share."""
+
+    base: dict[int, tuple[int, int]] = field(default_factory=dict)
+    last: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    def update(self, tasks: dict[int, tuple[int, int]]) -> None:
+        for tid, value in tasks.items():
+            self.base.setdefault(tid, (0, 0))
+            self.last[tid] = value
+
+    def start(self) -> None:
+        """From now on count only what happens after this call."""
+        self.base = dict(self.last)
+
+    def totals(self) -> tuple[int, int]:
+        ns = sum(v[0] - self.base.get(t, (0, 0))[0] for t, v in self.last.items())
+        cs = sum(v[1] - self.base.get(t, (0, 0))[1] for t, v in self.last.items())
+        return ns, cs
 
 
 @dataclass
 class Subject:
     name: str
     proc: subprocess.Popen[bytes]
+    cgroup: Cgroup | None
     note: str = ""
     rss: list[int] = field(default_factory=list)
     uss: list[int] = field(default_factory=list)
-    cpu0: float = 0.0
-    wake0: int = 0
-    cpu1: float = 0.0
-    wake1: int = 0
+    own: Counters = field(default_factory=Counters)
+    kids: Counters = field(default_factory=Counters)
     child_pids: set[int] = field(default_factory=set)
-    child_wakeups: dict[int, int] = field(default_factory=dict)
     child_peak_rss: int = 0
+    active: list[bool] = field(default_factory=list)
+    last_switches: int = 0
+    cg0: int = 0
+    cg1: int = 0
+
+    def poll(self, measuring: bool) -> None:
+        """Read every thread of the subject and its children; note whether it was active."""
+        self.own.update(read_tasks(self.proc.pid))
+        for pid in descendants(self.proc.pid):
+            self.child_pids.add(pid)
+            # Thread ids are unique system-wide while alive; a reused id after a
+            # child exits would need 32k forks within one run, so no collision.
+            self.kids.update(read_tasks(pid))
+        switches = self.own.totals()[1] + self.kids.totals()[1]
+        if measuring:
+            self.active.append(switches != self.last_switches)
+        self.last_switches = switches
+
+    def start_measuring(self) -> None:
+        self.own.start()
+        self.kids.start()
+        self.last_switches = 0
+        if self.cgroup is not None:
+            self.cg0 = self.cgroup.usage_ns()
+
+    def stop_measuring(self) -> None:
+        if self.cgroup is not None:
+            self.cg1 = self.cgroup.usage_ns()
 
     @property
     def ps(self) -> psutil.Process:
@@ -128,7 +342,13 @@ def start_collector(tmp: Path) -> tuple[subprocess.Popen[bytes], str, str]:
 
 
 def start_agent(
-    tmp: Path, url: str, token: str, interval: int, upload_interval: int, agent_cmd: str
+    tmp: Path,
+    url: str,
+    token: str,
+    interval: int,
+    upload_interval: int,
+    agent_cmd: str,
+    wrap: Callable[[list[str]], list[str]],
 ) -> subprocess.Popen[bytes]:
     state = tmp / "agent-state"
     env = {k: v for k, v in os.environ.items() if not k.startswith("KITLIFE_")}
@@ -146,10 +366,12 @@ def start_agent(
         check=True,
         capture_output=True,
     )
-    return subprocess.Popen([agent_cmd, "run"], env=env, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(wrap([agent_cmd, "run"]), env=env, stderr=subprocess.DEVNULL)
 
 
-def start_collectd(tmp: Path, interval: int) -> subprocess.Popen[bytes]:
+def start_collectd(
+    tmp: Path, interval: int, wrap: Callable[[list[str]], list[str]]
+) -> subprocess.Popen[bytes]:
     conf = tmp / "collectd.conf"
     plugin_dir = "/usr/lib/collectd"
     conf.write_text(
@@ -174,15 +396,19 @@ LoadPlugin csv
     (tmp / "collectd").mkdir(exist_ok=True)
     binary = shutil.which("collectd") or "/usr/sbin/collectd"
     return subprocess.Popen(
-        [binary, "-f", "-C", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        wrap([binary, "-f", "-C", str(conf)]),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
-def start_node_exporter() -> tuple[subprocess.Popen[bytes], str]:
+def start_node_exporter(
+    wrap: Callable[[list[str]], list[str]],
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     binary = shutil.which("prometheus-node-exporter") or "/usr/bin/prometheus-node-exporter"
     proc = subprocess.Popen(
-        [binary, f"--web.listen-address=127.0.0.1:{port}"],
+        wrap([binary, f"--web.listen-address=127.0.0.1:{port}"]),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -195,40 +421,110 @@ def scrape(url: str) -> int:
     return 0
 
 
+def figures(s: Subject, duration: float, interval: int) -> dict[str, object]:
+    """One subject's row: RSS, CPU per minute and per interval, wake-ups per interval."""
+    minutes = duration / 60.0
+    intervals = duration / interval
+    own_ns, own_cs = s.own.totals()
+    kid_ns, kid_cs = s.kids.totals()
+    polled_ns = own_ns + kid_ns
+    cgroup_ns = s.cg1 - s.cg0 if s.cgroup is not None else None
+    # The cgroup sees every descendant's whole life; polling can only undercount.
+    total_ns = max(cgroup_ns, polled_ns) if cgroup_ns is not None else polled_ns
+    wakes = count_wakeups(s.active)
+    return {
+        "name": s.name,
+        "rss_mb": statistics.median(s.rss) / 2**20,
+        "rss_max_mb": max(s.rss) / 2**20,
+        "uss_mb": statistics.median(s.uss) / 2**20,
+        "cpu_s_per_min": total_ns / 1e9 / minutes,
+        "cpu_ms_per_interval": total_ns / 1e6 / intervals,
+        "cpu_own_s_per_min": own_ns / 1e9 / minutes,
+        "cpu_children_s_per_min": (total_ns - own_ns) / 1e9 / minutes,
+        "cpu_method": s.cgroup.kind if s.cgroup is not None else "schedstat polled",
+        "cpu_polled_s_per_min": polled_ns / 1e9 / minutes,
+        "wakeups_per_interval": wakes / intervals,
+        "switches_per_interval": (own_cs + kid_cs) / intervals,
+        "switches_own_per_interval": own_cs / intervals,
+        "switches_per_min": (own_cs + kid_cs) / minutes,
+        "children": len(s.child_pids),
+        "child_switches": kid_cs,
+        "child_peak_rss_mb": s.child_peak_rss / 2**20,
+        "note": s.note,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--duration", type=float, default=300, help="seconds measured [300]")
     ap.add_argument("--interval", type=int, default=60, help="sampling interval, s [60]")
     ap.add_argument("--upload-interval", type=int, default=900, help="agent upload, s [900]")
     ap.add_argument("--warmup", type=float, default=None, help="s ignored first [interval]")
-    ap.add_argument("--agent-cmd", default=str(BIN / "kitlife-agent"))
+    ap.add_argument("--poll", type=float, default=0.2, help="s between /proc reads [0.2]")
+    ap.add_argument(
+        "--agent-cmd",
+        default=None,
+        help="agent executable [a wheel of this tree, installed in a temporary venv]",
+    )
+    ap.add_argument(
+        "--editable",
+        action="store_true",
+        help="run the dev venv's editable kitlife-agent instead of a wheel install",
+    )
     ap.add_argument("--no-install", action="store_true")
+    ap.add_argument("--no-cgroup", action="store_true", help="poll only, no cgroup totals")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = ap.parse_args()
     warmup = args.interval if args.warmup is None else args.warmup
     ensure_installed(args.no_install)
 
     tmp = Path(tempfile.mkdtemp(prefix="kitlife-footprint-"))
+    tag = f"kitlife-footprint-{os.getpid()}"
+
+    def cgroup(name: str) -> Cgroup | None:
+        return None if args.no_cgroup else Cgroup.create(f"{tag}-{name}")
+
+    if args.agent_cmd is None:
+        args.agent_cmd = str(BIN / "kitlife-agent") if args.editable else install_as_shipped(tmp)
     collector, url, token = start_collector(tmp)
     subjects: list[Subject] = []
     try:
+        cg = cgroup("agent")
         agent = Subject(
             "kitlife-agent",
-            start_agent(tmp, url, token, args.interval, args.upload_interval, args.agent_cmd),
+            start_agent(
+                tmp,
+                url,
+                token,
+                args.interval,
+                args.upload_interval,
+                args.agent_cmd,
+                cg.wrap if cg else list,
+            ),
+            cg,
             f"upload every {args.upload_interval} s via a child process",
         )
+        subjects.append(agent)
+        cg = cgroup("collectd")
         collectd = Subject(
-            "collectd", start_collectd(tmp, args.interval), "cpu, memory, disk, battery, csv"
+            "collectd",
+            start_collectd(tmp, args.interval, cg.wrap if cg else list),
+            cg,
+            "cpu, memory, disk, battery, csv",
         )
-        nx_proc, nx_url = start_node_exporter()
+        subjects.append(collectd)
+        cg = cgroup("node-exporter")
+        nx_proc, nx_url = start_node_exporter(cg.wrap if cg else list)
         node = Subject(
             "node-exporter",
             nx_proc,
+            cg,
             f"default collectors, scraped by this script every {args.interval} s",
         )
-        subjects = [agent, collectd, node]
+        subjects.append(node)
         t_start = time.monotonic()
         next_scrape = t_start
+        next_mem = t_start
         measuring = False
         t_measure = t_start + warmup
         t_end = t_measure + args.duration
@@ -237,29 +533,36 @@ def main() -> None:
             f"{args.interval} s interval ...",
             flush=True,
         )
+        next_poll = t_start
         while (now := time.monotonic()) < t_end:
             if now >= next_scrape:
                 scrape(nx_url)
                 next_scrape += args.interval
             if not measuring and now >= t_measure:
                 for s in subjects:
-                    s.cpu0, s.wake0 = cpu_s(s.ps), wakeups(s.proc.pid)
+                    s.poll(False)
+                    s.start_measuring()
                 measuring = True
             for s in subjects:
                 if s.proc.poll() is not None:
                     raise RuntimeError(f"{s.name} exited with {s.proc.returncode}")
-                if measuring:
-                    mem = s.ps.memory_full_info()
-                    s.rss.append(mem.rss)
-                    s.uss.append(mem.uss)
-                for child in s.ps.children(recursive=True):
-                    with contextlib.suppress(psutil.Error):
-                        s.child_pids.add(child.pid)
-                        s.child_wakeups[child.pid] = wakeups(child.pid)
-                        s.child_peak_rss = max(s.child_peak_rss, child.memory_info().rss)
-            time.sleep(min(1.0, max(0.05, t_end - time.monotonic())))
+                s.poll(measuring)
+            if now >= next_mem:
+                # memory_full_info reads smaps: once a second is plenty for a median.
+                next_mem += 1.0
+                for s in subjects:
+                    if measuring:
+                        mem = s.ps.memory_full_info()
+                        s.rss.append(mem.rss)
+                        s.uss.append(mem.uss)
+                    for child in s.ps.children(recursive=True):
+                        with contextlib.suppress(psutil.Error):
+                            s.child_peak_rss = max(s.child_peak_rss, child.memory_info().rss)
+            next_poll += args.poll
+            time.sleep(max(0.0, min(next_poll, t_end) - time.monotonic()))
         for s in subjects:
-            s.cpu1, s.wake1 = cpu_s(s.ps), wakeups(s.proc.pid)
+            s.poll(True)
+            s.stop_measuring()
     finally:
         for s in subjects:
             with contextlib.suppress(ProcessLookupError):
@@ -269,50 +572,46 @@ def main() -> None:
                 s.proc.wait(15)
         collector.terminate()
         collector.wait(15)
+        for s in subjects:
+            if s.cgroup is not None:
+                time.sleep(0.1)  # an exited process leaves the cgroup once reaped
+                s.cgroup.remove()
 
-    minutes = args.duration / 60.0
-    rows = []
-    for s in subjects:
-        rows.append(
-            {
-                "name": s.name,
-                "rss_mb": statistics.median(s.rss) / 2**20,
-                "rss_max_mb": max(s.rss) / 2**20,
-                "uss_mb": statistics.median(s.uss) / 2**20,
-                "cpu_s_per_min": (s.cpu1 - s.cpu0) / minutes,
-                "wakeups_per_min": (s.wake1 - s.wake0) / minutes,
-                "children": len(s.child_pids),
-                "child_wakeups": sum(s.child_wakeups.values()),
-                "child_peak_rss_mb": s.child_peak_rss / 2**20,
-                "note": s.note,
-            }
-        )
+    rows = [figures(s, args.duration, args.interval) for s in subjects]
     print(
         f"\n{args.duration:.0f} s measured after {warmup:.0f} s warm-up, interval "
-        f"{args.interval} s, host {os.uname().nodename} ({psutil.cpu_count()} CPUs)"
+        f"{args.interval} s, host {os.uname().nodename} ({psutil.cpu_count()} CPUs), "
+        f"CPU by {rows[0]['cpu_method']}, /proc polled every {args.poll:g} s\n"
+        f"agent: {args.agent_cmd}"
     )
-    print(f"{'':15} {'RSS MB':>8} {'max':>6} {'USS MB':>7} {'CPU s/min':>10} {'wakeups/min':>12}")
+    print(
+        f"{'':15} {'RSS MB':>7} {'max':>5} {'USS MB':>7} {'CPU s/min':>10} "
+        f"{'CPU ms/int':>10} {'wake-ups/int':>12} {'switches/int':>12}"
+    )
     for r in rows:
         print(
-            f"{r['name']:15} {r['rss_mb']:8.1f} {r['rss_max_mb']:6.1f} {r['uss_mb']:7.1f} "
-            f"{r['cpu_s_per_min']:10.4f} {r['wakeups_per_min']:12.1f}   {r['note']}"
+            f"{r['name']:15} {r['rss_mb']:7.1f} {r['rss_max_mb']:5.1f} {r['uss_mb']:7.1f} "
+            f"{r['cpu_s_per_min']:10.5f} {r['cpu_ms_per_interval']:10.2f} "
+            f"{r['wakeups_per_interval']:12.2f} {r['switches_per_interval']:12.1f}   {r['note']}"
         )
     a = rows[0]
-    if a["children"]:
-        print(
-            f"  agent children: {a['children']} spawned, peak RSS {a['child_peak_rss_mb']:.1f} MB, "
-            f">= {a['child_wakeups']} context switches (CPU included above)"
-        )
+    print(
+        f"  agent: loop {a['cpu_own_s_per_min']:.5f} CPU s/min, children "
+        f"{a['cpu_children_s_per_min']:.5f}; {a['children']} children spawned, peak RSS "
+        f"{a['child_peak_rss_mb']:.1f} MB, {a['child_switches']} of the switches theirs; "
+        f"loop alone {a['switches_own_per_interval']:.1f} switches/int"
+    )
 
-    def ratio(x: float, y: float) -> str:
-        # CPU time is counted in clock ticks (10 ms): below that, say so, not "inf".
-        return f"{x / y:.2f}" if y > 0 else "n/a (other below 10 ms)"
+    def ratio(x: object, y: object) -> str:
+        assert isinstance(x, float) and isinstance(y, float)
+        return f"{x / y:.2f}" if y > 0 else "n/a (other is 0)"
 
     for other in rows[1:]:
         print(
             f"ratio agent/{other['name']}: RSS {ratio(a['rss_mb'], other['rss_mb'])}, "
             f"CPU {ratio(a['cpu_s_per_min'], other['cpu_s_per_min'])}, "
-            f"wake-ups {ratio(a['wakeups_per_min'], other['wakeups_per_min'])}"
+            f"wake-ups {ratio(a['wakeups_per_interval'], other['wakeups_per_interval'])}, "
+            f"switches {ratio(a['switches_per_interval'], other['switches_per_interval'])}"
         )
     if args.json:
         args.json.write_text(json.dumps({"duration_s": args.duration, "rows": rows}, indent=2))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from kitlife.agent.commands import CommandError, output
 from kitlife.agent.parsers._common import ParseError
 from kitlife.agent.parsers.smartctl import (
     DiskHealth,
@@ -18,7 +19,6 @@ from kitlife.agent.parsers.smartctl import (
     parse_scan,
     parse_smartctl,
 )
-from kitlife.agent.platforms._run import CommandError, run
 from kitlife.agent.readings import SourceResult
 from kitlife.agent.sources.emit import emit_disk
 
@@ -30,7 +30,7 @@ _DATA_EXIT_CODES = tuple(c for c in range(256) if not c & 0b11)
 
 
 def _default_runner(argv: list[str]) -> str:
-    return run(argv, timeout=30.0, ok_codes=_DATA_EXIT_CODES)
+    return output(argv, timeout=30.0, ok_codes=_DATA_EXIT_CODES)
 
 
 def disk_label(device: str) -> str:

@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+from kitlife.agent.commands import CommandError, output
 from kitlife.agent.parsers._common import ParseError
 from kitlife.agent.parsers.battery import BatteryFacts
 from kitlife.agent.parsers.dmi import (
@@ -20,7 +21,6 @@ from kitlife.agent.parsers.system import parse_cpuinfo, parse_os_release
 from kitlife.agent.parsers.thermal import read_throttle
 from kitlife.agent.parsers.upower import parse_upower
 from kitlife.agent.platforms._common import basic_inventory, cpu_facts, os_support, psutil_thermal
-from kitlife.agent.platforms._run import CommandError, run
 from kitlife.agent.platforms._smart import read_smart
 from kitlife.agent.readings import SourceResult
 from kitlife.agent.sources.emit import emit_battery
@@ -57,7 +57,7 @@ class Linux:
         if len(packs) != 1:
             return
         try:
-            records = parse_dmidecode_batteries(run(["dmidecode", "-t", "22"], timeout=15))
+            records = parse_dmidecode_batteries(output(["dmidecode", "-t", "22"], timeout=15))
         except (CommandError, ParseError):
             return
         if len(records) != 1:
@@ -71,7 +71,7 @@ class Linux:
 
     def _upower(self) -> list[BatteryFacts]:
         try:
-            devices = run(["upower", "-e"], timeout=10).split()
+            devices = output(["upower", "-e"], timeout=10).split()
         except CommandError:
             return []
         found = []
@@ -79,7 +79,7 @@ class Linux:
             if "battery" not in dev.rsplit("/", 1)[-1].lower():
                 continue
             try:
-                b = parse_upower(run(["upower", "-i", dev], timeout=10))
+                b = parse_upower(output(["upower", "-i", dev], timeout=10))
             except (CommandError, ParseError):
                 continue
             if b is not None and b.has_capacity():
@@ -152,7 +152,7 @@ class Linux:
 
     def _memory(self, out: SourceResult) -> None:
         try:
-            layout = parse_dmidecode_memory(run(["dmidecode", "-t", "memory"], timeout=15))
+            layout = parse_dmidecode_memory(output(["dmidecode", "-t", "memory"], timeout=15))
         except CommandError as exc:
             out.missing(exc.reason, "memory_layout")
             return

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import platform as pyplatform
 
+from kitlife.agent.commands import CommandError, output, output_bytes
 from kitlife.agent.parsers._common import ParseError
 from kitlife.agent.parsers.ioreg import parse_ioreg_battery
 from kitlife.agent.parsers.system_profiler import (
@@ -18,7 +19,6 @@ from kitlife.agent.parsers.system_profiler import (
     parse_sppower_text,
 )
 from kitlife.agent.platforms._common import basic_inventory, cpu_facts, os_support
-from kitlife.agent.platforms._run import CommandError, run, run_bytes
 from kitlife.agent.platforms._smart import read_smart
 from kitlife.agent.readings import SourceResult
 from kitlife.agent.sources.emit import emit_battery
@@ -28,7 +28,7 @@ class MacOS:
     name = "darwin"
 
     def battery(self, out: SourceResult) -> None:
-        packs = parse_ioreg_battery(run_bytes(["ioreg", "-r", "-c", "AppleSmartBattery", "-a"]))
+        packs = parse_ioreg_battery(output_bytes(["ioreg", "-r", "-c", "AppleSmartBattery", "-a"]))
         packs = [p for p in packs if p.has_capacity()]
         power = self._sppower(out)
         if not packs and (power is None or power.battery is None):
@@ -53,11 +53,13 @@ class MacOS:
     def _sppower(self, out: SourceResult) -> MacPower | None:
         """system_profiler's view: JSON on 10.15+, the text form before that."""
         try:
-            return parse_sppower(run(["system_profiler", "SPPowerDataType", "-json"], timeout=30))
+            return parse_sppower(
+                output(["system_profiler", "SPPowerDataType", "-json"], timeout=30)
+            )
         except (CommandError, ParseError):
             pass
         try:
-            return parse_sppower_text(run(["system_profiler", "SPPowerDataType"], timeout=30))
+            return parse_sppower_text(output(["system_profiler", "SPPowerDataType"], timeout=30))
         except (CommandError, ParseError) as exc:
             out.missing(f"system_profiler: {exc}", "os_health")
             return None
@@ -68,7 +70,9 @@ class MacOS:
     def thermal(self, out: SourceResult) -> None:
         out.missing("CPU temperature and fans need root (powermetrics) on macOS", "cpu")
         try:
-            packs = parse_ioreg_battery(run_bytes(["ioreg", "-r", "-c", "AppleSmartBattery", "-a"]))
+            packs = parse_ioreg_battery(
+                output_bytes(["ioreg", "-r", "-c", "AppleSmartBattery", "-a"])
+            )
         except (CommandError, ParseError):
             return
         for b in packs:
@@ -82,10 +86,12 @@ class MacOS:
             major = version.split(".")[0]
             os_support(out, "macOS", major if major != "10" else ".".join(version.split(".")[:2]))
         try:
-            out.add("inv.os_build", run(["sw_vers", "-buildVersion"], timeout=5).strip() or None)
+            out.add("inv.os_build", output(["sw_vers", "-buildVersion"], timeout=5).strip() or None)
         except CommandError as exc:
             out.missing(exc.reason, "os_build")
-        hw = parse_sphardware(run(["system_profiler", "SPHardwareDataType", "-json"], timeout=30))
+        hw = parse_sphardware(
+            output(["system_profiler", "SPHardwareDataType", "-json"], timeout=30)
+        )
         out.add("inv.vendor", "Apple")
         out.add("inv.model", hw.model_id or hw.model)
         out.add("inv.serial", hw.serial)

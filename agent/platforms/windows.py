@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from kitlife.agent.commands import CommandError, output
 from kitlife.agent.os_support import windows_edition
 from kitlife.agent.parsers._common import ParseError, clean
 from kitlife.agent.parsers.powercfg import parse_batteryreport
@@ -22,7 +23,6 @@ from kitlife.agent.parsers.wmi import (
     thermal_zones,
 )
 from kitlife.agent.platforms._common import basic_inventory, cpu_facts, os_support, psutil_thermal
-from kitlife.agent.platforms._run import CommandError, run
 from kitlife.agent.platforms._smart import read_smart
 from kitlife.agent.readings import SourceResult
 from kitlife.agent.sources.emit import emit_battery
@@ -33,7 +33,7 @@ def cim(cls: str, namespace: str = "root/cimv2", timeout: float = 30) -> str:
         f"Get-CimInstance -Namespace {namespace} -ClassName {cls} "
         "| ConvertTo-Json -Depth 3 -Compress"
     )
-    return run(["powershell", "-NoProfile", "-NonInteractive", "-Command", cmd], timeout=timeout)
+    return output(["powershell", "-NoProfile", "-NonInteractive", "-Command", cmd], timeout=timeout)
 
 
 class Windows:
@@ -44,7 +44,7 @@ class Windows:
         with tempfile.TemporaryDirectory() as tmp:
             report = Path(tmp) / "battery.xml"
             try:
-                run(["powercfg", "/batteryreport", "/xml", "/output", str(report)], timeout=60)
+                output(["powercfg", "/batteryreport", "/xml", "/output", str(report)], timeout=60)
                 packs = parse_batteryreport(report.read_bytes())
             except (CommandError, ParseError, OSError) as exc:
                 out.missing(f"powercfg: {exc}", "batteryreport")
@@ -155,7 +155,7 @@ class Windows:
             ".DisplayVersion"
         )
         try:
-            return run(["powershell", "-NoProfile", "-Command", cmd], timeout=15).strip() or None
+            return output(["powershell", "-NoProfile", "-Command", cmd], timeout=15).strip() or None
         except CommandError:
             return None
 
@@ -170,7 +170,9 @@ class Windows:
         except (CommandError, ParseError) as exc:
             out.missing(f"TPM: {exc}", "tpm")
         try:
-            sb = run(["powershell", "-NoProfile", "-Command", "Confirm-SecureBootUEFI"], timeout=15)
+            sb = output(
+                ["powershell", "-NoProfile", "-Command", "Confirm-SecureBootUEFI"], timeout=15
+            )
             out.add("inv.secure_boot", int(sb.strip().lower() == "true"))
             out.add("inv.uefi", 1)
         except CommandError as exc:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from kitlife.agent.commands import CommandError
 from kitlife.agent.parsers._common import ParseError
 from kitlife.agent.platforms import Platform
-from kitlife.agent.platforms._run import CommandError
 from kitlife.agent.readings import SourceResult
 
 CADENCE_S: dict[str, int] = {

@@ -24,8 +24,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from kitlife.agent.commands import Output, run
 from kitlife.agent.experience import parsers
-from kitlife.agent.experience.commands import Output, run
 from kitlife.agent.readings import SourceResult
 
 Runner = Callable[[list[str]], Output]

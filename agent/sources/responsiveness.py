@@ -25,7 +25,7 @@ from pathlib import Path
 
 import psutil
 
-from kitlife.agent.experience.parsers import parse_diskstats, parse_psi
+from kitlife.agent.experience.parsers import Pressure, parse_diskstats, parse_psi
 from kitlife.agent.readings import SourceResult
 
 PSI_RESOURCES = ("cpu", "memory", "io")
@@ -48,6 +48,8 @@ class Snapshot:
     cpu_total: float | None = None
     swap_in: int | None = None
     psi: dict[str, tuple[int, int]] = field(default_factory=dict)  # resource -> (some, full) µs
+    # The parsed files, kept so the cycle's averages come from the same read as the totals.
+    pressure: dict[str, dict[str, Pressure]] = field(default_factory=dict)
     disk_ms: dict[str, int] = field(default_factory=dict)
     throttle_ms: int | None = None
 
@@ -90,6 +92,7 @@ class ResponsivenessSampler:
             if text is None:
                 continue
             p = parse_psi(text)
+            snap.pressure[res] = p
             if "some" in p:
                 snap.psi[res] = (p["some"].total_us, p["full"].total_us if "full" in p else 0)
 
@@ -177,8 +180,7 @@ class ResponsivenessSampler:
         if not now.psi:
             result.missing("no /proc/pressure (not Linux, or a kernel without PSI)", "psi")
         for res in PSI_RESOURCES:
-            text = _read(self.root / "proc" / "pressure" / res)
-            parsed = parse_psi(text) if text else {}
+            parsed = now.pressure.get(res, {})
             for kind in ("some", "full"):
                 p = parsed.get(kind)
                 if p is None:

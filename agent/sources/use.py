@@ -23,8 +23,8 @@ from collections.abc import Callable
 
 import psutil
 
+from kitlife.agent.commands import Output, run
 from kitlife.agent.experience import parsers
-from kitlife.agent.experience.commands import Output, run
 from kitlife.agent.readings import SourceResult
 
 Runner = Callable[[list[str]], Output]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from kitlife.agent.commands import CommandError, output
 from kitlife.agent.parsers._common import ParseError
-from kitlife.agent.platforms._run import CommandError, run
 from kitlife.agent.platforms._smart import read_smart
 from kitlife.agent.platforms.linux import Linux
 from kitlife.agent.readings import SourceResult
@@ -121,10 +121,10 @@ def test_read_smart_permission_denied_per_disk() -> None:
 
 def test_run_reports_missing_command_and_timeout() -> None:
     with pytest.raises(CommandError, match="not installed"):
-        run(["kitlife-no-such-command-xyz"])
+        output(["kitlife-no-such-command-xyz"])
     with pytest.raises(CommandError, match="timeout"):
-        run(["sleep", "5"], timeout=0.2)
-    assert run(["echo", "ok"]).strip() == "ok"
+        output(["sleep", "5"], timeout=0.2)
+    assert output(["echo", "ok"]).strip() == "ok"
 
 
 def test_linux_platform_on_an_empty_root(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from kitlife.agent.experience.commands import run, scrub
+from kitlife.agent.commands import run, scrub
 
 
 def test_missing_tool_failure_and_timeout_are_reasons() -> None:

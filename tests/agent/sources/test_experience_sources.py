@@ -10,7 +10,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from kitlife.agent.experience.commands import Output
+from kitlife.agent.commands import Output
 from kitlife.agent.readings import SourceResult
 from kitlife.agent.sources.boot import BootSource
 from kitlife.agent.sources.reliability import ReliabilitySource
