@@ -386,6 +386,10 @@ class ServiceLoop:
         for name, cadence in found.items():
             if isinstance(cadence, int | float) and math.isfinite(cadence) and cadence >= 1:
                 plugins[str(name)] = max(float(cadence), float(self.config.sample_interval_s))
+            else:
+                log.warning(
+                    "plug-in source %s has cadence %r (needs >= 1 s); not run", name, cadence
+                )
         if plugins:
             log.info("plug-in sources: %s", ", ".join(sorted(plugins)))
         return plugins

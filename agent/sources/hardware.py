@@ -3,7 +3,7 @@
 Each ``collect_*`` asks the platform to fill a SourceResult and never raises:
 whatever escapes the platform becomes ``unavailable`` with a reason, so one
 broken command costs one source one cycle. ``SOURCES`` tells the scheduler how
-often each is worth running (inventory rarely changes; thermal is cheap).
+often each is worth running (inventory rarely changes; thermal rides with battery).
 """
 
 from __future__ import annotations
@@ -19,7 +19,10 @@ CADENCE_S: dict[str, int] = {
     "inventory": 86400,
     "storage": 4 * 3600,
     "battery": 3600,
-    "thermal": 0,  # every cycle
+    # Hourly, beside battery, in the same probe child: the throttle counters are
+    # cumulative, so an hourly reading loses no event; a faster cadence would
+    # start a Python child every minute (about 150 ms of CPU each time).
+    "thermal": 3600,
 }
 
 

@@ -71,7 +71,7 @@ def test_collect_never_raises(exc: Exception, reason: str) -> None:
 
 def test_sources_table() -> None:
     assert set(SOURCES) == {"battery", "storage", "thermal", "inventory"}
-    assert CADENCE_S == {"inventory": 86400, "storage": 14400, "battery": 3600, "thermal": 0}
+    assert CADENCE_S == {"inventory": 86400, "storage": 14400, "battery": 3600, "thermal": 3600}
     for name, (func, cadence) in SOURCES.items():
         assert cadence == CADENCE_S[name]
         assert func(Broken(CommandError("x"))).source == name
