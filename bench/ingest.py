@@ -285,25 +285,10 @@ def _rss_mb(pid: int) -> float:
         return float("nan")
 
 
-def _cpu_s(pid: int) -> float:
-    """CPU seconds of the server and its workers (the load generator is not counted)."""
-    try:
-        p = psutil.Process(pid)
-        total = 0.0
-        for q in [p, *p.children(recursive=True)]:
-            t = q.cpu_times()
-            total += t.user + t.system
-        return total
-    except psutil.Error:
-        return float("nan")
-
-
-def _load_cpu_s(server_pid: int) -> float:
-    """CPU seconds of this benchmark's other children: the load generator's pool."""
+def _cpu_of(procs: Iterable[psutil.Process]) -> float:
+    """CPU seconds (user + system) of these processes; one that is gone counts 0."""
     total = 0.0
-    for p in psutil.Process().children():
-        if p.pid == server_pid:
-            continue
+    for p in procs:
         try:
             t = p.cpu_times()
             total += t.user + t.system
@@ -312,17 +297,25 @@ def _load_cpu_s(server_pid: int) -> float:
     return total
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds of the server and its workers (the load generator is not counted)."""
+    try:
+        p = psutil.Process(pid)
+        return _cpu_of([p, *p.children(recursive=True)])
+    except psutil.Error:
+        return float("nan")
+
+
+def _load_cpu_s(server_pid: int) -> float:
+    """CPU seconds of this benchmark's other children: the load generator's pool."""
+    return _cpu_of(p for p in psutil.Process().children() if p.pid != server_pid)
+
+
 def _postgres_cpu_s() -> float:
     """CPU seconds of every PostgreSQL server process on this machine."""
-    total = 0.0
-    for p in psutil.process_iter(["name"]):
-        if (p.info["name"] or "").startswith("postgres"):
-            try:
-                t = p.cpu_times()
-                total += t.user + t.system
-            except psutil.Error:
-                pass
-    return total
+    return _cpu_of(
+        p for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith("postgres")
+    )
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
