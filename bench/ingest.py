@@ -17,7 +17,7 @@ Every batch has a new id, so every request is a real insert.
 Run (about a minute)::
 
     .venv/bin/python -m bench.ingest                      # 20 s per target
-    .venv/bin/python -m bench.ingest --targets sqlite --duration 600   # memory check
+    .venv/bin/python -m bench.ingest --targets sqlite --duration 600 --rate-hint 800  # memory check
 
 The 10-minute memory check: compare ``rss_start`` (after warm-up) with
 ``rss_end``; flat means within a few MB.
