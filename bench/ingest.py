@@ -14,7 +14,7 @@ encoded typical 15-minute batches (15 one-minute samples of 25 metrics plus
 5 texts, ~0.8 kB) for ``--devices`` simulated devices enrolled beforehand.
 Every batch has a new id, so every request is a real insert.
 
-Run (about a minute)::
+Run (about two minutes)::
 
     .venv/bin/python -m bench.ingest                      # 20 s per target
     .venv/bin/python -m bench.ingest --targets sqlite --duration 600 --rate-hint 800  # memory check
