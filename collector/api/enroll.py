@@ -30,7 +30,8 @@ class EnrolRequest(BaseModel):
 class EnrolResponse(BaseModel):
     device_id: str = Field(
         description="The id the agent puts in its batches: a live device's own id again when "
-        "inv.vendor and a real inv.serial match it (re-enrolment), else a new one",
+        "inv.vendor and a real inv.serial match it and it has been silent for an hour "
+        "(re-enrolment), else a new one",
     )
     device_key: str
 

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, upda
 
 from kitlife.collector.store import migrate, writelock
 from kitlife.collector.store.engine import make_engine
-from kitlife.collector.store.identity import hardware_identity, same_vendor
+from kitlife.collector.store.identity import REATTACH_AFTER_SILENT_S, hardware_identity, same_vendor
 from kitlife.collector.store.ingest import INVENTORY_COLUMNS, Item, write_group
 from kitlife.collector.store.schema import (
     api_tokens,
@@ -237,7 +237,12 @@ class Store:
         return str(row.role) if row else None
 
     # -- devices ---------------------------------------------------------------------
-    def enroll(self, enrol_secret: str, facts: Mapping[str, str]) -> tuple[str, str]:
+    def enroll(
+        self,
+        enrol_secret: str,
+        facts: Mapping[str, str],
+        reattach_after_silent_s: int = REATTACH_AFTER_SILENT_S,
+    ) -> tuple[str, str]:
         """Spend one use of an enrolment token on a device key; returns (uid, key).
 
         When the facts name the hardware (vendor and a real serial, see
@@ -245,6 +250,13 @@ class Store:
         it, the laptop is enrolling again (reimaged, or its agent state wiped):
         the new key goes to that device, whose uid is returned, and its older
         keys are revoked. Otherwise a new device is made.
+
+        Only a device silent for ``reattach_after_silent_s`` is given back: a
+        reimaged laptop's old agent has stopped, while a device still uploading
+        is in use. Without this, anyone holding an enrolment token (which ships
+        inside installers) could take over a working laptop's identity from a
+        serial read off its sticker and lock its agent out. A match that is too
+        recent enrols a new device and says so in the audit log.
         """
         now = _now()
         key = new_secret("device")
@@ -266,6 +278,17 @@ class Store:
             if spent.rowcount != 1:
                 raise AuthError("enrolment token unknown, expired, used up or revoked")
             same = self._same_hardware(conn, *identity) if identity else None
+            refused = ""
+            if (
+                same is not None
+                and same.last_seen_s is not None
+                and now - int(same.last_seen_s) < reattach_after_silent_s
+            ):
+                refused = (
+                    f"; same hardware as {same.device_uid}, seen {now - int(same.last_seen_s)} s "
+                    f"ago (under {reattach_after_silent_s} s): not re-attached"
+                )
+                same = None
             if same is None:
                 uid = uuid.uuid4().hex
                 inserted = conn.execute(
@@ -273,7 +296,7 @@ class Store:
                 ).inserted_primary_key
                 assert inserted is not None
                 device_id = int(inserted[0])
-                action, detail = "device.enroll", f"{uid} {values['hostname']}"
+                action, detail = "device.enroll", f"{uid} {values['hostname']}{refused}"
             else:
                 device_id, uid = int(same.id), str(same.device_uid)
                 old_keys = conn.execute(

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
+from sqlalchemy import update
 
 from kitlife.collector.app import create_app
 from kitlife.collector.settings import Settings
+from kitlife.collector.store.schema import devices
 from tests.collector.api.conftest import Live
 
 PUBLIC = {"/healthz"}
@@ -129,8 +131,21 @@ def test_reenrolment_returns_the_devices_uid_and_kills_the_old_key(live: Live) -
 
     first = enrol()
     assert post(live, first["device_key"], body_for(first["device_id"], 1))[0] == 200  # cached
+    # Still uploading: enrolling the same serial again makes another device.
+    intruder = enrol()
+    assert intruder["device_id"] != first["device_id"]
+    assert post(live, first["device_key"], body_for(first["device_id"], 2))[0] == 200
+    live.store.revoke_device(intruder["device_id"])
+    # Reimaged: the old agent went quiet two hours ago, then the laptop enrols again.
+    with live.store.engine.begin() as conn:
+        conn.execute(
+            update(devices)
+            .where(devices.c.device_uid == first["device_id"])
+            .values(last_seen_s=int(time.time()) - 7200)
+        )
     second = enrol()
     assert first["device_id"] == second["device_id"]
-    assert post(live, first["device_key"], body_for(first["device_id"], 2))[0] == 401
-    assert post(live, second["device_key"], body_for(second["device_id"], 2))[0] == 200
-    assert len(live.store.list_devices()) == 1
+    assert post(live, first["device_key"], body_for(first["device_id"], 3))[0] == 401
+    assert post(live, second["device_key"], body_for(second["device_id"], 3))[0] == 200
+    live_devices = [d["device_uid"] for d in live.store.list_devices() if d["revoked_s"] is None]
+    assert live_devices == [first["device_id"]]

@@ -39,7 +39,8 @@ def upload(store: Store, uid: str, key: str, seq: int, *texts: Text) -> None:
     batch = Batch(
         uid, "spool", seq, T0 + seq, "t", (Series(5, "", (T0 + seq,), (1.0,), -1),), texts
     )
-    assert store.ingest(device, encode_batch(batch)) is True
+    # Received at T0 (weeks before the test runs): the laptop has been silent since.
+    assert store.ingest(device, encode_batch(batch), now_s=T0 + seq) is True
 
 
 def test_same_hardware_enrols_again_into_its_own_device(store: Store) -> None:
@@ -129,3 +130,30 @@ def test_usable_serial() -> None:
         "C02XK1ZZJG5J",
     )
     assert hardware_identity({"inv.serial": "C02XK1ZZJG5J"}) is None
+
+
+def test_a_laptop_still_uploading_is_not_taken_over(store: Store) -> None:
+    """A serial read off a sticker plus an installer's token must not steal a working device."""
+    uid, key = enrol(store, LAPTOP)
+    device = store.device_for_key(key)
+    assert device is not None
+    batch = Batch(uid, "spool", 1, T0, "t", (Series(5, "", (T0,), (1.0,), -1),))
+    assert store.ingest(device, encode_batch(batch)) is True  # received just now
+    uid2, key2 = enrol(store, {**LAPTOP, "inv.hostname": "intruder"})
+    assert uid2 != uid
+    assert store.device_for_key(key) is not None  # the working laptop keeps its key
+    assert store.device_for_key(key2) is not None
+    entry = store.audit_entries(1)[0]
+    assert entry["action"] == "device.enroll"
+    assert f"same hardware as {uid}" in entry["detail"] and "not re-attached" in entry["detail"]
+
+
+def test_the_silence_needed_is_a_parameter(store: Store) -> None:
+    uid, key = enrol(store, LAPTOP)
+    device = store.device_for_key(key)
+    assert device is not None
+    batch = Batch(uid, "spool", 1, T0, "t", (Series(5, "", (T0,), (1.0,), -1),))
+    assert store.ingest(device, encode_batch(batch)) is True  # received just now
+    token = store.create_enrol_token(1, 600)
+    uid2, _ = store.enroll(token, LAPTOP, reattach_after_silent_s=0)
+    assert uid2 == uid
