@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -16,14 +16,6 @@ from kitlife.protocol import Batch, Series, Text, encode_batch, metric_by_name
 
 DAY = 86400
 NOW = 1_790_000_000 - 1_790_000_000 % DAY
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    s = Store.from_url(db_url)
-    s.upgrade()
-    yield s
-    s.close()
 
 
 def _series(name: str, component: str, days: list[int], values: list[float]) -> Series:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import text
 
@@ -19,14 +17,6 @@ from kitlife.protocol import Batch, Series, Text, encode_batch, metric_by_name
 
 DAY = 86400
 T0 = 1_795_000_000 - 1_795_000_000 % DAY  # a day start in Nov 2026
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    s = Store.from_url(db_url)
-    s.upgrade()
-    yield s
-    s.close()
 
 
 def _series(name: str, values: list[float], t: int, component: str = "") -> Series:

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from kitlife.collector.store import NotFoundError, Store
 from kitlife.collector.store.ingest import Item, RevokedError
 from kitlife.collector.store.secrets import hash_secret
 from kitlife.protocol import Batch, Series, decode_summary, encode_batch
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    s = Store.from_url(db_url)
-    s.upgrade()
-    yield s
-    s.close()
-
 
 T0 = 1_790_000_000 - 1_790_000_000 % 86400
 

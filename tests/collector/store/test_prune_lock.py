@@ -11,26 +11,15 @@ import pytest
 
 from kitlife.collector.store import Store
 from kitlife.protocol import Batch, Series, encode_batch
+from tests.collector.conftest import open_store
 
 OLD = 1_700_000_000
 NOW = OLD + 100 * 86400
 
 
-def _store(url: str) -> Iterator[Store]:
-    s = Store.from_url(url)
-    s.upgrade()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    yield from _store(db_url)
-
-
 @pytest.fixture
 def pg_store(pg_url: str) -> Iterator[Store]:
-    yield from _store(pg_url)
+    yield from open_store(pg_url)
 
 
 def _old_batch(store: Store) -> None:

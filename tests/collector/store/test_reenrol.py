@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import update
 
@@ -21,26 +19,22 @@ LAPTOP = {
 }
 
 
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    s = Store.from_url(db_url)
-    s.upgrade()
-    yield s
-    s.close()
-
-
 def enrol(store: Store, facts: dict[str, str]) -> tuple[str, str]:
     return store.enroll(store.create_enrol_token(1, 600), facts)
 
 
-def upload(store: Store, uid: str, key: str, seq: int, *texts: Text) -> None:
+def upload(
+    store: Store, uid: str, key: str, seq: int, *texts: Text, received_now: bool = False
+) -> None:
     device = store.device_for_key(key)
     assert device is not None and device.uid == uid
     batch = Batch(
         uid, "spool", seq, T0 + seq, "t", (Series(5, "", (T0 + seq,), (1.0,), -1),), texts
     )
-    # Received at T0 (weeks before the test runs): the laptop has been silent since.
-    assert store.ingest(device, encode_batch(batch), now_s=T0 + seq) is True
+    # Received at T0 (weeks before the test runs), the laptop silent since; or
+    # just now, a laptop still uploading.
+    now_s = None if received_now else T0 + seq
+    assert store.ingest(device, encode_batch(batch), now_s=now_s) is True
 
 
 def test_same_hardware_enrols_again_into_its_own_device(store: Store) -> None:
@@ -135,10 +129,7 @@ def test_usable_serial() -> None:
 def test_a_laptop_still_uploading_is_not_taken_over(store: Store) -> None:
     """A serial read off a sticker plus an installer's token must not steal a working device."""
     uid, key = enrol(store, LAPTOP)
-    device = store.device_for_key(key)
-    assert device is not None
-    batch = Batch(uid, "spool", 1, T0, "t", (Series(5, "", (T0,), (1.0,), -1),))
-    assert store.ingest(device, encode_batch(batch)) is True  # received just now
+    upload(store, uid, key, 1, received_now=True)
     uid2, key2 = enrol(store, {**LAPTOP, "inv.hostname": "intruder"})
     assert uid2 != uid
     assert store.device_for_key(key) is not None  # the working laptop keeps its key
@@ -150,10 +141,7 @@ def test_a_laptop_still_uploading_is_not_taken_over(store: Store) -> None:
 
 def test_the_silence_needed_is_a_parameter(store: Store) -> None:
     uid, key = enrol(store, LAPTOP)
-    device = store.device_for_key(key)
-    assert device is not None
-    batch = Batch(uid, "spool", 1, T0, "t", (Series(5, "", (T0,), (1.0,), -1),))
-    assert store.ingest(device, encode_batch(batch)) is True  # received just now
+    upload(store, uid, key, 1, received_now=True)
     token = store.create_enrol_token(1, 600)
     uid2, _ = store.enroll(token, LAPTOP, reattach_after_silent_s=0)
     assert uid2 == uid

@@ -10,14 +10,6 @@ from kitlife.collector.store import AuthError, Store
 from kitlife.protocol import Batch, Series, Text, Unavailable, encode_batch
 
 
-@pytest.fixture
-def store(db_url: str) -> Store:
-    s = Store.from_url(db_url)
-    s.upgrade()
-    yield s
-    s.close()
-
-
 def _batch(uid: str, seq: int, t0: int) -> Batch:
     return Batch(
         uid,
