@@ -7,7 +7,6 @@ Public API::
     encode_batch(batch, level=3) -> bytes
     decode_batch(data, limits=DEFAULT_LIMITS) -> Batch
     decode_summary(data, limits=DEFAULT_LIMITS) -> BatchSummary   same checks, per-day aggregates
-    summarise(batch) -> BatchSummary
     Batch, Series, Text, Unavailable     the decoded model
     Limits, DEFAULT_LIMITS               hard limits checked before allocation
     ProtocolError                        the only exception decode_batch raises
@@ -29,7 +28,6 @@ from kitlife.protocol.wire import (
     decode_batch,
     decode_summary,
     encode_batch,
-    summarise,
 )
 
 __all__ = [
@@ -52,5 +50,4 @@ __all__ = [
     "encode_batch",
     "metric_by_id",
     "metric_by_name",
-    "summarise",
 ]

@@ -263,12 +263,7 @@ def _comp(value: Any, components: Sequence[str], what: str) -> str:
 
 def decode_batch(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Batch:
     """Decode and validate a batch; raises ProtocolError and nothing else."""
-    try:
-        batch = _decode(data, limits, materialise=True)
-    except ProtocolError:
-        raise
-    except Exception as err:  # defence in depth: any slip in validation stays a 4xx
-        raise ProtocolError(f"malformed batch: {type(err).__name__}") from err
+    batch = _decode_guarded(data, limits, materialise=True)
     assert isinstance(batch, Batch)
     return batch
 
@@ -284,19 +279,18 @@ def decode_summary(data: bytes, limits: Limits = DEFAULT_LIMITS) -> BatchSummary
     on a typical batch. Both share one validation loop, so a batch one
     accepts the other accepts; a property test holds them to it.
     """
-    try:
-        summary = _decode(data, limits, materialise=False)
-    except ProtocolError:
-        raise
-    except Exception as err:
-        raise ProtocolError(f"malformed batch: {type(err).__name__}") from err
+    summary = _decode_guarded(data, limits, materialise=False)
     assert isinstance(summary, BatchSummary)
     return summary
 
 
-def summarise(batch: Batch) -> BatchSummary:
-    """The summary of an already decoded batch (what :func:`decode_summary` gives for its bytes)."""
-    return decode_summary(encode_batch(batch))
+def _decode_guarded(data: bytes, limits: Limits, *, materialise: bool) -> Batch | BatchSummary:
+    try:
+        return _decode(data, limits, materialise=materialise)
+    except ProtocolError:
+        raise
+    except Exception as err:  # defence in depth: any slip in validation stays a 4xx
+        raise ProtocolError(f"malformed batch: {type(err).__name__}") from err
 
 
 _DAY_S = 86_400
@@ -461,18 +455,14 @@ def _series(
         lasts = tuple(map(operator.add, t0s, d_sums))
         stamps = None
     else:
-        stamps = [
-            list(itertools.accumulate(d, initial=t)) for t, d in zip(t0s, deltas, strict=True)
-        ]
+        stamps = _stamps(t0s, deltas)
         firsts, lasts = tuple(map(min, stamps)), tuple(map(max, stamps))
     lo, hi = min(firsts), max(lasts)
     if lo < 0 or hi > _T_MAX:
         _bad("timestamp out of range")
     if materialise:
         if stamps is None:
-            stamps = [
-                list(itertools.accumulate(d, initial=t)) for t, d in zip(t0s, deltas, strict=True)
-            ]
+            stamps = _stamps(t0s, deltas)
         return (
             list(
                 map(
@@ -517,29 +507,21 @@ def _series(
         )
         days = list(map(tuple.__new__, itertools.repeat(DayAggregate), columns))
         return [], days, points, lo, hi
-    days = []
-    for i, qs in enumerate(qss):
-        st = stamps[i] if stamps is not None else None
-        if st is None and day_firsts[i] == day_lasts[i]:
-            exp = exps[i]
-            days.append(
-                DayAggregate(
-                    metric_ids[i],
-                    comps[i],
-                    day_lasts[i],
-                    lens[i],
-                    _dequantise(q_sums[i], exp),
-                    _dequantise(q_mins[i], exp),
-                    _dequantise(q_maxs[i], exp),
-                    _dequantise(qs[-1], exp),
-                    lasts[i],
-                )
-            )
-        else:
-            if st is None:
-                st = list(itertools.accumulate(deltas[i], initial=t0s[i]))
-            days.extend(_by_day(metric_ids[i], comps[i], exps[i], st, qs))
+    # Some series span midnight or run out of order (rare): every series goes
+    # point by point, which gives one-day series the same aggregates.
+    if stamps is None:
+        stamps = _stamps(t0s, deltas)
+    days = [
+        aggregate
+        for args in zip(metric_ids, comps, exps, stamps, qss, strict=True)
+        for aggregate in _by_day(*args)
+    ]
     return [], days, points, lo, hi
+
+
+def _stamps(t0s: Sequence[int], deltas: Sequence[list[int]]) -> list[list[int]]:
+    """Each series' timestamps from its start and deltas."""
+    return [list(itertools.accumulate(d, initial=t)) for t, d in zip(t0s, deltas, strict=True)]
 
 
 def _by_day(
