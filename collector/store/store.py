@@ -68,16 +68,18 @@ class Store:
         self.engine = engine
         self.dialect = engine.dialect.name
         # SQLite file: ingest writers of all worker processes queue on a file lock
-        # (see writelock); PostgreSQL has row locks and needs none.
-        self._write_lock: writelock.WriteLock | None = None
+        # (see writelock), opened at the first ingest so that stores that only
+        # read (the CLI's reports) never create it; PostgreSQL has row locks.
         database = engine.url.database
-        if (
-            self.dialect == "sqlite"
+        self._write_lock_path = (
+            database + "-writers.lock"
+            if self.dialect == "sqlite"
             and database
             and database != ":memory:"
             and writelock.available()
-        ):
-            self._write_lock = writelock.WriteLock(database + "-writers.lock")
+            else None
+        )
+        self._write_lock: writelock.WriteLock | None = None
         # Bumped by every revocation through this store: caches of key lookups
         # compare it and drop everything when it moved.
         self.revocations = 0
@@ -477,6 +479,8 @@ class Store:
         item cannot fail its neighbours.
         """
         now = _now() if now_s is None else now_s
+        if self._write_lock is None and self._write_lock_path is not None:
+            self._write_lock = writelock.WriteLock(self._write_lock_path)
         with self._write_lock or contextlib.nullcontext(), self.engine.begin() as conn:
             return write_group(conn, items, now)
 
