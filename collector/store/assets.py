@@ -14,7 +14,8 @@ import numpy as np
 from sqlalchemy import delete, func, select, update
 
 from kitlife.collector.fleet.register import REGISTER_COLUMNS, AssetRow, iso_day, serial_key
-from kitlife.collector.store.schema import assets, audit_log, devices, latest, rollups_daily
+from kitlife.collector.store import derived
+from kitlife.collector.store.schema import assets, audit_log, devices
 from kitlife.collector.store.store import Store
 from kitlife.protocol import metric_by_name
 
@@ -219,12 +220,14 @@ def device_table(store: Store) -> list[dict[str, Any]]:
                 ).where(devices.c.revoked_s.is_(None))
             )
         }
-        for r in conn.execute(
-            select(latest.c.device_id, latest.c.metric_id, latest.c.num).where(
-                latest.c.metric_id.in_(list(ids))
-            )
-        ):
-            d = devs.get(r.device_id)
+        readings = [
+            (device_id, r)
+            for device_id, by_key in derived.latest(conn).items()
+            for r in by_key.values()
+            if r.metric_id in ids
+        ]
+        for device_id, r in readings:
+            d = devs.get(device_id)
             if d is not None and r.num is not None:
                 name = ids[r.metric_id]
                 # Several packs or disks: keep the worst (largest wear, smallest capacity
@@ -248,16 +251,12 @@ def pressure_p95(
 ) -> dict[int, dict[str, float]]:
     """95th percentile of daily means per device and pressure metric since ``since_day``."""
     mids = {metric_by_name(n).id: n for n in PRESSURE_METRICS}
-    query = select(
-        rollups_daily.c.device_id,
-        rollups_daily.c.metric_id,
-        rollups_daily.c.sum,
-        rollups_daily.c.n,
-    ).where(rollups_daily.c.metric_id.in_(list(mids)), rollups_daily.c.day >= since_day)
-    if device_ids is not None:
-        query = query.where(rollups_daily.c.device_id.in_(list(device_ids)))
+    ids = None if device_ids is None else list(device_ids)
     with store.engine.connect() as conn:
-        data = conn.execute(query).all()
+        data = [
+            (device_id, e.metric_id, e.sum, e.n)
+            for device_id, _day, e in derived.days(conn, ids, since_day, mids)
+        ]
     if not data:
         return {}
     arr = np.array([(r[0], r[1], r[2] / r[3] if r[3] else np.nan) for r in data], dtype=float)

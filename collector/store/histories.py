@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 
 from kitlife.collector.scoring import DeviceHistory
-from kitlife.collector.store.schema import devices, latest, rollups_daily
+from kitlife.collector.store import derived, packed
+from kitlife.collector.store.schema import devices
 from kitlife.collector.store.store import Store
 from kitlife.protocol import REGISTRY, metric_by_id, metric_by_name
 
@@ -52,31 +52,33 @@ def _series_ids() -> list[int]:
 _COUNTERS = {m.id for m in REGISTRY if m.kind == "counter"}
 
 
-def _weekly(chunk: Sequence[int], series_ids: Sequence[int], today_day: int) -> Any:
-    """Daily rollups folded to one point a week, in the database.
+def _weekly(
+    rows: Iterator[tuple[int, int, packed.DayEntry]],
+) -> dict[int, dict[tuple[int, str], list[tuple[int, float]]]]:
+    """Daily aggregates folded to one point a week: device -> (metric id, component) -> points.
 
     The scorer bins a history into at most 36 points before fitting a trend,
-    so weekly points lose nothing it uses, and reading a seventh of the rows
-    is what makes a fleet rescore fast. A counter's week is where it ended
-    (its largest daily last value); a gauge's week is the mean of its days.
+    so weekly points lose nothing it uses, and a seventh of the points is
+    what keeps a fleet rescore fast. A counter's week is where it ended (its
+    largest daily last value); a gauge's week is the mean of its daily means.
+    Points come in week order (the rows come in day order).
     """
-    rd = rollups_daily.c
-    week = rd.day // 7  # integer division on both databases
-    counter = rd.metric_id.in_(sorted(_COUNTERS))
-    value = case(
-        (counter, func.max(rd.last)),
-        else_=func.avg(rd.sum / func.nullif(rd.n, 0)),
-    )
-    return (
-        select(rd.device_id, rd.metric_id, rd.component, week.label("week"), value)
-        .where(
-            rd.device_id.in_(list(chunk)),
-            rd.metric_id.in_(list(series_ids)),
-            rd.day >= today_day - LOOKBACK_DAYS,
-        )
-        .group_by(rd.device_id, rd.metric_id, rd.component, week)
-        .order_by(rd.device_id, rd.metric_id, rd.component, week)
-    )
+    weeks: dict[tuple[int, int, str, int], list[float]] = {}
+    for device_id, day, e in rows:
+        key = (device_id, e.metric_id, e.component, day // 7)
+        if e.metric_id in _COUNTERS:
+            acc = weeks.get(key)
+            if acc is None:
+                weeks[key] = [e.last]
+            elif e.last > acc[0]:
+                acc[0] = e.last
+        elif e.n:  # a day without readings has no mean (the ingest never stores one)
+            weeks.setdefault(key, []).append(e.sum / e.n)
+    out: dict[int, dict[tuple[int, str], list[tuple[int, float]]]] = {}
+    for (device_id, metric_id, component, week), acc in sorted(weeks.items()):
+        value = acc[0] if metric_id in _COUNTERS else sum(acc) / len(acc)
+        out.setdefault(device_id, {}).setdefault((metric_id, component), []).append((week, value))
+    return out
 
 
 def device_ids(store: Store, live_only: bool = True) -> list[int]:
@@ -104,22 +106,25 @@ def load_histories(
                 )
             }
             latest_by: dict[int, dict[tuple[str, str], float | str]] = defaultdict(dict)
-            for r in conn.execute(select(latest).where(latest.c.device_id.in_(chunk))):
-                metric = metric_by_id(r.metric_id)
-                if metric is None:
-                    continue
-                value = r.txt if metric.kind == "text" else r.num
-                if value is not None:
-                    latest_by[r.device_id][(metric.name, r.component)] = value
+            for device_id, readings in derived.latest(conn, chunk).items():
+                for r in readings.values():
+                    metric = metric_by_id(r.metric_id)
+                    if metric is None:
+                        continue
+                    value = r.txt if metric.kind == "text" else r.num
+                    if value is not None:
+                        latest_by[device_id][(metric.name, r.component)] = value
+            weekly = _weekly(derived.days(conn, chunk, today_day - LOOKBACK_DAYS, series_ids))
             daily_by: dict[int, dict[tuple[str, str], list[tuple[int, float]]]] = defaultdict(
                 lambda: defaultdict(list)
             )
-            for device_id, metric_id, component, week, value in conn.execute(
-                _weekly(chunk, series_ids, today_day)
-            ):
-                metric = metric_by_id(metric_id)
-                assert metric is not None  # only registered ids were asked for
-                daily_by[device_id][(metric.name, component)].append((week * 7 + 3, value))
+            for device_id, series in weekly.items():
+                for (metric_id, component), points in series.items():
+                    metric = metric_by_id(metric_id)
+                    assert metric is not None  # only registered ids were asked for
+                    daily_by[device_id][(metric.name, component)].extend(
+                        (week * 7 + 3, value) for week, value in points
+                    )
         for device_id in chunk:
             head = heads.get(device_id)
             if head is None:

@@ -10,15 +10,21 @@ transaction; the HTTP layer feeds it through the group-commit writer in
 The raw chunk is written by ``INSERT .. SELECT .. WHERE the key is live ON
 CONFLICT (batch_uid) DO NOTHING RETURNING``: the same statement stores the
 batch once and checks the revocation, so a key revoked by another process
-(the CLI, another worker) stops at the write whatever caches say. Derived rows
-are merged in Python first (one row per key per group), then written with
-the database's bulk path:
+(the CLI, another worker) stops at the write whatever caches say.
+
+The derived rows are packed (:mod:`kitlife.collector.store.packed`): a
+batch rewrites its device-day's row and its device's state row, read,
+merged in Python and written back. Read-merge-write needs one writer per
+device at a time: on PostgreSQL the group first locks its devices' rows
+(``FOR NO KEY UPDATE``, in id order, so two groups cannot deadlock), which
+every writer of a device's derived rows does; SQLite has one writer anyway.
+Each table is written with the database's bulk path:
 
 - SQLite: ``executemany`` on the raw DBAPI cursor (no round trips; SQLite
   does the work in C), one statement per table;
 - PostgreSQL: one statement per table for the whole group, the rows passed
   as arrays and expanded by ``unnest`` (one round trip each, whatever the
-  group's size: 6 round trips for 200 batches).
+  group's size).
 
 The SQL is written out here per dialect instead of built with SQLAlchemy
 Core, because per-row parameter processing in SQLAlchemy cost more than the
@@ -35,6 +41,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from kitlife.collector.store import packed
 from kitlife.protocol import BatchSummary
 
 INVENTORY_COLUMNS = {
@@ -56,37 +63,23 @@ _LIVE = (
     "AND ({kh} IS NULL OR EXISTS (SELECT 1 FROM device_keys k WHERE k.key_hash = {kh} "
     "AND k.device_id = {dev} AND k.revoked_s IS NULL))"
 )
-_LATEST_SET = (
-    "ON CONFLICT (device_id, metric_id, component) DO UPDATE SET "
-    "t_s = excluded.t_s, num = excluded.num, txt = excluded.txt "
-    "WHERE excluded.t_s >= latest.t_s"
-)
-_ROLLUP_SET = (
-    "ON CONFLICT (device_id, metric_id, component, day) DO UPDATE SET "
-    'n = r.n + excluded.n, "sum" = r."sum" + excluded."sum", '
-    '"min" = {least}(r."min", excluded."min"), "max" = {greatest}(r."max", excluded."max"), '
-    '"last" = CASE WHEN excluded.last_s >= r.last_s THEN excluded."last" ELSE r."last" END, '
-    "last_s = {greatest}(r.last_s, excluded.last_s)"
-)
-_ROLLUP_COLS = 'device_id, metric_id, component, day, n, "sum", "min", "max", "last", last_s'
-_UNAV_COLS = "device_id, source, component, reason, t_s"
-
 # SQLite: qmark parameters, executemany.
 _SQ_BATCH = (
     f"INSERT INTO batches ({_BATCH_COLS}) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE "
     + _LIVE.format(dev="?2", kh="?8")
     + " ON CONFLICT (batch_uid) DO NOTHING RETURNING id"
 )
-_SQ_LATEST = (
-    "INSERT INTO latest (device_id, metric_id, component, t_s, num, txt) "
-    "VALUES (?, ?, ?, ?, ?, ?) " + _LATEST_SET
+_SQ_DAYS_GET = "SELECT body FROM device_days WHERE device_id = ? AND day = ?"
+_SQ_STATE_GET = "SELECT latest FROM device_state WHERE device_id = ?"
+_SQ_DAYS_PUT = (
+    "INSERT INTO device_days (device_id, day, body) VALUES (?, ?, ?) "
+    "ON CONFLICT (device_id, day) DO UPDATE SET body = excluded.body"
 )
-_SQ_ROLLUP = (
-    f"INSERT INTO rollups_daily AS r ({_ROLLUP_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    + _ROLLUP_SET.format(least="min", greatest="max")
+_SQ_STATE_PUT = (
+    "INSERT INTO device_state (device_id, latest, unavailable) VALUES (?, ?, ?) "
+    "ON CONFLICT (device_id) DO UPDATE SET latest = excluded.latest, "
+    "unavailable = excluded.unavailable"
 )
-_SQ_UNAV_DEL = "DELETE FROM unavailable WHERE device_id = ?"
-_SQ_UNAV_INS = f"INSERT INTO unavailable ({_UNAV_COLS}) VALUES (?, ?, ?, ?, ?)"
 _SQ_DEVICE = (
     "UPDATE devices SET last_seen_s = ?, batches = batches + ?, "
     "points = points + ?, agent_version = ?, "
@@ -110,21 +103,26 @@ _PG_BATCH = (
     "WHERE v.key_hash IS NULL OR k.id IS NOT NULL "
     "ON CONFLICT (batch_uid) DO NOTHING RETURNING batch_uid"
 )
-_PG_LATEST = (
-    "INSERT INTO latest (device_id, metric_id, component, t_s, num, txt) "
-    "SELECT * FROM unnest(%b::int[], %b::int[], %b::text[], %b::bigint[], "
-    "%b::float8[], %b::text[]) " + _LATEST_SET
+# The per-device mutex of the derived rows, and the devices' state read in the same trip.
+_PG_LOCK = (
+    "SELECT d.id, s.latest FROM devices d LEFT JOIN device_state s ON s.device_id = d.id "
+    "WHERE d.id = ANY(%b::int[]) ORDER BY d.id FOR NO KEY UPDATE OF d"
 )
-_PG_ROLLUP = (
-    f"INSERT INTO rollups_daily AS r ({_ROLLUP_COLS}) "
-    "SELECT * FROM unnest(%b::int[], %b::int[], %b::text[], %b::int[], %b::int[], "
-    "%b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::bigint[]) "
-    + _ROLLUP_SET.format(least="least", greatest="greatest")
+_PG_DAYS_GET = (
+    "SELECT t.device_id, t.day, t.body FROM device_days t "
+    "JOIN unnest(%b::int[], %b::int[]) AS k(device_id, day) "
+    "ON t.device_id = k.device_id AND t.day = k.day"
 )
-_PG_UNAV_DEL = "DELETE FROM unavailable WHERE device_id = ANY(%b::int[])"
-_PG_UNAV_INS = (
-    f"INSERT INTO unavailable ({_UNAV_COLS}) "
-    "SELECT * FROM unnest(%b::int[], %b::text[], %b::text[], %b::text[], %b::bigint[])"
+_PG_DAYS_PUT = (
+    "INSERT INTO device_days (device_id, day, body) "
+    "SELECT * FROM unnest(%b::int[], %b::int[], %b::bytea[]) "
+    "ON CONFLICT (device_id, day) DO UPDATE SET body = excluded.body"
+)
+_PG_STATE_PUT = (
+    "INSERT INTO device_state (device_id, latest, unavailable) "
+    "SELECT * FROM unnest(%b::int[], %b::bytea[], %b::bytea[]) "
+    "ON CONFLICT (device_id) DO UPDATE SET latest = excluded.latest, "
+    "unavailable = excluded.unavailable"
 )
 _PG_DEVICE = (
     "UPDATE devices SET last_seen_s = v.now, batches = devices.batches + v.n, "
@@ -159,58 +157,18 @@ class Item:
     key_hash: str | None = None
 
 
-LatestRow = tuple[int, int, str, int, float | None, str | None]
-RollupRow = tuple[int, int, str, int, int, float, float, float, float, int]
-
-
 @dataclass(slots=True)
 class _Group:
-    """A group's derived rows, one per reading; see :func:`_merged` for duplicates.
-
-    Rows are appended as they come: SQLite applies an ``executemany`` of
-    upserts one row after another, so two rows for the same key simply merge
-    in the database. PostgreSQL's single ``INSERT .. SELECT FROM unnest``
-    cannot touch a row twice, so there the rows are merged first.
-    """
+    """A group's derived readings, in arrival order, before they meet the stored rows."""
 
     now: int
-    latest: list[LatestRow] = field(default_factory=list)
-    rollups: list[RollupRow] = field(default_factory=list)
-    unavailable: dict[int, list[tuple[int, str, str, str, int]]] = field(default_factory=dict)
+    # (device, day) -> that day's aggregates from this group's batches
+    days: dict[tuple[int, int], list[packed.DayEntry]] = field(default_factory=dict)
+    latest: dict[int, list[packed.LatestEntry]] = field(default_factory=dict)
+    # The newest stored batch of a device in the group says what is unavailable now.
+    unavailable: dict[int, list[packed.UnavailableEntry]] = field(default_factory=dict)
     # [batches, points, agent_version, *inventory]
     devices: dict[int, list[Any]] = field(default_factory=dict)
-
-
-def _merged_latest(rows: list[LatestRow]) -> list[LatestRow]:
-    """One row per key, the newest (the later row among equal times), sorted by key."""
-    best: dict[tuple[int, int, str], LatestRow] = {}
-    for r in rows:
-        cur = best.get(r[:3])
-        if cur is None or r[3] >= cur[3]:
-            best[r[:3]] = r
-    return [best[k] for k in sorted(best)]
-
-
-def _merged_rollups(rows: list[RollupRow]) -> list[RollupRow]:
-    """One row per key with the aggregates combined, sorted by key."""
-    acc: dict[tuple[int, int, str, int], RollupRow] = {}
-    for r in rows:
-        key = r[:4]
-        cur = acc.get(key)
-        if cur is None:
-            acc[key] = r
-            continue
-        last, last_s = (r[8], r[9]) if r[9] >= cur[9] else (cur[8], cur[9])
-        acc[key] = (
-            *key,
-            cur[4] + r[4],
-            cur[5] + r[5],
-            min(cur[6], r[6]),
-            max(cur[7], r[7]),
-            last,
-            last_s,
-        )
-    return [acc[k] for k in sorted(acc)]
 
 
 @functools.cache
@@ -232,23 +190,27 @@ def _inv_column(metric_id: int) -> str | None:
 
 
 def _derive(item: Item, g: _Group) -> None:
-    """Fold one batch into the group's latest readings, day aggregates and device row."""
+    """Fold one batch into the group's day aggregates, latest readings and device row."""
     batch, dev = item.batch, item.device_id
     known = _known_ids()
-    days = [d for d in batch.days if d.metric_id in known]
-    g.rollups.extend([(dev, *d) for d in days])
-    g.latest.extend([(dev, d.metric_id, d.component, d.last_s, d.last, None) for d in days])
+    latest = g.latest.setdefault(dev, [])
+    for d in batch.days:
+        if d.metric_id not in known:
+            continue
+        g.days.setdefault((dev, d.day), []).append(
+            packed.DayEntry(d.metric_id, d.component, d.n, d.total, d.lo, d.hi, d.last, d.last_s)
+        )
+        latest.append(packed.LatestEntry(d.metric_id, d.component, d.last_s, d.last, None))
     inventory: dict[str, tuple[int, str]] = {}
     for txt in batch.texts:
         if txt.metric_id not in known:
             continue
-        g.latest.append((dev, txt.metric_id, txt.component, txt.t_s, None, txt.value))
+        latest.append(packed.LatestEntry(txt.metric_id, txt.component, txt.t_s, None, txt.value))
         column = None if txt.component else _inv_column(txt.metric_id)
         if column and (column not in inventory or txt.t_s >= inventory[column][0]):
             inventory[column] = (txt.t_s, txt.value[:255])
-    # The newest batch of a device in the group says what is unavailable now.
     g.unavailable[dev] = [
-        (dev, u.source[:128], u.component[:255], u.reason[:1024], batch.sent_at_s)
+        packed.UnavailableEntry(u.source[:128], u.component[:255], u.reason[:1024], batch.sent_at_s)
         for u in {(u.source, u.component): u for u in batch.unavailable}.values()
     ]
     row = g.devices.get(dev)
@@ -321,9 +283,12 @@ def write_group(conn: Connection, items: Sequence[Item], now: int) -> list[bool 
     ]
     cur: Any = conn.connection.cursor()
     try:
+        state: dict[int, bytes | None] | None = None
         rows = [_batch_row(item, now) for item in items]
         stored: list[bool] = []
         if pg:
+            cur.execute(_PG_LOCK, (sorted({item.device_id for item in items}),))
+            state = dict(cur.fetchall())
             cur.execute(_PG_BATCH, _columns(rows, 8))
             inserted = {r[0] for r in cur.fetchall()}
             seen: set[str] = set()
@@ -349,35 +314,48 @@ def write_group(conn: Connection, items: Sequence[Item], now: int) -> list[bool 
             live = cur.fetchone() is not None
             results.append(False if live else RevokedError("device or key revoked"))
         if g.devices:
-            _write_derived(cur, g, pg)
+            _write_derived(cur, g, pg, state)
         return results
     finally:
         cur.close()
 
 
-def _write_derived(cur: Any, g: _Group, pg: bool) -> None:
-    # PostgreSQL: merged (one row per key) and sorted, so that concurrent
-    # writers lock rows in the same order. SQLite: as they came (see _Group).
-    latest = _merged_latest(g.latest) if pg else g.latest
-    rollups = _merged_rollups(g.rollups) if pg else g.rollups
+def _write_derived(cur: Any, g: _Group, pg: bool, state: dict[int, bytes | None] | None) -> None:
+    """Merge the group into its devices' stored rows and write them back, sorted by key."""
+    day_keys = sorted(g.days)
     devs = sorted(g.devices)
-    unav = [r for d in devs for r in g.unavailable[d]]
+    if pg:
+        cur.execute(_PG_DAYS_GET, _columns(day_keys, 2))
+        stored_days = {(dev, day): body for dev, day, body in cur.fetchall()}
+    else:
+        stored_days = {}
+        for key in day_keys:
+            cur.execute(_SQ_DAYS_GET, key)
+            found = cur.fetchone()
+            stored_days[key] = found[0] if found else None
+        state = {}
+        for dev in devs:
+            cur.execute(_SQ_STATE_GET, (dev,))
+            found = cur.fetchone()
+            state[dev] = found[0] if found else None
+    assert state is not None
+    day_rows = [(*key, packed.merged_day(stored_days.get(key), g.days[key])) for key in day_keys]
+    state_rows = [
+        (
+            dev,
+            packed.merged_latest(state.get(dev), g.latest[dev]),
+            packed.pack_unavailable(g.unavailable[dev]),
+        )
+        for dev in devs
+    ]
     device_rows = [(g.now, *g.devices[d], d) for d in devs]
     if pg:
-        if latest:
-            cur.execute(_PG_LATEST, _columns(latest, 6))
-        if rollups:
-            cur.execute(_PG_ROLLUP, _columns(rollups, 10))
-        cur.execute(_PG_UNAV_DEL, (devs,))
-        if unav:
-            cur.execute(_PG_UNAV_INS, _columns(unav, 5))
+        if day_rows:
+            cur.execute(_PG_DAYS_PUT, _columns(day_rows, 3))
+        cur.execute(_PG_STATE_PUT, _columns(state_rows, 3))
         cur.execute(_PG_DEVICE, _columns(device_rows, 5 + len(_INV)))
     else:
-        if latest:
-            cur.executemany(_SQ_LATEST, latest)
-        if rollups:
-            cur.executemany(_SQ_ROLLUP, rollups)
-        cur.executemany(_SQ_UNAV_DEL, [(d,) for d in devs])
-        if unav:
-            cur.executemany(_SQ_UNAV_INS, unav)
+        if day_rows:
+            cur.executemany(_SQ_DAYS_PUT, day_rows)
+        cur.executemany(_SQ_STATE_PUT, state_rows)
         cur.executemany(_SQ_DEVICE, device_rows)

@@ -1,7 +1,8 @@
 """Read-only queries behind the experience report (kept apart from store.py on purpose).
 
-Everything here reads the derived tables the existing ingest already fills
-(``rollups_daily``, ``devices``); nothing writes. The site of a device comes
+Everything here reads what the ingest already fills (the packed day
+aggregates through :mod:`~kitlife.collector.store.derived`, and ``devices``);
+nothing writes. The site of a device comes
 from the asset register when one exists: see :func:`site_by_device`.
 """
 
@@ -12,29 +13,28 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from kitlife.collector.store.schema import devices, rollups_daily
+from kitlife.collector.store import derived
+from kitlife.collector.store.schema import devices
 
 
 def experience_rollups(
     engine: Engine, metric_ids: Iterable[int], since_day: int
 ) -> list[dict[str, Any]]:
     """Daily rollups of the given metrics for every device, from ``since_day`` on."""
-    query = (
-        select(
-            rollups_daily.c.device_id,
-            rollups_daily.c.metric_id,
-            rollups_daily.c.component,
-            rollups_daily.c.day,
-            rollups_daily.c.n,
-            rollups_daily.c.sum,
-            rollups_daily.c.max,
-            rollups_daily.c.last,
-        )
-        .where(rollups_daily.c.metric_id.in_(list(metric_ids)))
-        .where(rollups_daily.c.day >= since_day)
-    )
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(query)]
+        return [
+            {
+                "device_id": device_id,
+                "metric_id": e.metric_id,
+                "component": e.component,
+                "day": day,
+                "n": e.n,
+                "sum": e.sum,
+                "max": e.max,
+                "last": e.last,
+            }
+            for device_id, day, e in derived.days(conn, None, since_day, set(metric_ids))
+        ]
 
 
 def device_facts(engine: Engine) -> dict[int, dict[str, Any]]:

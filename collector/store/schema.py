@@ -102,40 +102,24 @@ batches = Table(
     Index("ix_batches_received", "received_s"),
 )
 
-latest = Table(
-    "latest",
+# A device's derived readings, packed (see :mod:`kitlife.collector.store.packed`):
+# one row per device and UTC day with every series' aggregate of that day (kept
+# for the device's life), and one row per device with its newest reading of
+# each series and text and the sources its newest batch could not read.
+device_days = Table(
+    "device_days",
     metadata,
     Column("device_id", Integer, ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True),
-    Column("metric_id", Integer, primary_key=True),
-    Column("component", String(255), primary_key=True),
-    Column("t_s", BigInteger, nullable=False),
-    Column("num", Float),
-    Column("txt", Text),
+    Column("day", Integer, primary_key=True),  # days since 1970-01-01 UTC
+    Column("body", LargeBinary, nullable=False),
 )
 
-rollups_daily = Table(
-    "rollups_daily",
+device_state = Table(
+    "device_state",
     metadata,
     Column("device_id", Integer, ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True),
-    Column("metric_id", Integer, primary_key=True),
-    Column("component", String(255), primary_key=True),
-    Column("day", Integer, primary_key=True),
-    Column("n", Integer, nullable=False),
-    Column("sum", Float, nullable=False),
-    Column("min", Float, nullable=False),
-    Column("max", Float, nullable=False),
-    Column("last", Float, nullable=False),
-    Column("last_s", BigInteger, nullable=False),
-)
-
-unavailable = Table(
-    "unavailable",
-    metadata,
-    Column("device_id", Integer, ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True),
-    Column("source", String(128), primary_key=True),
-    Column("component", String(255), primary_key=True),
-    Column("reason", String(1024), nullable=False),
-    Column("t_s", BigInteger, nullable=False),
+    Column("latest", LargeBinary, nullable=False),
+    Column("unavailable", LargeBinary, nullable=False),
 )
 
 audit_log = Table(

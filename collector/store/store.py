@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, update
 
-from kitlife.collector.store import migrate, writelock
+from kitlife.collector.store import derived, migrate, writelock
 from kitlife.collector.store.engine import make_engine
 from kitlife.collector.store.identity import REATTACH_AFTER_SILENT_S, hardware_identity, same_vendor
 from kitlife.collector.store.ingest import INVENTORY_COLUMNS, Item, write_group
@@ -28,9 +28,6 @@ from kitlife.collector.store.schema import (
     device_keys,
     devices,
     enrol_tokens,
-    latest,
-    rollups_daily,
-    unavailable,
 )
 from kitlife.collector.store.secrets import hash_secret, new_secret
 from kitlife.protocol import decode_summary
@@ -404,36 +401,27 @@ class Store:
             return [dict(r._mapping) for r in rows]
 
     def latest_readings(self, device_id: int) -> list[dict[str, Any]]:
+        """The device's newest reading of each series and text, by metric and component."""
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(latest)
-                .where(latest.c.device_id == device_id)
-                .order_by(latest.c.metric_id, latest.c.component)
-            )
-            return [dict(r._mapping) for r in rows]
+            readings = derived.latest(conn, [device_id]).get(device_id, {})
+        return [{"device_id": device_id, **readings[k]._asdict()} for k in sorted(readings)]
 
     def unavailable_sources(self, device_id: int) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(unavailable)
-                .where(unavailable.c.device_id == device_id)
-                .order_by(unavailable.c.source, unavailable.c.component)
-            )
-            return [dict(r._mapping) for r in rows]
+            entries = derived.unavailable(conn, device_id)
+        return [{"device_id": device_id, **e._asdict()} for e in entries]
 
     def daily_rollups(
         self, device_id: int, metric_ids: Iterable[int] | None = None
     ) -> list[dict[str, Any]]:
-        query = select(rollups_daily).where(rollups_daily.c.device_id == device_id)
-        if metric_ids is not None:
-            query = query.where(rollups_daily.c.metric_id.in_(list(metric_ids)))
+        """Every stored series-day of the device, by metric, component and day."""
+        wanted = None if metric_ids is None else set(metric_ids)
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                query.order_by(
-                    rollups_daily.c.metric_id, rollups_daily.c.component, rollups_daily.c.day
-                )
-            )
-            return [dict(r._mapping) for r in rows]
+            rows = [
+                derived.day_dict(dev, day, e)
+                for dev, day, e in derived.days(conn, [device_id], metric_ids=wanted)
+            ]
+        return sorted(rows, key=lambda r: (r["metric_id"], r["component"], r["day"]))
 
     def batch_count(self, device_id: int | None = None) -> int:
         query = select(func.count()).select_from(batches)

@@ -14,17 +14,19 @@ from sqlalchemy import func
 from sqlalchemy import select as sql_select
 
 from kitlife.collector.settings import Settings
-from kitlife.collector.store.schema import batches, latest, rollups_daily
+from kitlife.collector.store.schema import batches, device_days, device_state
 from kitlife.protocol import CONTENT_TYPE, ProtocolError, decode_batch
 from tests.collector.api.conftest import Live, running
 from tests.collector.api.test_ingest_http import body_for, post
 
 
-def _counts(live: Live) -> tuple[int, ...]:
+def _counts(live: Live) -> tuple[object, ...]:
+    """What a write would change: the batch count and every derived row, whole."""
     with live.store.engine.connect() as conn:
-        return tuple(
-            int(conn.execute(sql_select(func.count()).select_from(t)).scalar_one())
-            for t in (batches, latest, rollups_daily)
+        return (
+            int(conn.execute(sql_select(func.count()).select_from(batches)).scalar_one()),
+            sorted(tuple(r) for r in conn.execute(sql_select(device_days))),
+            sorted(tuple(r) for r in conn.execute(sql_select(device_state))),
         )
 
 
