@@ -89,18 +89,21 @@ _SQ_DEVICE = (
 
 # PostgreSQL: the whole group in one statement per table, rows as arrays, sent
 # in binary (%b): text arrays would be quoted element by element in Python.
-# Joins, not EXISTS: with EXISTS .. OR the planner hashed all of device_keys
-# for every group (fine for 200 devices, not for 72,000).
+# The liveness checks are LATERAL subqueries that cannot be flattened (LIMIT 1),
+# so each row probes the two indexes whatever the statistics say. As plain
+# joins the planner scanned all of devices per group while the table was new
+# (unanalysed, "1 row"); with EXISTS .. OR it hashed all of device_keys.
 _PG_BATCH = (
     f"INSERT INTO batches ({_BATCH_COLS}) "
     "SELECT v.batch_uid, v.device_id, v.received_s, v.first_s, v.last_s, v.n_points, v.body "
     "FROM unnest(%b::text[], %b::int[], %b::bigint[], %b::bigint[], %b::bigint[], %b::int[], "
     "%b::bytea[], %b::text[]) "
     "AS v(batch_uid, device_id, received_s, first_s, last_s, n_points, body, key_hash) "
-    "JOIN devices d ON d.id = v.device_id AND d.revoked_s IS NULL "
-    "LEFT JOIN device_keys k ON k.key_hash = v.key_hash AND k.device_id = v.device_id "
-    "AND k.revoked_s IS NULL "
-    "WHERE v.key_hash IS NULL OR k.id IS NOT NULL "
+    "CROSS JOIN LATERAL (SELECT 1 FROM devices d WHERE d.id = v.device_id "
+    "AND d.revoked_s IS NULL LIMIT 1) d "
+    "LEFT JOIN LATERAL (SELECT 1 AS live FROM device_keys k WHERE k.key_hash = v.key_hash "
+    "AND k.device_id = v.device_id AND k.revoked_s IS NULL LIMIT 1) k ON true "
+    "WHERE v.key_hash IS NULL OR k.live IS NOT NULL "
     "ON CONFLICT (batch_uid) DO NOTHING RETURNING batch_uid"
 )
 # The per-device mutex of the derived rows, and the devices' state read in the same trip.
@@ -108,34 +111,37 @@ _PG_LOCK = (
     "SELECT d.id, s.latest FROM devices d LEFT JOIN device_state s ON s.device_id = d.id "
     "WHERE d.id = ANY(%b::int[]) ORDER BY d.id FOR NO KEY UPDATE OF d"
 )
-_PG_DAYS_GET = (
-    "SELECT t.device_id, t.day, t.body FROM device_days t "
-    "JOIN unnest(%b::int[], %b::int[]) AS k(device_id, day) "
-    "ON t.device_id = k.device_id AND t.day = k.day"
+# The batches stored, and the stored days they fold into, in one trip: kind 0
+# rows are batch uids inserted, kind 1 rows stored days. The days are read by
+# this statement's snapshot, taken after the lock above was granted, so no
+# other writer's fold of these devices can be missed.
+_PG_STORE = (
+    f"WITH ins AS ({_PG_BATCH}) "
+    "SELECT 0, batch_uid, NULL::int, NULL::int, NULL::bytea FROM ins UNION ALL "
+    "SELECT 1, NULL, k.device_id, k.day, t.body FROM unnest(%b::int[], %b::int[]) "
+    "AS k(device_id, day) JOIN LATERAL (SELECT body FROM device_days t "
+    "WHERE t.device_id = k.device_id AND t.day = k.day LIMIT 1) t ON true"
 )
-_PG_DAYS_PUT = (
-    "INSERT INTO device_days (device_id, day, body) "
+# Every derived row in one trip: days, state, then the devices' counters and
+# inventory (found through = ANY, an index scan whatever the statistics say).
+_PG_WRITE = (
+    "WITH days AS (INSERT INTO device_days (device_id, day, body) "
     "SELECT * FROM unnest(%b::int[], %b::int[], %b::bytea[]) "
-    "ON CONFLICT (device_id, day) DO UPDATE SET body = excluded.body"
-)
-_PG_STATE_PUT = (
-    "INSERT INTO device_state (device_id, latest, unavailable) "
+    "ON CONFLICT (device_id, day) DO UPDATE SET body = excluded.body), "
+    "state AS (INSERT INTO device_state (device_id, latest, unavailable) "
     "SELECT * FROM unnest(%b::int[], %b::bytea[], %b::bytea[]) "
     "ON CONFLICT (device_id) DO UPDATE SET latest = excluded.latest, "
-    "unavailable = excluded.unavailable"
-)
-_PG_DEVICE = (
+    "unavailable = excluded.unavailable) "
     "UPDATE devices SET last_seen_s = v.now, batches = devices.batches + v.n, "
     "points = devices.points + v.p, agent_version = v.av, "
     + ", ".join(f"{c} = COALESCE(v.{c}, devices.{c})" for c in _INV)
     + " FROM unnest(%b::bigint[], %b::int[], %b::bigint[], %b::text[], "
     + ", ".join("%b::text[]" for _ in _INV)
-    + f", %b::int[]) AS v(now, n, p, av, {', '.join(_INV)}, id) WHERE devices.id = v.id"
+    + f", %b::int[]) AS v(now, n, p, av, {', '.join(_INV)}, id) "
+    "WHERE devices.id = v.id AND devices.id = ANY(%b::int[])"
 )
-_KEY_LIVE = {
-    "sqlite": "SELECT 1 WHERE " + _LIVE.format(dev="?1", kh="?2"),
-    "postgresql": "SELECT 1 WHERE " + _LIVE.format(dev="%(dev)s::int", kh="%(kh)s::text"),
-}
+_KEY_LIVE_SQ = "SELECT 1 WHERE " + _LIVE.format(dev=":dev", kh=":kh")
+_KEY_LIVE_PG = "SELECT 1 WHERE " + _LIVE.format(dev="%(dev)s::int", kh="%(kh)s::text")
 
 
 class RevokedError(Exception):
@@ -276,70 +282,105 @@ def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
 
 def write_group(conn: Connection, items: Sequence[Item], now: int) -> list[bool | Exception]:
     """Store ``items`` in the caller's transaction; per item True, False (a retry) or error."""
-    pg = conn.dialect.name == "postgresql"
     items = [
         item if (b := _no_nul(item.batch)) is item.batch else dataclasses.replace(item, batch=b)
         for item in items
     ]
     cur: Any = conn.connection.cursor()
     try:
-        state: dict[int, bytes | None] | None = None
-        rows = [_batch_row(item, now) for item in items]
-        stored: list[bool] = []
-        if pg:
-            cur.execute(_PG_LOCK, (sorted({item.device_id for item in items}),))
-            state = dict(cur.fetchall())
-            cur.execute(_PG_BATCH, _columns(rows, 8))
-            inserted = {r[0] for r in cur.fetchall()}
-            seen: set[str] = set()
-            for r in rows:
-                stored.append(r[0] in inserted and r[0] not in seen)
-                seen.add(r[0])
-        else:
-            for r in rows:
-                cur.execute(_SQ_BATCH, r)
-                stored.append(cur.fetchone() is not None)
-        results: list[bool | Exception] = []
-        g = _Group(now)
-        for item, ok in zip(items, stored, strict=True):
-            if ok:
-                results.append(True)
-                _derive(item, g)
-                continue
-            # Not inserted: a retry of a stored batch, or the key/device was revoked.
-            if pg:
-                cur.execute(_KEY_LIVE["postgresql"], {"dev": item.device_id, "kh": item.key_hash})
-            else:
-                cur.execute(_KEY_LIVE["sqlite"], (item.device_id, item.key_hash))
-            live = cur.fetchone() is not None
-            results.append(False if live else RevokedError("device or key revoked"))
-        if g.devices:
-            _write_derived(cur, g, pg, state)
-        return results
+        if conn.dialect.name == "postgresql":
+            return _write_pg(cur, items, now)
+        return _write_sqlite(cur, items, now)
     finally:
         cur.close()
 
 
-def _write_derived(cur: Any, g: _Group, pg: bool, state: dict[int, bytes | None] | None) -> None:
-    """Merge the group into its devices' stored rows and write them back, sorted by key."""
-    day_keys = sorted(g.days)
+def _write_pg(cur: Any, items: Sequence[Item], now: int) -> list[bool | Exception]:
+    """Four round trips whatever the group's size: lock, store, write (and the commit)."""
+    cur.execute(_PG_LOCK, (sorted({item.device_id for item in items}),))
+    state: dict[int, bytes | None] = dict(cur.fetchall())
+    rows = [_batch_row(item, now) for item in items]
+    day_keys = sorted({(item.device_id, d.day) for item in items for d in item.batch.days})
+    cur.execute(_PG_STORE, [*_columns(rows, 8), *_columns(day_keys, 2)])
+    inserted: set[str] = set()
+    stored_days: dict[tuple[int, int], bytes] = {}
+    for kind, uid, dev, day, body in cur.fetchall():
+        if kind == 0:
+            inserted.add(uid)
+        else:
+            stored_days[dev, day] = body
+    stored: list[bool] = []
+    seen: set[str] = set()
+    for r in rows:
+        stored.append(r[0] in inserted and r[0] not in seen)
+        seen.add(r[0])
+    results, g = _judge(cur, items, stored, now, _KEY_LIVE_PG)
+    if g.devices:
+        day_rows, state_rows, device_rows = _merged(g, stored_days, state)
+        cur.execute(
+            _PG_WRITE,
+            [
+                *_columns(day_rows, 3),
+                *_columns(state_rows, 3),
+                *_columns(device_rows, 5 + len(_INV)),
+                [r[-1] for r in device_rows],
+            ],
+        )
+    return results
+
+
+def _write_sqlite(cur: Any, items: Sequence[Item], now: int) -> list[bool | Exception]:
+    """Statement by statement: SQLite works in this process, a statement costs no trip."""
+    stored: list[bool] = []
+    for item in items:  # the first write takes the database's write lock
+        cur.execute(_SQ_BATCH, _batch_row(item, now))
+        stored.append(cur.fetchone() is not None)
+    results, g = _judge(cur, items, stored, now, _KEY_LIVE_SQ)
+    if not g.devices:
+        return results
+    stored_days: dict[tuple[int, int], bytes] = {}
+    for key in g.days:
+        cur.execute(_SQ_DAYS_GET, key)
+        if found := cur.fetchone():
+            stored_days[key] = found[0]
+    state: dict[int, bytes | None] = {}
+    for dev in g.devices:
+        cur.execute(_SQ_STATE_GET, (dev,))
+        found = cur.fetchone()
+        state[dev] = found[0] if found else None
+    day_rows, state_rows, device_rows = _merged(g, stored_days, state)
+    cur.executemany(_SQ_DAYS_PUT, day_rows)
+    cur.executemany(_SQ_STATE_PUT, state_rows)
+    cur.executemany(_SQ_DEVICE, device_rows)
+    return results
+
+
+def _judge(
+    cur: Any, items: Sequence[Item], stored: Sequence[bool], now: int, key_live: str
+) -> tuple[list[bool | Exception], _Group]:
+    """Per item its result, and the stored ones folded into a group."""
+    results: list[bool | Exception] = []
+    g = _Group(now)
+    for item, ok in zip(items, stored, strict=True):
+        if ok:
+            results.append(True)
+            _derive(item, g)
+            continue
+        # Not inserted: a retry of a stored batch, or the key/device was revoked.
+        cur.execute(key_live, {"dev": item.device_id, "kh": item.key_hash})
+        live = cur.fetchone() is not None
+        results.append(False if live else RevokedError("device or key revoked"))
+    return results, g
+
+
+def _merged(
+    g: _Group, stored_days: dict[tuple[int, int], bytes], state: dict[int, bytes | None]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The group folded into its devices' stored rows: day, state and device rows, by key."""
+    day_rows = [
+        (*key, packed.merged_day(stored_days.get(key), g.days[key])) for key in sorted(g.days)
+    ]
     devs = sorted(g.devices)
-    if pg:
-        cur.execute(_PG_DAYS_GET, _columns(day_keys, 2))
-        stored_days = {(dev, day): body for dev, day, body in cur.fetchall()}
-    else:
-        stored_days = {}
-        for key in day_keys:
-            cur.execute(_SQ_DAYS_GET, key)
-            found = cur.fetchone()
-            stored_days[key] = found[0] if found else None
-        state = {}
-        for dev in devs:
-            cur.execute(_SQ_STATE_GET, (dev,))
-            found = cur.fetchone()
-            state[dev] = found[0] if found else None
-    assert state is not None
-    day_rows = [(*key, packed.merged_day(stored_days.get(key), g.days[key])) for key in day_keys]
     state_rows = [
         (
             dev,
@@ -349,13 +390,4 @@ def _write_derived(cur: Any, g: _Group, pg: bool, state: dict[int, bytes | None]
         for dev in devs
     ]
     device_rows = [(g.now, *g.devices[d], d) for d in devs]
-    if pg:
-        if day_rows:
-            cur.execute(_PG_DAYS_PUT, _columns(day_rows, 3))
-        cur.execute(_PG_STATE_PUT, _columns(state_rows, 3))
-        cur.execute(_PG_DEVICE, _columns(device_rows, 5 + len(_INV)))
-    else:
-        if day_rows:
-            cur.executemany(_SQ_DAYS_PUT, day_rows)
-        cur.executemany(_SQ_STATE_PUT, state_rows)
-        cur.executemany(_SQ_DEVICE, device_rows)
+    return day_rows, state_rows, device_rows
