@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -102,6 +103,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 "feedback_ask_every_days": settings.agent_feedback_ask_every_days,
             },
         )
+        # Everything built so far (modules, the app, the store) lives as long as
+        # the process: frozen, the collector's full collections skip it. Without
+        # this each full collection walked it all, 60-75 ms with the worker
+        # stopped, about once a second under load: most of ingest's p99.
+        gc.collect()
+        gc.freeze()
         pruner = (
             asyncio.create_task(prune_forever(the_store, settings))
             if settings.prune_interval_s > 0
@@ -110,6 +117,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         try:
             yield
         finally:
+            gc.unfreeze()  # an app started again in this process (tests) freezes anew
             if pruner is not None:
                 pruner.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
