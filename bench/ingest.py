@@ -464,7 +464,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--targets", default="noop,sqlite,postgresql")
     ap.add_argument("--duration", type=float, default=20.0, help="measured seconds per target")
-    ap.add_argument("--warmup", type=float, default=2.0)
+    ap.add_argument(
+        "--warmup",
+        type=float,
+        default=10.0,
+        help="seconds of load before measuring (every device seen by every worker)",
+    )
     ap.add_argument("--procs", type=int, default=2, help="load-generator processes")
     ap.add_argument("--concurrency", type=int, default=32, help="requests in flight per process")
     ap.add_argument("--devices", type=int, default=2000)
