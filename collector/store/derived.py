@@ -49,9 +49,8 @@ def days(
         if since_day is not None:
             query = query.where(c.day >= since_day)
         for device_id, day, body in conn.execute(query):
-            for entry in packed.unpack_day(body).values():
-                if wanted is None or entry.metric_id in wanted:
-                    yield device_id, day, entry
+            for entry in packed.day_entries(body, wanted):
+                yield device_id, day, entry
 
 
 def latest(conn: Connection, device_ids: Collection[int] | None = None) -> dict[int, packed.Latest]:
