@@ -26,6 +26,7 @@ from kitlife.agent.config import AgentConfig
 from kitlife.agent.credentials import Credentials, save_credentials
 from kitlife.agent.readings import SourceResult
 from kitlife.agent.service import InProcessUploader, ServiceLoop, SourceSpec, builtin_sources
+from kitlife.collector.store import packed
 from kitlife.protocol import decode_batch
 from tests.agent.agent_helpers import (
     AGENT,
@@ -216,7 +217,8 @@ def test_collector_down_for_a_week_drops_only_oldest_counts_it_and_drains(
         batches, points, distinct = collector.stored()
         first_s, last_s = collector.stored_times()
         with contextlib.closing(sqlite3.connect(collector.db_path)) as db:
-            reported = db.execute("SELECT num FROM latest WHERE metric_id = 902").fetchone()
+            (latest_row,) = db.execute("SELECT latest FROM device_state").fetchone()
+        reported = [r.num for r in packed.unpack_latest(latest_row).values() if r.metric_id == 902]
     finally:
         collector.stop()
 
@@ -230,7 +232,7 @@ def test_collector_down_for_a_week_drops_only_oldest_counts_it_and_drains(
     assert first_s > T0 + 86400, note
     assert last_s >= T0 + week - 1200, note
     # The drop counter itself reached the collector.
-    assert reported is not None and reported[0] > 0, note
+    assert reported and reported[0] is not None and reported[0] > 0, note
 
 
 def test_corrupt_spool_is_set_aside_and_the_agent_says_so(tmp_path: Path) -> None:
