@@ -103,7 +103,9 @@ def role_fits(store: Store, today: date) -> dict[str, tuple[RoleFit, list[Reason
 def _save(store: Store, results: Iterable[tuple[int, DeviceAssessment]], now_s: int) -> None:
     history_rows = []
     device_rows = []
-    for device_id, a in results:
+    # Device rows in id order, the order in which the ingest locks them (see
+    # store/ingest.py): two transactions that lock in one order cannot deadlock.
+    for device_id, a in sorted(results, key=lambda r: r[0]):
         data = a.to_dict()
         history_rows.append(
             {
