@@ -296,7 +296,11 @@ def write_group(conn: Connection, items: Sequence[Item], now: int) -> list[bool 
 
 
 def _write_pg(cur: Any, items: Sequence[Item], now: int) -> list[bool | Exception]:
-    """Four round trips whatever the group's size: lock, store, write (and the commit)."""
+    """Lock, store, write: three statements whatever the group's size.
+
+    Plus the driver's BEGIN and the commit, and one query per batch that was
+    not stored (to tell a retry from a revoked key).
+    """
     cur.execute(_PG_LOCK, (sorted({item.device_id for item in items}),))
     state: dict[int, bytes | None] = dict(cur.fetchall())
     rows = [_batch_row(item, now) for item in items]
