@@ -83,8 +83,8 @@ def _entries(data: bytes | None, width: int) -> list[Any]:
         raise PackedError(f"not a packed row: {exc}") from exc
     if fmt != FORMAT or not isinstance(entries, list):
         raise PackedError(f"packed row format {fmt!r}, this code reads {FORMAT}")
-    if any(len(e) != width for e in entries):
-        raise PackedError(f"packed row entries must have {width} fields")
+    if not all(isinstance(e, list) and len(e) == width for e in entries):
+        raise PackedError(f"packed row entries must be lists of {width} fields")
     return entries
 
 

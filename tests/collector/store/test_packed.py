@@ -83,7 +83,14 @@ def test_latest_keeps_the_newest_reading_and_the_later_of_equal_times(
 
 @pytest.mark.parametrize(
     "data",
-    [b"\xc1", msgpack.packb([2, []]), msgpack.packb([1, [[1, 2]]]), msgpack.packb("x")],
+    [
+        b"\xc1",
+        msgpack.packb([2, []]),
+        msgpack.packb([1, [[1, 2]]]),
+        msgpack.packb([1, [7]]),
+        msgpack.packb("x"),
+        msgpack.packb(3),
+    ],
 )
 def test_bytes_that_are_not_a_packed_row_are_refused(data: bytes) -> None:
     with pytest.raises(packed.PackedError):
