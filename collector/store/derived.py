@@ -18,6 +18,9 @@ from kitlife.collector.store import packed
 from kitlife.collector.store.schema import device_days, device_state
 
 _CHUNK = 1_000  # ids per IN (...) list
+# Rows fetched at a time (a server-side cursor on PostgreSQL): a fleet-wide read
+# of 30 days is two million rows of about a kilobyte; only this many are held.
+_FETCH = 2_000
 
 
 def _id_chunks(device_ids: Collection[int] | None) -> Iterator[list[int] | None]:
@@ -48,7 +51,7 @@ def days(
             query = query.where(c.device_id.in_(chunk))
         if since_day is not None:
             query = query.where(c.day >= since_day)
-        for device_id, day, body in conn.execute(query):
+        for device_id, day, body in conn.execute(query.execution_options(yield_per=_FETCH)):
             for entry in packed.day_entries(body, wanted):
                 yield device_id, day, entry
 
@@ -61,7 +64,7 @@ def latest(conn: Connection, device_ids: Collection[int] | None = None) -> dict[
         query = select(c.device_id, c.latest)
         if chunk is not None:
             query = query.where(c.device_id.in_(chunk))
-        for device_id, body in conn.execute(query):
+        for device_id, body in conn.execute(query.execution_options(yield_per=_FETCH)):
             out[device_id] = packed.unpack_latest(body)
     return out
 
