@@ -63,7 +63,7 @@ _LIVE = (
     "AND ({kh} IS NULL OR EXISTS (SELECT 1 FROM device_keys k WHERE k.key_hash = {kh} "
     "AND k.device_id = {dev} AND k.revoked_s IS NULL))"
 )
-# SQLite: qmark parameters, executemany.
+# SQLite: one statement per row or executemany; no round trips in-process.
 _SQ_BATCH = (
     f"INSERT INTO batches ({_BATCH_COLS}) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE "
     + _LIVE.format(dev="?2", kh="?8")
@@ -87,8 +87,8 @@ _SQ_DEVICE = (
     + " WHERE id = ?"
 )
 
-# PostgreSQL: the whole group in one statement per table, rows as arrays, sent
-# in binary (%b): text arrays would be quoted element by element in Python.
+# PostgreSQL: the whole group in three statements (lock, store, write), rows as
+# arrays sent in binary (%b): text arrays would be quoted element by element.
 # The liveness checks are LATERAL subqueries that cannot be flattened (LIMIT 1),
 # so each row probes the two indexes whatever the statistics say. As plain
 # joins the planner scanned all of devices per group while the table was new
