@@ -25,7 +25,7 @@ would turn every rewrite into several.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import groupby
 from typing import Any
 
@@ -56,7 +56,7 @@ def _unpack(data: bytes | None) -> list[Any]:
     return list(entries)
 
 
-def _chunks(rows: Iterator[Any]) -> Iterator[list[Any]]:
+def _chunks(rows: Iterable[Any]) -> Iterator[list[Any]]:
     chunk: list[Any] = []
     for row in rows:
         chunk.append(row)
@@ -67,26 +67,28 @@ def _chunks(rows: Iterator[Any]) -> Iterator[list[Any]]:
         yield chunk
 
 
+# The fields of each packed entry, in their order; also the old tables' columns.
+_DAY = ("metric_id", "component", "n", "sum", "min", "max", "last", "last_s")
+_LATEST = ("metric_id", "component", "t_s", "num", "txt")
+_UNAVAILABLE = ("source", "component", "reason", "t_s")
+
+
+def _device_id() -> sa.Column[int]:
+    return sa.Column(
+        "device_id", sa.Integer(), sa.ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
 def _new_tables() -> None:
     op.create_table(
         "device_days",
-        sa.Column(
-            "device_id",
-            sa.Integer(),
-            sa.ForeignKey("devices.id", ondelete="CASCADE"),
-            primary_key=True,
-        ),
+        _device_id(),
         sa.Column("day", sa.Integer(), primary_key=True),
         sa.Column("body", sa.LargeBinary(), nullable=False),
     )
     op.create_table(
         "device_state",
-        sa.Column(
-            "device_id",
-            sa.Integer(),
-            sa.ForeignKey("devices.id", ondelete="CASCADE"),
-            primary_key=True,
-        ),
+        _device_id(),
         sa.Column("latest", sa.LargeBinary(), nullable=False),
         sa.Column("unavailable", sa.LargeBinary(), nullable=False),
     )
@@ -96,10 +98,9 @@ def _new_tables() -> None:
 
 
 def _old_tables() -> None:
-    fk = sa.ForeignKey("devices.id", ondelete="CASCADE")
     op.create_table(
         "latest",
-        sa.Column("device_id", sa.Integer(), fk, primary_key=True),
+        _device_id(),
         sa.Column("metric_id", sa.Integer(), primary_key=True),
         sa.Column("component", sa.String(255), primary_key=True),
         sa.Column("t_s", sa.BigInteger(), nullable=False),
@@ -108,12 +109,7 @@ def _old_tables() -> None:
     )
     op.create_table(
         "rollups_daily",
-        sa.Column(
-            "device_id",
-            sa.Integer(),
-            sa.ForeignKey("devices.id", ondelete="CASCADE"),
-            primary_key=True,
-        ),
+        _device_id(),
         sa.Column("metric_id", sa.Integer(), primary_key=True),
         sa.Column("component", sa.String(255), primary_key=True),
         sa.Column("day", sa.Integer(), primary_key=True),
@@ -126,12 +122,7 @@ def _old_tables() -> None:
     )
     op.create_table(
         "unavailable",
-        sa.Column(
-            "device_id",
-            sa.Integer(),
-            sa.ForeignKey("devices.id", ondelete="CASCADE"),
-            primary_key=True,
-        ),
+        _device_id(),
         sa.Column("source", sa.String(128), primary_key=True),
         sa.Column("component", sa.String(255), primary_key=True),
         sa.Column("reason", sa.String(1024), nullable=False),
@@ -141,22 +132,29 @@ def _old_tables() -> None:
         op.execute("ALTER TABLE latest SET (fillfactor = 50)")
 
 
+def _entries_by_device(
+    conn: sa.Connection, table: str, fields: tuple[str, ...]
+) -> dict[int, list[Any]]:
+    """device id -> its rows of an old per-row table as entries, in key order."""
+    t = sa.table(table, sa.column("device_id"), *(sa.column(f) for f in fields))
+    key = [t.c.device_id, *(t.c[f] for f in fields[:2])]
+    out: dict[int, list[Any]] = {}
+    for row in conn.execute(sa.select(t.c.device_id, *(t.c[f] for f in fields)).order_by(*key)):
+        out.setdefault(row[0], []).append(list(row[1:]))
+    return out
+
+
 def upgrade() -> None:
     _new_tables()
     conn = op.get_bind()
-    meta = sa.MetaData()
-    rollups = sa.Table("rollups_daily", meta, autoload_with=conn)
-    latest = sa.Table("latest", meta, autoload_with=conn)
-    unavailable = sa.Table("unavailable", meta, autoload_with=conn)
     days = sa.table("device_days", sa.column("device_id"), sa.column("day"), sa.column("body"))
     state = sa.table(
         "device_state", sa.column("device_id"), sa.column("latest"), sa.column("unavailable")
     )
-    r = rollups.c
+    r = sa.table("rollups_daily", sa.column("device_id"), sa.column("day"), *map(sa.column, _DAY))
     rows = conn.execute(
-        sa.select(r.device_id, r.day, r.metric_id, r.component)
-        .add_columns(r.n, r.sum, r.min, r.max, r.last, r.last_s)
-        .order_by(r.device_id, r.day, r.metric_id, r.component)
+        sa.select(r.c.device_id, r.c.day, *(r.c[f] for f in _DAY))
+        .order_by(r.c.device_id, r.c.day, r.c.metric_id, r.c.component)
         .execution_options(stream_results=True, yield_per=_CHUNK)
     )
     packed = (
@@ -166,30 +164,17 @@ def upgrade() -> None:
     for chunk in _chunks(packed):
         conn.execute(days.insert(), chunk)
 
-    by_device: dict[int, dict[str, list[Any]]] = {}
-    lc = latest.c
-    for row in conn.execute(
-        sa.select(lc.device_id, lc.metric_id, lc.component, lc.t_s, lc.num, lc.txt).order_by(
-            lc.device_id, lc.metric_id, lc.component
-        )
-    ):
-        by_device.setdefault(row[0], {"latest": [], "unavailable": []})["latest"].append(
-            list(row[1:])
-        )
-    uc = unavailable.c
-    for row in conn.execute(
-        sa.select(uc.device_id, uc.source, uc.component, uc.reason, uc.t_s).order_by(
-            uc.device_id, uc.source, uc.component
-        )
-    ):
-        by_device.setdefault(row[0], {"latest": [], "unavailable": []})["unavailable"].append(
-            list(row[1:])
-        )
+    latest = _entries_by_device(conn, "latest", _LATEST)
+    unavailable = _entries_by_device(conn, "unavailable", _UNAVAILABLE)
     values = (
-        {"device_id": dev, "latest": _pack(v["latest"]), "unavailable": _pack(v["unavailable"])}
-        for dev, v in sorted(by_device.items())
+        {
+            "device_id": dev,
+            "latest": _pack(latest.get(dev, [])),
+            "unavailable": _pack(unavailable.get(dev, [])),
+        }
+        for dev in sorted(latest.keys() | unavailable.keys())
     )
-    for chunk in _chunks(iter(values)):
+    for chunk in _chunks(values):
         conn.execute(state.insert(), chunk)
     op.drop_table("unavailable")
     op.drop_table("latest")
@@ -202,55 +187,28 @@ def downgrade() -> None:
     meta = sa.MetaData()
     days = sa.Table("device_days", meta, autoload_with=conn)
     state = sa.Table("device_state", meta, autoload_with=conn)
-    rollups = sa.table(
-        "rollups_daily",
-        *(
-            sa.column(c)
-            for c in (
-                "device_id",
-                "metric_id",
-                "component",
-                "day",
-                "n",
-                "sum",
-                "min",
-                "max",
-                "last",
-                "last_s",
-            )
-        ),
-    )
-    latest = sa.table(
-        "latest",
-        *(sa.column(c) for c in ("device_id", "metric_id", "component", "t_s", "num", "txt")),
-    )
-    unavailable = sa.table(
-        "unavailable",
-        *(sa.column(c) for c in ("device_id", "source", "component", "reason", "t_s")),
-    )
-    names = ("metric_id", "component", "n", "sum", "min", "max", "last", "last_s")
+
+    def old(table: str, fields: tuple[str, ...]) -> sa.TableClause:
+        return sa.table(table, *map(sa.column, ("device_id", *fields)))
+
+    def rows(dev: int, fields: tuple[str, ...], body: bytes, **extra: int) -> list[dict[str, Any]]:
+        return [
+            {"device_id": dev, **extra, **dict(zip(fields, e, strict=True))} for e in _unpack(body)
+        ]
+
     stored = conn.execute(
         sa.select(days.c.device_id, days.c.day, days.c.body).execution_options(
             stream_results=True, yield_per=_CHUNK
         )
     )
-    unpacked = (
-        {"device_id": dev, "day": day, **dict(zip(names, e, strict=True))}
-        for dev, day, body in stored
-        for e in _unpack(body)
-    )
+    unpacked = (row for dev, day, body in stored for row in rows(dev, _DAY, body, day=day))
     for chunk in _chunks(unpacked):
-        conn.execute(rollups.insert(), chunk)
-    lnames = ("metric_id", "component", "t_s", "num", "txt")
-    unames = ("source", "component", "reason", "t_s")
+        conn.execute(old("rollups_daily", ("day", *_DAY)).insert(), chunk)
     for dev, lat, unav in conn.execute(
         sa.select(state.c.device_id, state.c.latest, state.c.unavailable)
     ):
-        rows = [{"device_id": dev, **dict(zip(lnames, e, strict=True))} for e in _unpack(lat)]
-        if rows:
-            conn.execute(latest.insert(), rows)
-        urows = [{"device_id": dev, **dict(zip(unames, e, strict=True))} for e in _unpack(unav)]
-        if urows:
-            conn.execute(unavailable.insert(), urows)
+        for table, fields, body in (("latest", _LATEST, lat), ("unavailable", _UNAVAILABLE, unav)):
+            if entries := rows(dev, fields, body):
+                conn.execute(old(table, fields).insert(), entries)
     op.drop_table("device_state")
     op.drop_table("device_days")
