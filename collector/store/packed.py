@@ -25,7 +25,7 @@ never hides a newer value.
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable
+from collections.abc import Callable, Container, Iterable
 from typing import Any, NamedTuple
 
 import msgpack
@@ -114,38 +114,61 @@ def day_entries(data: bytes | None, metric_ids: Container[int] | None = None) ->
     return [DayEntry(*e) for e in entries if e[0] in metric_ids]
 
 
-def merged_day(stored: bytes | None, new: Iterable[DayEntry]) -> bytes:
-    """``stored`` (a packed day, or None) with ``new`` aggregates folded in, in order.
+def _fold(
+    stored: bytes | None,
+    width: int,
+    new: Iterable[tuple[Any, ...]],
+    combine: Callable[[list[Any], tuple[Any, ...]], None],
+) -> bytes:
+    """``stored`` with ``new`` entries folded in, in order, and packed again.
 
-    The per-row upsert's rule: counts and sums add, min and max combine, the
-    later reading is the last one (the one folded later among equal times).
-    Works on the unpacked lists in place: this runs for every stored batch.
+    A new key is appended; a known one is passed to ``combine`` with the
+    stored entry (a list, changed in place). Works on the unpacked lists:
+    this runs for every stored batch.
     """
-    entries = _entries(stored, 8)
+    entries = _entries(stored, width)
     index = {(e[0], e[1]): e for e in entries}
     added = False
-    for d in new:
-        cur = index.get((d[0], d[1]))
+    for x in new:
+        cur = index.get((x[0], x[1]))
         if cur is None:
-            index[d[0], d[1]] = cur = list(d)
+            index[x[0], x[1]] = cur = list(x)
             entries.append(cur)
             added = True
-            continue
-        cur[2] += d[2]
-        cur[3] += d[3]
-        cur[4] = min(cur[4], d[4])
-        cur[5] = max(cur[5], d[5])
-        if d[7] >= cur[7]:
-            cur[6] = d[6]
-            cur[7] = d[7]
+        else:
+            combine(cur, x)
     if added:
         entries.sort(key=_key)
     return _pack(entries)
 
 
+def _combine_day(cur: list[Any], d: tuple[Any, ...]) -> None:
+    cur[2] += d[2]
+    cur[3] += d[3]
+    cur[4] = min(cur[4], d[4])
+    cur[5] = max(cur[5], d[5])
+    if d[7] >= cur[7]:
+        cur[6] = d[6]
+        cur[7] = d[7]
+
+
+def merged_day(stored: bytes | None, new: Iterable[DayEntry]) -> bytes:
+    """``stored`` (a packed day, or None) with ``new`` aggregates folded in, in order.
+
+    The per-row upsert's rule: counts and sums add, min and max combine, the
+    later reading is the last one (the one folded later among equal times).
+    """
+    return _fold(stored, 8, new, _combine_day)
+
+
 # -- latest readings ----------------------------------------------------------------------
 def unpack_latest(data: bytes | None) -> Latest:
     return {(e[0], e[1]): LatestEntry(*e) for e in _entries(data, 5)}
+
+
+def _combine_latest(cur: list[Any], r: tuple[Any, ...]) -> None:
+    if r[2] >= cur[2]:
+        cur[2:] = r[2:]
 
 
 def merged_latest(stored: bytes | None, new: Iterable[LatestEntry]) -> bytes:
@@ -154,20 +177,7 @@ def merged_latest(stored: bytes | None, new: Iterable[LatestEntry]) -> bytes:
     A reading replaces the stored one unless that is newer (equal times:
     the one applied later wins), so a late batch never hides a newer value.
     """
-    entries = _entries(stored, 5)
-    index = {(e[0], e[1]): e for e in entries}
-    added = False
-    for r in new:
-        cur = index.get((r[0], r[1]))
-        if cur is None:
-            index[r[0], r[1]] = cur = list(r)
-            entries.append(cur)
-            added = True
-        elif r[2] >= cur[2]:
-            cur[2:] = r[2:]
-    if added:
-        entries.sort(key=_key)
-    return _pack(entries)
+    return _fold(stored, 5, new, _combine_latest)
 
 
 # -- unavailable sources ---------------------------------------------------------------------
