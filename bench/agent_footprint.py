@@ -66,6 +66,8 @@ from pathlib import Path
 
 import psutil
 
+from bench.wheel import build_wheel
+
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -105,19 +107,8 @@ def install_as_shipped(tmp: Path) -> str:
     dependencies are taken from the dev venv through a .pth line, so no
     registry is needed and their versions are the tested ones.
     """
-    src = tmp / "src"
-    shutil.copytree(
-        ROOT,
-        src,
-        symlinks=True,
-        ignore=shutil.ignore_patterns(
-            ".venv", "build", "dist", ".git", "var", "*.egg-info", "__pycache__", ".*_cache"
-        ),
-    )
-    dist = tmp / "dist"
+    wheel = build_wheel(tmp / "dist", tmp)
     pip = [sys.executable, "-m", "pip"]
-    subprocess.run([*pip, "wheel", "--no-deps", "-q", "-w", str(dist), str(src)], check=True)
-    (wheel,) = dist.glob("kitlife-*.whl")
     env_dir = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], check=True)
     py = env_dir / "bin" / "python"

@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import sys
 import venv
 import zipfile
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.wheel import build_wheel
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    # Build from a clean copy: setuptools stages files in ./build, and a stale
-    # stage in the work tree would otherwise leak deleted files into the wheel.
-    src = tmp_path_factory.mktemp("src") / "kitlife"
-    shutil.copytree(
-        ROOT,
-        src,
-        symlinks=True,
-        ignore=shutil.ignore_patterns(
-            ".venv", "build", "dist", ".git", "var", "*.egg-info", "__pycache__", ".*_cache"
-        ),
-    )
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(src)],
-        check=True,
-        timeout=300,
-    )
-    (path,) = out.glob("kitlife-*.whl")
-    return path
+    return build_wheel(tmp_path_factory.mktemp("dist"), tmp_path_factory.mktemp("src"))
 
 
 def test_wheel_holds_only_the_kitlife_package(wheel: Path) -> None:
