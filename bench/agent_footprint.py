@@ -69,7 +69,6 @@ import psutil
 from bench.wheel import build_wheel
 
 BIN = Path(sys.executable).parent
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
