@@ -23,16 +23,7 @@ def experience_rollups(
     """Daily rollups of the given metrics for every device, from ``since_day`` on."""
     with engine.connect() as conn:
         return [
-            {
-                "device_id": device_id,
-                "metric_id": e.metric_id,
-                "component": e.component,
-                "day": day,
-                "n": e.n,
-                "sum": e.sum,
-                "max": e.max,
-                "last": e.last,
-            }
+            derived.day_dict(device_id, day, e)
             for device_id, day, e in derived.days(conn, None, since_day, set(metric_ids))
         ]
 
