@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 import msgpack
 import pytest
@@ -28,18 +29,18 @@ day_entries = st.builds(
 )
 
 
-def _reference_day(entries: list[packed.DayEntry]) -> dict[tuple[int, str], tuple[object, ...]]:
-    out: dict[tuple[int, str], list[object]] = {}
+def _reference_day(entries: list[packed.DayEntry]) -> dict[tuple[int, str], tuple[Any, ...]]:
+    out: dict[tuple[int, str], list[Any]] = {}
     for e in entries:
         cur = out.get((e.metric_id, e.component))
         if cur is None:
             out[e.metric_id, e.component] = list(e)
             continue
-        cur[2] = int(cur[2]) + e.n  # type: ignore[call-overload]
-        cur[3] = float(cur[3]) + e.sum  # type: ignore[arg-type]
-        cur[4] = min(float(cur[4]), e.min)  # type: ignore[arg-type]
-        cur[5] = max(float(cur[5]), e.max)  # type: ignore[arg-type]
-        if e.last_s >= int(cur[7]):  # type: ignore[call-overload]
+        cur[2] += e.n
+        cur[3] += e.sum
+        cur[4] = min(cur[4], e.min)
+        cur[5] = max(cur[5], e.max)
+        if e.last_s >= cur[7]:
             cur[6], cur[7] = e.last, e.last_s
     return {k: tuple(v) for k, v in out.items()}
 
@@ -111,28 +112,28 @@ batch_series = st.lists(
 )
 
 
-def _reference(bodies: list[bytes]) -> tuple[dict[object, list[object]], dict[object, object]]:
+def _reference(bodies: list[bytes]) -> tuple[dict[Any, list[Any]], dict[Any, Any]]:
     """Per (device, metric, component, day) the plain fold of every reading, and latest."""
-    days: dict[object, list[object]] = {}
-    latest: dict[object, object] = {}
+    days: dict[Any, list[Any]] = {}
+    latest: dict[Any, Any] = {}
     for body in bodies:
         b = decode_batch(body)
         for s in b.series:
             for t, v in zip(s.timestamps_s, s.values, strict=True):
                 key = (b.device_id, s.metric_id, s.component, t // 86_400)
                 cur = days.setdefault(key, [0, 0.0, math.inf, -math.inf, None, -1])
-                cur[0] += 1  # type: ignore[operator]
-                cur[1] += v  # type: ignore[operator]
-                cur[2] = min(cur[2], v)  # type: ignore[call-overload]
-                cur[3] = max(cur[3], v)  # type: ignore[call-overload]
-                if t >= cur[5]:  # type: ignore[operator]
+                cur[0] += 1
+                cur[1] += v
+                cur[2] = min(cur[2], v)
+                cur[3] = max(cur[3], v)
+                if t >= cur[5]:
                     cur[4], cur[5] = v, t
                 lk = (b.device_id, s.metric_id, s.component)
-                if lk not in latest or t >= latest[lk][0]:  # type: ignore[index]
+                if lk not in latest or t >= latest[lk][0]:
                     latest[lk] = (t, v)
         for x in b.texts:
             lk = (b.device_id, x.metric_id, x.component)
-            if lk not in latest or x.t_s >= latest[lk][0]:  # type: ignore[index]
+            if lk not in latest or x.t_s >= latest[lk][0]:
                 latest[lk] = (x.t_s, x.value)
     return days, latest
 
@@ -191,11 +192,12 @@ def test_ingest_in_any_grouping_stores_the_plain_fold(
             break
         store.ingest_many(items[start : start + size])
         start += size
-    store.ingest_many(items[start:]) if start < len(items) else None
+    if start < len(items):
+        store.ingest_many(items[start:])
 
     want_days, want_latest = _reference(bodies)
-    got_days: dict[object, list[object]] = {}
-    got_latest: dict[object, object] = {}
+    got_days: dict[Any, list[Any]] = {}
+    got_latest: dict[Any, Any] = {}
     for dev in devices:
         for r in store.daily_rollups(dev.id):
             got_days[dev.uid, r["metric_id"], r["component"], r["day"]] = [
