@@ -354,7 +354,7 @@ def _start(target: str, port: int, db_url: str | None, workers: int) -> subproce
         cmd = [
             py,
             "-c",
-            "from kitlife.collector.cli import main; main()",
+            "from kitlife.collector.cli.main import main; main()",
             "--db",
             db_url,
             "serve",

@@ -16,8 +16,8 @@ from datetime import date
 
 import numpy as np
 
-from kitlife.collector.scoring import DailySeries, DeviceHistory, iter_scores, score_fleet
-from kitlife.collector.scoring.history import day_number
+from kitlife.collector.policy.scoring import DailySeries, DeviceHistory, iter_scores, score_fleet
+from kitlife.collector.policy.scoring.history import day_number
 
 NOW = date(2026, 11, 25)
 MODELS = (

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kitlife.collector.scoring import load_catalogue, load_thresholds
+from kitlife.collector.policy.scoring import load_catalogue, load_thresholds
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "scoring.md"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from kitlife.agent.cli import cli as agent_cli
-from kitlife.collector.cli import cli as collector_cli
+from kitlife.collector.cli.main import cli as collector_cli
 
 
 def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 
 from kitlife.collector.api.deps import Admin, ServiceDesk, StoreDep
-from kitlife.collector.fleet.fit import load_roles
-from kitlife.collector.fleet.register import parse_register
+from kitlife.collector.policy.fit import load_roles
+from kitlife.collector.policy.register import parse_register
 from kitlife.collector.store.assets import register_rows, replace_register, unmatched
 
 router = APIRouter(tags=["assets"])

@@ -25,14 +25,14 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kitlife.collector import metrics
 from kitlife.collector.api.deps import Bearer
 from kitlife.collector.api.keycache import KeyCache
-from kitlife.collector.rescore import Rescorer
-from kitlife.collector.settings import Settings
+from kitlife.collector.runtime import metrics
+from kitlife.collector.runtime.rescore import Rescorer
+from kitlife.collector.runtime.settings import Settings
+from kitlife.collector.runtime.writer import GroupWriter
 from kitlife.collector.store.ingest import Item, RevokedError
 from kitlife.collector.store.secrets import hash_secret
-from kitlife.collector.writer import GroupWriter
 from kitlife.protocol import CONTENT_TYPE, ProtocolError, decode_summary
 
 router = APIRouter(tags=["agents"])

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from kitlife.collector.settings import Settings
+from kitlife.collector.runtime.settings import Settings
 from kitlife.collector.store import DeviceRef, Store
 
 _bearer = HTTPBearer(auto_error=False)

@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from kitlife.collector.api.deps import ServiceDesk, StoreDep
-from kitlife.collector.fleet.fit import load_roles
-from kitlife.collector.fleet.inputs import devices_from_store, plan_inputs
-from kitlife.collector.fleet.redeploy import build_plan
-from kitlife.collector.fleet.service import fit_rows, fleet_report_from_store
+from kitlife.collector.policy.fit import load_roles
+from kitlife.collector.policy.redeploy import build_plan
+from kitlife.collector.reports.fleet_inputs import devices_from_store, plan_inputs
+from kitlife.collector.reports.fleet_service import fit_rows, fleet_report_from_store
 
 router = APIRouter(tags=["fleet"])
 

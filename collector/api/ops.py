@@ -13,8 +13,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from kitlife.collector import metrics
 from kitlife.collector.api.deps import ServiceDesk
+from kitlife.collector.runtime import metrics
 
 router = APIRouter(tags=["operations"])
 

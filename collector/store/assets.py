@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import delete, func, select, update
 
-from kitlife.collector.fleet.register import REGISTER_COLUMNS, AssetRow, iso_day, serial_key
+from kitlife.collector.policy.register import REGISTER_COLUMNS, AssetRow, iso_day, serial_key
 from kitlife.collector.store import derived
 from kitlife.collector.store.schema import assets, audit_log, devices
 from kitlife.collector.store.store import Store
@@ -150,7 +150,7 @@ def record_decisions(
 ) -> int:
     """Set the newest decision of devices by hand: {device_id: (decision, reason)}.
 
-    The scorer (``kitlife.collector.rescore``) writes the same columns on every
+    The scorer (``kitlife.collector.runtime.rescore``) writes the same columns on every
     rescore; this is for decisions made outside it (an admin's, a test's), and
     is audited like every admin change.
     """

@@ -1,6 +1,6 @@
 """Reading a device's history out of the store, in the shape the scorer takes.
 
-The scorer (``kitlife.collector.scoring``) is pure; this module is its one
+The scorer (``kitlife.collector.policy.scoring``) is pure; this module is its one
 door to the database. It reads in chunks of devices so a fleet rescore holds
 a bounded slice of the estate in memory, and only the daily series the
 scorer fits trends on, over the look-back window.
@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 
 from sqlalchemy import select
 
-from kitlife.collector.scoring import DeviceHistory
+from kitlife.collector.policy.scoring import DeviceHistory
 from kitlife.collector.store import derived, packed
 from kitlife.collector.store.schema import devices
 from kitlife.collector.store.store import Store

@@ -5,7 +5,7 @@ laptops, 80 batches/s in steady state, 1,200/s when they all boot at once), so
 it is written for few round trips and few statements per batch, not for
 elegance. :meth:`Store.ingest_many` calls :func:`write_group` inside one
 transaction; the HTTP layer feeds it through the group-commit writer in
-:mod:`kitlife.collector.writer`.
+:mod:`kitlife.collector.runtime.writer`.
 
 The raw chunk is written by ``INSERT .. SELECT .. WHERE the key is live ON
 CONFLICT (batch_uid) DO NOTHING RETURNING``: the same statement stores the

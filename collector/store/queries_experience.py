@@ -42,7 +42,7 @@ def device_facts(engine: Engine) -> dict[int, dict[str, Any]]:
 # asset register; add its table here when its name is settled.
 def site_by_device(engine: Engine) -> dict[int, str] | None:
     """device id -> site from the asset register, or None while the register is empty."""
-    from kitlife.collector.fleet.register import serial_key
+    from kitlife.collector.policy.register import serial_key
     from kitlife.collector.store.schema import assets
 
     with engine.connect() as conn:

@@ -13,8 +13,8 @@ import httpx
 import pytest
 import uvicorn
 
-from kitlife.collector.app import create_app
-from kitlife.collector.settings import Settings
+from kitlife.collector.api.app import create_app
+from kitlife.collector.runtime.settings import Settings
 from kitlife.collector.store import Store
 
 

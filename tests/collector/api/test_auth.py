@@ -11,8 +11,8 @@ import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import update
 
-from kitlife.collector.app import create_app
-from kitlife.collector.settings import Settings
+from kitlife.collector.api.app import create_app
+from kitlife.collector.runtime.settings import Settings
 from kitlife.collector.store.schema import devices
 from tests.collector.api.conftest import Live
 

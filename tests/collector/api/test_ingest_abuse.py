@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlalchemy import select as sql_select
 
-from kitlife.collector.settings import Settings
+from kitlife.collector.runtime.settings import Settings
 from kitlife.collector.store.schema import batches, device_days, device_state
 from kitlife.protocol import CONTENT_TYPE, ProtocolError, decode_batch
 from tests.collector.api.conftest import Live, running

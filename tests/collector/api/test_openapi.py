@@ -8,7 +8,7 @@ from pathlib import Path
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from kitlife.collector.openapi import render
+from kitlife.collector.api.openapi import render
 from kitlife.protocol import CONTENT_TYPE
 from tests.collector.api.conftest import Live
 

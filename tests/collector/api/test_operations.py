@@ -8,8 +8,8 @@ import logging
 import time
 from dataclasses import replace
 
-from kitlife.collector.logs import JsonFormatter
-from kitlife.collector.settings import Settings
+from kitlife.collector.runtime.logs import JsonFormatter
+from kitlife.collector.runtime.settings import Settings
 from kitlife.protocol import Batch, Series, encode_batch
 from tests.collector.api.conftest import Live, running
 from tests.collector.api.test_ingest_http import body_for, post

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from kitlife.collector.fleet.register import AssetRow
+from kitlife.collector.policy.register import AssetRow
 from kitlife.collector.reports.experience import (
     SiteUnavailableError,
     day_index,

@@ -1,0 +1,385 @@
+"""Fleet commands: simulate, assets, redeploy plan, report fleet.
+
+Kept out of cli.py so that the fleet work adds commands without growing the
+core file; :func:`register` attaches them to the ``kitlife`` group.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kitlife.collector.store import Store
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _store(ctx: click.Context) -> Store:
+    from kitlife.collector.cli.main import _store as core_store
+
+    store = core_store(ctx)
+    store.upgrade()
+    # Release pooled connections when the command ends (tests run many in one process).
+    ctx.find_root().call_on_close(store.close)
+    return store
+
+
+def _roles(path: str | None) -> Any:
+    from kitlife.collector.policy.fit import load_roles
+
+    try:
+        return load_roles(path)
+    except (OSError, ValueError) as err:
+        raise click.ClickException(f"roles: {err}") from err
+
+
+roles_option = click.option(
+    "--roles",
+    "roles_path",
+    default=None,
+    metavar="FILE",
+    help="Role profiles TOML [env KITLIFE_ROLES; default: the shipped roles.toml].",
+)
+
+
+# -- simulate ---------------------------------------------------------------------------------
+@click.command()
+@click.option("--devices", "n_devices", default=200, show_default=True, type=click.IntRange(1))
+@click.option("--months", default=18, show_default=True, type=click.IntRange(1, 120))
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option(
+    "--batch-days",
+    default=30,
+    show_default=True,
+    type=click.IntRange(1, 366),
+    help="Simulated days per uploaded batch.",
+)
+@click.option("--end", default=None, metavar="YYYY-MM-DD", help="Last simulated day [today].")
+@click.option(
+    "--jobs",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Writer processes; more than one needs PostgreSQL.",
+)
+@click.option(
+    "--durable",
+    is_flag=True,
+    help="SQLite: keep the collector's fsync-per-commit (default: synchronous=NORMAL, "
+    "as simulated data can be regenerated from its seed).",
+)
+@click.option(
+    "--register-csv",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Also write the matching asset register as CSV.",
+)
+@click.pass_context
+def simulate(
+    ctx: click.Context,
+    n_devices: int,
+    months: int,
+    seed: int,
+    batch_days: int,
+    end: str | None,
+    jobs: int,
+    durable: bool,
+    register_csv: str | None,
+) -> None:
+    """Fill the database with a synthetic estate, through the real ingest path."""
+    from kitlife.collector.policy.fit import load_roles
+    from kitlife.collector.policy.register import parse_register
+    from kitlife.collector.store.assets import replace_register
+    from kitlife.collector.tools.simulate import (
+        generate_estate,
+        populate,
+        register_csv_text,
+        relax_sqlite_durability,
+    )
+
+    url = ctx.obj["db_url"]
+    if jobs > 1 and url.startswith("sqlite"):
+        raise click.UsageError("SQLite takes one writer: use --jobs 1, or PostgreSQL")
+    end_date = dt.date.fromisoformat(end) if end else _today()
+    t0 = time.perf_counter()
+    estate = generate_estate(n_devices, months, seed, end_date)
+    gen_s = time.perf_counter() - t0
+    store = _store(ctx)
+    existing = len(store.list_devices())
+    if existing:
+        # A second estate would enrol the same serials again and the register
+        # would match each serial to two devices.
+        raise click.ClickException(
+            f"the database already holds {existing} devices; simulate into an empty one"
+        )
+    relaxed = not durable and relax_sqlite_durability(store)
+    stats = populate(
+        store,
+        estate,
+        batch_days,
+        progress=lambda i, n: click.echo(f"  {i}/{n} devices", err=True) if i % 500 == 0 else None,
+        jobs=jobs,
+        db_url=url,
+    )
+    text = register_csv_text(estate.register)
+    rows, errors = parse_register(text.encode(), load_roles().roles)
+    if errors:  # pragma: no cover - the generator and the parser disagree
+        raise click.ClickException(f"generated register does not parse: {errors[0]}")
+    replace_register(store, rows, actor="simulate")
+    if register_csv:
+        Path(register_csv).write_text(text, encoding="utf-8")
+    poor = sum(1 for d in estate.devices if d.injected_poor_fit)
+    click.echo(
+        f"simulated {stats.devices} devices x {months} months (seed {seed}): "
+        f"{stats.batches} batches, {stats.points} points, {stats.wire_bytes / 1e6:.1f} MB on "
+        f"the wire; {len(estate.register)} register rows, {poor} injected poor fits"
+    )
+    from kitlife.collector.runtime.rescore import rescore
+
+    scored = rescore(
+        store, now_s=int(dt.datetime.combine(end_date, dt.time(12), dt.UTC).timestamp())
+    )
+    click.echo(
+        f"scored {scored.devices} devices in {scored.seconds:.1f} s: "
+        + ", ".join(f"{n} {d}" for d, n in sorted(scored.by_decision.items()))
+    )
+    click.echo(
+        f"timing: generate {gen_s + stats.generate_s:.1f} s, enrol {stats.enrol_s:.1f} s, "
+        f"ingest {stats.ingest_s:.1f} s with {stats.jobs} writer(s)"
+        f"{' (SQLite synchronous=NORMAL)' if relaxed else ''} "
+        f"({stats.batches_per_s:.0f} batches/s, "
+        f"{stats.points / max(stats.ingest_s, 1e-9):.0f} points/s)"
+    )
+
+
+# -- assets -----------------------------------------------------------------------------------
+@click.group()
+def assets() -> None:
+    """The asset register: import, export, unmatched devices."""
+
+
+@assets.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@roles_option
+@click.pass_context
+def assets_import(ctx: click.Context, file: str, roles_path: str | None) -> None:
+    """Replace the register with FILE (CSV); nothing is imported if any row is wrong."""
+    from kitlife.collector.policy.register import parse_register
+    from kitlife.collector.store.assets import replace_register
+
+    cfg = _roles(roles_path)
+    rows, errors = parse_register(Path(file).read_bytes(), cfg.roles)
+    if errors:
+        for e in errors:
+            click.echo(f"{file}: {e}", err=True)
+        raise click.ClickException(
+            f"{len(errors)} problem(s) in {file}; nothing imported, the register is unchanged"
+        )
+    n = replace_register(_store(ctx), rows)
+    click.echo(f"imported {n} register rows from {file}")
+
+
+@assets.command("export")
+@click.option("--csv", "as_csv", is_flag=True, help="As CSV (the format import reads).")
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@click.pass_context
+def assets_export(ctx: click.Context, as_csv: bool, as_json: bool) -> None:
+    """The register as stored."""
+    from kitlife.collector.cli.main import _emit
+    from kitlife.collector.store.assets import EXPORT_COLUMNS, register_rows
+
+    rows = register_rows(_store(ctx))
+    fmt = "csv" if as_csv else "json" if as_json else "text"
+    cols = EXPORT_COLUMNS if fmt != "text" else ("serial", "holder_id", "role", "site", "status")
+    _emit(rows, fmt, list(cols))
+
+
+@assets.command("unmatched")
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@click.pass_context
+def assets_unmatched(ctx: click.Context, as_json: bool) -> None:
+    """Devices with no register row, and register rows with no enrolled device."""
+    from kitlife.collector.cli.main import _emit
+    from kitlife.collector.store.assets import unmatched
+
+    found = unmatched(_store(ctx))
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    a, b = found["devices_without_register_row"], found["register_rows_without_device"]
+    click.echo(f"{len(a)} enrolled devices with no register row:")
+    if a:
+        _emit(a, "text", ["hostname", "serial", "model", "device_uid"])
+    click.echo(f"{len(b)} register rows (not retired) with no enrolled device:")
+    if b:
+        _emit(b, "text", ["serial", "asset_tag", "holder_id", "site", "status"])
+
+
+# -- redeploy ---------------------------------------------------------------------------------
+@click.group()
+def redeploy() -> None:
+    """Fleet-wide redeploy plans."""
+
+
+@redeploy.command("plan")
+@click.option("--site", default=None, help="Only holders and devices at this site.")
+@click.option("--max-moves", default=None, type=click.IntRange(1), help="At most N moves.")
+@click.option("--json", "fmt", flag_value="json", help="As JSON.")
+@click.option("--csv", "fmt", flag_value="csv", help="As CSV.")
+@roles_option
+@click.pass_context
+def redeploy_plan(
+    ctx: click.Context,
+    site: str | None,
+    max_moves: int | None,
+    fmt: str | None,
+    roles_path: str | None,
+) -> None:
+    """Pair poor fits with devices that fit them; each move with its reasons and savings."""
+    from kitlife.collector.cli.main import _emit
+    from kitlife.collector.policy.redeploy import build_plan
+    from kitlife.collector.reports.fleet_inputs import devices_from_store, plan_inputs
+
+    cfg = _roles(roles_path)
+    today = _today()
+    devs, holders = plan_inputs(devices_from_store(_store(ctx), today))
+    plan = build_plan(devs, holders, cfg, today, site=site, max_moves=max_moves)
+    rows = [m.to_dict() for m in plan.moves]
+    if fmt == "json":
+        click.echo(json.dumps({"summary": plan.summary(), "moves": rows}, indent=2))
+        return
+    cols = [
+        "holder_id",
+        "role",
+        "site",
+        "device",
+        "device_key",
+        "from_holder",
+        "kind",
+        "mismatch_before",
+        "mismatch_after",
+        "why",
+        "after",
+        "saves_kg_co2e",
+        "saves_gbp",
+    ]
+    if fmt == "csv":
+        _emit(rows, "csv", cols)
+        return
+    for m in rows:
+        click.echo(
+            f"{m['holder_id']} ({m['role']}, {m['site']}) <- {m['device']} [{m['device_key']}] "
+            f"from {m['from_holder']}: mismatch {m['mismatch_before']} -> {m['mismatch_after']}"
+        )
+        click.echo(f"    why: {m['why']}")
+        click.echo(f"    after: {m['after']}")
+        if m["kind"] == "fix":
+            click.echo(
+                f"    saves vs buying new: {m['saves_kg_co2e']} kg CO2e, GBP {m['saves_gbp']:.0f}"
+            )
+    s = plan.summary()
+    click.echo(
+        f"{s['moves']} moves ({s['poor_fits_addressed']} poor fits addressed, "
+        f"{s['right_sizing_moves']} right-sizing) of {s['poor_fit_holders']} poor-fit holders; "
+        f"saves {s['saves_kg_co2e']:.0f} kg CO2e and GBP {s['saves_gbp']:.0f} against buying "
+        f"new; solved in {s['solve_s']} s"
+    )
+    for note in s["notes"]:
+        click.echo(f"note: {note}")
+
+
+@redeploy.command("fit")
+@click.option("--poor", "poor_only", is_flag=True, help="Only devices that are a poor fit.")
+@click.option("--json", "fmt", flag_value="json", help="As JSON.")
+@click.option("--csv", "fmt", flag_value="csv", help="As CSV.")
+@roles_option
+@click.pass_context
+def redeploy_fit(
+    ctx: click.Context, poor_only: bool, fmt: str | None, roles_path: str | None
+) -> None:
+    """Each held device against its holder's role profile, worst first, in numbers."""
+    from kitlife.collector.cli.main import _emit
+    from kitlife.collector.reports.fleet_service import fit_rows
+
+    rows = fit_rows(_store(ctx), _roles(roles_path), _today(), poor_only)
+    _emit(
+        rows,
+        fmt or "text",
+        ["holder_id", "role", "site", "model", "mismatch", "reasons"]
+        + (["device_uid", "poor", "estimated"] if fmt else []),
+    )
+
+
+# -- report fleet -----------------------------------------------------------------------------
+@click.group()
+def report() -> None:
+    """Fleet reports."""
+
+
+@report.command("fleet")
+@click.option(
+    "--format",
+    "fmt",
+    default="text",
+    show_default=True,
+    type=click.Choice(["text", "json", "csv"]),
+)
+@roles_option
+@click.pass_context
+def report_fleet(ctx: click.Context, fmt: str, roles_path: str | None) -> None:
+    """Greening-government figures, decisions by model/site/age, which models last."""
+    from kitlife.collector.reports.fleet_service import fleet_report_from_store
+
+    rep = fleet_report_from_store(_store(ctx), _roles(roles_path), _today())
+    if fmt == "json":
+        click.echo(json.dumps(rep, indent=2))
+        return
+    if fmt == "csv":
+        import csv
+
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["id", "label", "value", "unit", "method", "source"])
+        for f in rep["figures"]:
+            v = f["value"]
+            w.writerow(
+                [
+                    f["id"],
+                    f["label"],
+                    json.dumps(v) if isinstance(v, dict) else v,
+                    f["unit"],
+                    f["method"],
+                    f["source"],
+                ]
+            )
+        return
+    click.echo(f"Fleet report as of {rep['as_of']}")
+    for f in rep["figures"]:
+        v = f["value"]
+        shown = ", ".join(f"{k} {n}" for k, n in v.items()) if isinstance(v, dict) else v
+        click.echo(f"  {f['label']}: {shown} {f['unit']}")
+        click.echo(f"      method: {f['method']}")
+        click.echo(f"      source: {f['source']}")
+    click.echo(f"poor-fit devices: {rep['poor_fit_devices']}; decisions: {rep['decisions_source']}")
+    click.echo("Models that last (top 10 by median age at retirement):")
+    for m in rep["models_that_last"][:10]:
+        click.echo(
+            f"  {m['model']}: retired {m['retired']} at median "
+            f"{m['median_age_at_retirement_y']} y; battery<80% "
+            f"{m['battery_below_80_per_100_device_years']}/100 device-years; disk errors "
+            f"{m['disk_errors_per_100_device_years']}/100 device-years"
+        )
+    for c in rep["credits"]:
+        click.echo(c)
+
+
+def register(cli: click.Group) -> None:
+    for command in (simulate, assets, redeploy, report):
+        cli.add_command(command)

@@ -1,0 +1,1 @@
+"""Tools around the collector that no production module imports: the estate simulator."""

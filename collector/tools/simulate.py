@@ -1,0 +1,818 @@
+"""A realistic synthetic estate, for demos, benchmarks and every fleet-level test.
+
+Two halves, kept apart on purpose:
+
+* :func:`generate_estate` and :func:`device_batches` are pure: given a seed
+  they always return the same devices, the same asset register and the same
+  batches. Nothing here touches a database.
+* :func:`populate` writes an estate through the real storage path, exactly as
+  agents would: it spends an enrolment token per device (``Store.enroll``) and
+  stores real encoded batches (``encode_batch`` then ``Store.ingest``), one
+  batch per device per ``batch_days`` of simulated time holding daily points.
+
+What is modelled, and on what evidence (see docs/fleet.md, "Simulate"):
+
+* models: real laptop models (vendor + model name) from the Boavizta
+  product-footprint table, business lines only, 2019 onward (Latitude, ThinkPad,
+  EliteBook, ProBook, MacBook, Surface), bought from their report year on;
+* battery: capacity fades with cycles, linear then accelerating
+  (health = 1 - a*c - b*c^2 - calendar fade, c in thousands of cycles), with
+  a and b varying per pack so that a typical pack is near 80 % at 1000 cycles
+  (Apple's and HP's long-life rating, REFERENCES.md "Battery");
+* storage: NVMe "percentage used" grows with host writes against a rated
+  endurance (TBW ~ 600 x capacity in TB); failures start at a rate in line
+  with Backblaze's published annual failure rates (about 1 %/yr for SSDs,
+  1.5-2 %/yr for hard drives) and then show as growing media errors or
+  reallocated sectors; about 4 % of healthy hard drives carry a small static
+  reallocated count, as Backblaze found among operational drives;
+* OS: Windows 11 24H2 / 23H2, a remainder of Windows 10 22H2 (out of support
+  since 2025-10-14), macOS on Apple hardware, Ubuntu LTS for some developers;
+* pressure: CPU busy, memory used and swap used follow the holder's role
+  workload against the device's RAM and cores, four working-hour samples per
+  weekday;
+* the asset register: a pseudonymous holder, role, site, purchase date and
+  route (new / refurbished / remanufactured), warranty end, ~3 % spare stock,
+  retired devices with their end-of-life route, and ~5 % deliberately poor
+  fits (a demanding role holding a light device, or a field worker holding a
+  worn battery).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import numpy as np
+
+from kitlife.collector.policy.register import REGISTER_COLUMNS
+from kitlife.collector.policy.scoring.carbon import BoaviztaIndex, default_boavizta
+from kitlife.protocol import Batch, Series, Text, encode_batch, metric_by_name
+
+DAY_S = 86400
+#: Sites and the region (logistics cluster) each belongs to; the default
+#: roles.toml lists the same sites so that redeploy plans can price moves.
+SITES: dict[str, str] = {
+    "York": "north",
+    "Newcastle": "north",
+    "Leeds": "north",
+    "London": "south-east",
+    "Reading": "south-east",
+    "Guildford": "south-east",
+    "Bristol": "south-west",
+    "Exeter": "south-west",
+    "Worcester": "midlands",
+    "Nottingham": "midlands",
+    "Peterborough": "east",
+    "Norwich": "east",
+}
+_SITE_WEIGHTS = (0.14, 0.06, 0.06, 0.16, 0.08, 0.05, 0.16, 0.07, 0.07, 0.05, 0.06, 0.04)
+
+ROLE_MIX: dict[str, float] = {"office": 0.5, "field": 0.2, "analyst": 0.2, "developer": 0.1}
+#: Typical working set (GB, apps only) and CPU busy % on a 4-core reference laptop.
+ROLE_MEM_GB: dict[str, float] = {"office": 3.0, "field": 2.6, "analyst": 7.5, "developer": 12.0}
+ROLE_CPU_PCT: dict[str, float] = {"office": 18.0, "field": 14.0, "analyst": 38.0, "developer": 45.0}
+ROLE_CYCLES_PER_DAY: dict[str, float] = {
+    "office": 0.22,
+    "field": 0.45,
+    "analyst": 0.2,
+    "developer": 0.15,
+}
+ROLE_WRITES_GB_PER_DAY: dict[str, float] = {
+    "office": 12.0,
+    "field": 8.0,
+    "analyst": 30.0,
+    "developer": 60.0,
+}
+OS_BASE_GB = 2.5  # what the OS and agent hold before the user opens anything
+
+# Annual failure rates; Backblaze drive stats (docs/simulate.md).
+AFR_SSD = 0.01
+AFR_HDD = 0.017
+HEALTHY_HDD_NONZERO_SHARE = 0.042
+
+# Windows builds as the agent reports them (platform.version()).
+WIN10_22H2 = "10.0.19045"
+WIN11_23H2 = "10.0.22631"
+WIN11_24H2 = "10.0.26100"
+WIN11_25H2 = "10.0.26200"
+
+_LINES = ("latitude", "thinkpad", "elitebook", "probook", "macbook", "surface laptop")
+_TIERS: dict[str, dict[str, tuple[int, ...]]] = {
+    "basic": {"ram": (8,), "cores": (4,), "disk": (256,)},
+    "standard": {"ram": (8, 16, 16), "cores": (4, 6), "disk": (256, 512)},
+    "performance": {"ram": (16, 32, 32), "cores": (8, 10, 12), "disk": (512, 1024)},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SimModel:
+    vendor: str
+    name: str
+    year: int
+    tier: str
+    battery_design_mwh: int
+    durability: float  # multiplies service life; the "which models last" signal
+
+
+@dataclass(frozen=True, slots=True)
+class SimDevice:
+    index: int
+    serial: str
+    asset_tag: str
+    hostname: str
+    vendor: str
+    model: str
+    tier: str
+    os_name: str
+    os_version: str
+    ram_gb: int
+    cores: int
+    disk_gb: int
+    disk_kind: str  # nvme | hdd
+    site: str
+    holder_id: str
+    role: str
+    purchase_day: int
+    purchase_route: str
+    warranty_end_day: int
+    previous_holders: int
+    battery_design_mwh: int
+    cycles_at_purchase: float
+    cycles_per_day: float
+    fade_a: float
+    fade_b: float
+    writes_gb_per_day: float
+    disk_fail_day: int | None  # epoch day the drive starts failing, if it does
+    static_realloc: int
+    mem_demand_gb: float
+    cpu_demand_pct: float
+    injected_poor_fit: str  # "" or why it was injected
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterRow:
+    serial: str
+    asset_tag: str
+    holder_id: str
+    role: str
+    site: str
+    purchase_date: str
+    purchase_route: str
+    warranty_end: str
+    vendor: str = ""
+    model: str = ""
+    status: str = "in_use"
+    retired_date: str = ""
+    eol_route: str = ""
+    retired_reason: str = ""
+    previous_holders: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Estate:
+    seed: int
+    start_day: int
+    end_day: int  # exclusive
+    devices: tuple[SimDevice, ...]
+    register: tuple[RegisterRow, ...]
+    models: tuple[SimModel, ...] = field(default=())
+
+
+def _iso(day: int) -> str:
+    return (dt.date(1970, 1, 1) + dt.timedelta(days=int(day))).isoformat()
+
+
+def epoch_day(date: dt.date) -> int:
+    return (date - dt.date(1970, 1, 1)).days
+
+
+def _tier(name: str) -> str:
+    n = name.lower()
+    if any(k in n for k in ("precision", "macbook pro", " p1", " p5", "x1", "zbook", "9", "1040")):
+        return "performance"
+    if any(k in n for k in ("latitude 3", "probook", "thinkpad e", "chromebook", "l1")):
+        return "basic"
+    return "standard"
+
+
+def sim_models(table: BoaviztaIndex, rng: np.random.Generator) -> tuple[SimModel, ...]:
+    """Business laptop models from the Boavizta table, 2017 onward."""
+    seen: set[tuple[str, str]] = set()
+    out: list[SimModel] = []
+    for row in sorted(table.rows, key=lambda r: (r.vendor, r.name)):
+        name = row.name
+        if row.year is None or row.year < 2019 or len(name) > 60:
+            continue
+        if not any(k in name.lower() for k in _LINES) or "chromebook" in name.lower():
+            continue
+        if (row.vendor, name) in seen:
+            continue
+        seen.add((row.vendor, name))
+        tier = _tier(name)
+        design = int(rng.choice((50000, 54000, 58000, 63000, 72000, 86000)))
+        out.append(
+            SimModel(
+                row.vendor,
+                name,
+                row.year,
+                tier,
+                design,
+                float(np.clip(rng.lognormal(0.0, 0.15), 0.7, 1.4)),
+            )
+        )
+    return tuple(out)
+
+
+_SERIAL_PREFIX = {"Dell": "", "Lenovo": "PF", "HP": "5CG", "Apple": "C02", "Microsoft": "0F"}
+_B36 = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def _serial(vendor: str, index: int, seed: int) -> str:
+    # A bijection on index (odd multiplier modulo 34**7) makes serials unique
+    # without bookkeeping, and different seeds give different serials.
+    n = (index * 7919 + seed * 104729 + 1) % (34**7)
+    digits = ""
+    for _ in range(7):
+        n, r = divmod(n, 34)
+        digits = _B36[r] + digits
+    return _SERIAL_PREFIX.get(vendor, "SN") + digits
+
+
+def _holder_id(seed: int, index: int) -> str:
+    return "h-" + hashlib.blake2b(f"{seed}:{index}".encode(), digest_size=5).hexdigest()
+
+
+def generate_estate(
+    n_devices: int,
+    months: int,
+    seed: int = 1,
+    end: dt.date | None = None,
+    poor_fit_share: float = 0.05,
+    spare_share: float = 0.03,
+    table: BoaviztaIndex | None = None,
+) -> Estate:
+    """Devices, holders and the matching asset register; pure and seeded."""
+    if n_devices < 1 or months < 1:
+        raise ValueError("an estate needs at least one device and one month")
+    rng = np.random.default_rng(seed)
+    end_day = epoch_day(end or dt.date(2026, 11, 25))
+    start_day = end_day - round(months * 30.44)
+    models = sim_models(table or default_boavizta(), rng)
+    end_year = (dt.date(1970, 1, 1) + dt.timedelta(days=end_day)).year
+    models = tuple(m for m in models if m.year <= end_year)
+    sites = list(SITES)
+    roles = list(ROLE_MIX)
+    role_p = np.array(list(ROLE_MIX.values()))
+    # Newer models are bought more often: weight by recency.
+    model_w = np.array([1.0 + max(0, m.year - 2016) ** 1.3 for m in models])
+    model_w /= model_w.sum()
+
+    # 1. Holders and the device each was given, tier matched to role.
+    want_tier = {
+        "office": ("basic", "standard"),
+        "field": ("basic", "standard"),
+        "analyst": ("standard", "performance"),
+        "developer": ("performance",),
+    }
+    by_tier: dict[str, list[int]] = {}
+    for i, m in enumerate(models):
+        by_tier.setdefault(m.tier, []).append(i)
+
+    raw: list[dict[str, Any]] = []
+    for _ in range(n_devices):
+        spare = rng.random() < spare_share
+        role = str(rng.choice(roles, p=role_p))
+        tiers = [t for t in want_tier[role] if t in by_tier]
+        tier = str(rng.choice(tiers))
+        pool = by_tier[tier]
+        pw = model_w[pool] / model_w[pool].sum()
+        mi = int(rng.choice(pool, p=pw))
+        model = models[mi]
+        spec = _TIERS[tier]
+        ram = int(rng.choice(spec["ram"]))
+        if role == "developer":
+            ram = max(ram, 32 if rng.random() < 0.7 else 16)
+        elif role == "analyst":
+            ram = max(ram, 16)
+        first = epoch_day(dt.date(model.year, 3, 1))
+        last = min(end_day - 30, epoch_day(dt.date(model.year + 2, 12, 31)))
+        purchase = int(rng.integers(first, max(first + 1, last)))
+        raw.append(
+            {
+                "model": model,
+                "tier": tier,
+                "ram": ram,
+                "cores": int(rng.choice(spec["cores"])),
+                "disk": int(rng.choice(spec["disk"])),
+                "role": "" if spare else role,
+                "work_role": role,
+                "site": str(rng.choice(sites, p=np.array(_SITE_WEIGHTS) / sum(_SITE_WEIGHTS))),
+                "purchase": purchase,
+                "injected": "",
+            }
+        )
+
+    # 2. Deliberately poor fits: swap devices between holders so that a
+    # demanding role ends up on a light device (and a light role on a strong
+    # one), or a field worker on an office worker's device with a worn battery.
+    # Swaps stay within a site so that the planner can undo them cheaply.
+    n_poor = round(poor_fit_share * n_devices)
+    heavy = [i for i, r in enumerate(raw) if r["role"] in ("analyst", "developer")]
+    light = [i for i, r in enumerate(raw) if r["role"] in ("office",) and r["tier"] != "basic"]
+    light_basic = [i for i, r in enumerate(raw) if r["role"] == "office" and r["ram"] <= 8]
+    field_ids = [i for i, r in enumerate(raw) if r["role"] == "field"]
+    office_ids = [i for i, r in enumerate(raw) if r["role"] == "office"]
+    rng.shuffle(heavy)
+    rng.shuffle(light_basic)
+    rng.shuffle(field_ids)
+    rng.shuffle(office_ids)
+    hw_keys = ("model", "tier", "ram", "cores", "disk", "purchase")
+    made = 0
+    n_hw = int(n_poor * 0.7)
+    for h, lb in zip(heavy, light_basic, strict=False):
+        if made >= n_hw:
+            break
+        a, b = raw[h], raw[lb]
+        for k in hw_keys:
+            a[k], b[k] = b[k], a[k]
+        b["site"] = a["site"]
+        a["injected"] = f"{a['role']} holder given a {a['ram']} GB {a['tier']} device"
+        made += 1
+    del light
+    for f, o in zip(field_ids, office_ids, strict=False):
+        if made >= n_poor:
+            break
+        a, b = raw[f], raw[o]
+        if a["injected"] or b["injected"]:
+            continue
+        # The office device is old: swap purchase dates so the field worker's
+        # pack has aged, and mark it.
+        for k in hw_keys:
+            a[k], b[k] = b[k], a[k]
+        a["purchase"] = min(a["purchase"], end_day - 4 * 365)
+        b["site"] = a["site"]
+        a["injected"] = "field holder given an office device with a worn battery"
+        made += 1
+
+    # 3. Per-device physics and the register row.
+    devices: list[SimDevice] = []
+    register: list[RegisterRow] = []
+    win_choices = (WIN11_25H2, WIN11_24H2, WIN11_23H2, WIN10_22H2)
+    for i, r in enumerate(raw):
+        model = r["model"]
+        role = r["role"]
+        work_role = r["work_role"]
+        purchase = int(r["purchase"])
+        route_roll = rng.random()
+        recent = purchase > epoch_day(dt.date(2024, 1, 1))
+        if route_roll < (0.22 if recent else 0.08):
+            route = "refurbished"
+        elif route_roll < (0.34 if recent else 0.12):
+            route = "remanufactured"
+        else:
+            route = "new"
+        warranty_years = 1 if route == "refurbished" else 3
+        if model.vendor == "Apple":
+            os_name, os_version = "Darwin", str(rng.choice(("25.1.0", "24.6.0")))
+        elif work_role == "developer" and rng.random() < 0.3:
+            os_name, os_version = (
+                "Linux",
+                str(rng.choice(("6.8.0-ubuntu24.04", "6.5.0-ubuntu22.04"))),
+            )
+        else:
+            os_name = "Windows"
+            os_version = str(rng.choice(win_choices, p=(0.22, 0.74, 0.02, 0.02)))
+        hdd = model.year <= 2018 and rng.random() < 0.25
+        afr = AFR_HDD if hdd else AFR_SSD
+        fail_day: int | None = None
+        hazard_days = end_day - max(purchase, start_day)
+        if hazard_days > 0 and rng.random() < 1 - (1 - afr) ** (hazard_days / 365.0):
+            fail_day = int(rng.integers(max(purchase, start_day), end_day))
+        age_at_start = max(0, start_day - purchase)
+        cpd = ROLE_CYCLES_PER_DAY[work_role] * float(rng.lognormal(0.0, 0.35))
+        if role == "":
+            cpd *= 0.05  # on a shelf
+        mem_demand = ROLE_MEM_GB[work_role] * float(rng.lognormal(0.0, 0.18))
+        cpu_demand = ROLE_CPU_PCT[work_role] * float(rng.lognormal(0.0, 0.2))
+        site = r["site"]
+        region_code = site[:3].upper()
+        holder = "" if role == "" else _holder_id(seed, i)
+        dev = SimDevice(
+            index=i,
+            serial=_serial(model.vendor, i, seed),
+            asset_tag=f"KL{i + 1:06d}",
+            hostname=f"KL-{region_code}-{i + 1:06d}",
+            vendor=model.vendor,
+            model=model.name,
+            tier=r["tier"],
+            os_name=os_name,
+            os_version=os_version,
+            ram_gb=r["ram"],
+            cores=r["cores"],
+            disk_gb=r["disk"],
+            disk_kind="hdd" if hdd else "nvme",
+            site=site,
+            holder_id=holder,
+            role=role,
+            purchase_day=purchase,
+            purchase_route=route,
+            warranty_end_day=purchase + warranty_years * 365,
+            previous_holders=int(rng.random() < min(0.5, age_at_start / 365 * 0.08))
+            + (1 if route != "new" else 0),
+            battery_design_mwh=model.battery_design_mwh,
+            cycles_at_purchase=(float(rng.integers(80, 400)) if route != "new" else 0.0),
+            cycles_per_day=cpd,
+            fade_a=float(np.clip(rng.normal(0.08, 0.02), 0.04, 0.16)) / model.durability,
+            fade_b=float(np.clip(rng.normal(0.06, 0.02), 0.0, 0.14)) / model.durability,
+            writes_gb_per_day=ROLE_WRITES_GB_PER_DAY[work_role] * float(rng.lognormal(0, 0.5)),
+            disk_fail_day=fail_day,
+            static_realloc=int(rng.integers(1, 5))
+            if hdd and rng.random() < HEALTHY_HDD_NONZERO_SHARE
+            else 0,
+            mem_demand_gb=mem_demand,
+            cpu_demand_pct=cpu_demand,
+            injected_poor_fit=r["injected"],
+        )
+        devices.append(dev)
+        register.append(
+            RegisterRow(
+                serial=dev.serial,
+                asset_tag=dev.asset_tag,
+                holder_id=holder,
+                role=role,
+                site=site,
+                purchase_date=_iso(purchase),
+                purchase_route=route,
+                warranty_end=_iso(dev.warranty_end_day),
+                vendor=dev.vendor,
+                model=dev.model,
+                status="in_use" if holder else "spare",
+                previous_holders=dev.previous_holders,
+            )
+        )
+
+    # 4. Devices retired during the window (never enrolled, register only):
+    # about 8 % of the estate a year, service life scaled by model durability.
+    n_retired = round(n_devices * 0.08 * months / 12)
+    routes = ("reuse", "refurbish", "donate", "recycle")
+    route_p = (0.25, 0.3, 0.1, 0.35)
+    reasons = ("battery", "storage", "board", "screen", "performance", "age")
+    reason_p = (0.3, 0.12, 0.14, 0.12, 0.17, 0.15)
+    for j in range(n_retired):
+        mi = int(rng.choice(len(models), p=model_w))
+        model = models[mi]
+        life_days = int(rng.normal(4.5, 1.0) * model.durability * 365)
+        retired = int(rng.integers(start_day, end_day))
+        purchase = max(epoch_day(dt.date(model.year, 1, 1)), retired - max(180, life_days))
+        idx = n_devices + j
+        register.append(
+            RegisterRow(
+                serial=_serial(model.vendor, idx, seed),
+                asset_tag=f"KL{idx + 1:06d}",
+                holder_id="",
+                role="",
+                site=str(rng.choice(sites)),
+                purchase_date=_iso(purchase),
+                purchase_route="new",
+                warranty_end=_iso(purchase + 3 * 365),
+                vendor=model.vendor,
+                model=model.name,
+                status="retired",
+                retired_date=_iso(retired),
+                eol_route=str(rng.choice(routes, p=route_p)),
+                retired_reason=str(rng.choice(reasons, p=reason_p)),
+            )
+        )
+    return Estate(seed, start_day, end_day, tuple(devices), tuple(register), models)
+
+
+# -- telemetry ------------------------------------------------------------------------------
+# Two working-hour samples per weekday, each standing for a half-day's mean:
+# enough for daily rollups and p95s, and half the points of four.
+_SAMPLE_HOURS = (11, 15)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceSeries:
+    """Daily readings of one device over [first_day, end_day), as numpy arrays."""
+
+    first_day: int
+    cycles: np.ndarray[Any, Any]
+    fcc_mwh: np.ndarray[Any, Any]
+    nvme_used: np.ndarray[Any, Any]
+    media_errors: np.ndarray[Any, Any]
+    realloc: np.ndarray[Any, Any]
+    cpu: np.ndarray[Any, Any]  # (days, 4)
+    mem: np.ndarray[Any, Any]
+    swap: np.ndarray[Any, Any]
+    weekday: np.ndarray[Any, Any]
+
+
+def battery_health(cycles: Any, years: Any, a: float, b: float) -> Any:
+    """Share of design capacity: linear then accelerating with cycles, plus calendar fade."""
+    c = np.asarray(cycles) / 1000.0
+    return np.clip(1.0 - a * c - b * c * c - 0.01 * np.asarray(years), 0.3, 1.0)
+
+
+def device_series(dev: SimDevice, estate: Estate) -> DeviceSeries:
+    """The physics of one device, vectorised over its days in the window."""
+    rng = np.random.default_rng((estate.seed, dev.index))
+    first = max(estate.start_day, dev.purchase_day)
+    days = np.arange(first, estate.end_day)
+    n = len(days)
+    age_days = days - dev.purchase_day
+    weekday = (days + 3) % 7 < 5  # 1970-01-01 was a Thursday
+    daily_cycles = dev.cycles_per_day * rng.lognormal(0.0, 0.3, n) * np.where(weekday, 1.2, 0.5)
+    cycles = (
+        dev.cycles_at_purchase
+        + dev.cycles_per_day * max(0, first - dev.purchase_day)
+        + np.cumsum(daily_cycles)
+    )
+    health = battery_health(cycles, age_days / 365.0, dev.fade_a, dev.fade_b)
+    fcc = dev.battery_design_mwh * health * rng.normal(1.0, 0.006, n)
+    tbw_gb = 600.0 * dev.disk_gb  # rated endurance: ~600 TBW per TB
+    writes = dev.writes_gb_per_day * (age_days + 1)
+    nvme_used = np.floor(100.0 * writes / tbw_gb)
+    media = np.zeros(n)
+    realloc = np.full(n, float(dev.static_realloc))
+    if dev.disk_fail_day is not None:
+        since = np.clip(days - dev.disk_fail_day, 0, None)
+        growth = np.floor(np.expm1(since / 25.0))
+        if dev.disk_kind == "hdd":
+            realloc = realloc + np.minimum(growth * 3, 5000)
+        else:
+            media = np.minimum(growth, 5000)
+    ram_pressure = (dev.mem_demand_gb + OS_BASE_GB) / dev.ram_gb
+    shape = (n, len(_SAMPLE_HOURS))
+    mem = np.clip(100 * ram_pressure * rng.lognormal(0, 0.08, shape), 15, 99.5)
+    over = np.clip(ram_pressure * rng.lognormal(0, 0.1, shape) - 0.85, 0, None)
+    swap = np.clip(over * 160, 0, 100)
+    age_slow = 1.0 + 0.04 * np.clip(age_days / 365.0, 0, 8)[:, None]
+    cpu = np.clip(
+        dev.cpu_demand_pct * (4.0 / dev.cores) ** 0.7 * age_slow * rng.lognormal(0, 0.3, shape),
+        0.5,
+        100,
+    )
+    return DeviceSeries(first, cycles, fcc, nvme_used, media, realloc, cpu, mem, swap, weekday)
+
+
+def _gib(n: float) -> float:
+    return float(n) * 1024**3
+
+
+def device_batches(
+    dev: SimDevice, estate: Estate, uid: str, batch_days: int = 7
+) -> Iterator[Batch]:
+    """The batches an agent on this device would have sent: one per ``batch_days``."""
+    s = device_series(dev, estate)
+    ids = {
+        name: metric_by_name(name)
+        for name in (
+            "cpu.busy_pct",
+            "mem.used_pct",
+            "swap.used_pct",
+            "mem.total_bytes",
+            "disk.total_bytes",
+            "battery.design_capacity_mwh",
+            "battery.full_charge_capacity_mwh",
+            "battery.cycle_count",
+            "nvme.percentage_used_pct",
+            "nvme.media_errors",
+            "ata.reallocated_sectors",
+            "inv.cpu_cores",
+        )
+    }
+    in_use = bool(dev.holder_id)
+    n = len(s.cycles)
+    for seq, off in enumerate(range(0, n, batch_days)):
+        sl = slice(off, min(n, off + batch_days))
+        day0 = s.first_day + off
+        day_ts = tuple(int((day0 + k) * DAY_S + 18 * 3600) for k in range(sl.stop - sl.start))
+        series: list[Series] = []
+
+        def add(
+            name: str,
+            ts: Sequence[int],
+            vals: Sequence[float],
+            component: str = "",
+            out: list[Series] = series,
+        ) -> None:
+            m = ids[name]
+            out.append(Series(m.id, component, tuple(ts), tuple(vals), m.exponent))
+
+        if in_use:
+            wd = np.nonzero(s.weekday[sl])[0]
+            if len(wd):
+                p_ts = tuple(
+                    int((day0 + int(k)) * DAY_S + h * 3600) for k in wd for h in _SAMPLE_HOURS
+                )
+                for name, arr in (
+                    ("cpu.busy_pct", s.cpu),
+                    ("mem.used_pct", s.mem),
+                    ("swap.used_pct", s.swap),
+                ):
+                    vals = np.round(arr[sl][wd].ravel(), 1).tolist()
+                    add(name, p_ts, vals)
+        first_t = (day_ts[0],)
+        add("mem.total_bytes", first_t, (_gib(dev.ram_gb),))
+        add("disk.total_bytes", first_t, (float(dev.disk_gb) * 1e9,))
+        add("inv.cpu_cores", first_t, (float(dev.cores),))
+        add("battery.design_capacity_mwh", first_t, (float(dev.battery_design_mwh),), "BAT0")
+        add(
+            "battery.full_charge_capacity_mwh",
+            day_ts,
+            np.round(s.fcc_mwh[sl]).tolist(),
+            "BAT0",
+        )
+        add("battery.cycle_count", day_ts, np.floor(s.cycles[sl]).tolist(), "BAT0")
+        if dev.disk_kind == "nvme":
+            add("nvme.percentage_used_pct", day_ts, s.nvme_used[sl].tolist(), "nvme0")
+            add("nvme.media_errors", day_ts, s.media_errors[sl].tolist(), "nvme0")
+        else:
+            add("ata.reallocated_sectors", day_ts, s.realloc[sl].tolist(), "sda")
+        texts: tuple[Text, ...] = ()
+        if seq == 0:
+            t0 = day_ts[0]
+            texts = tuple(
+                Text(metric_by_name(name).id, "", t0, value)
+                for name, value in (
+                    ("inv.hostname", dev.hostname),
+                    ("inv.serial", dev.serial),
+                    ("inv.vendor", dev.vendor),
+                    ("inv.model", dev.model),
+                    ("inv.os_name", dev.os_name),
+                    ("inv.os_version", dev.os_version),
+                )
+            )
+        yield Batch(
+            device_id=uid,
+            spool_id=f"sim{estate.seed}",
+            seq=seq,
+            sent_at_s=day_ts[-1] + 3600,
+            agent_version="kitlife-sim/1",
+            series=tuple(series),
+            texts=texts,
+        )
+
+
+def enrol_facts(dev: SimDevice) -> dict[str, str]:
+    return {
+        "inv.hostname": dev.hostname,
+        "inv.serial": dev.serial,
+        "inv.vendor": dev.vendor,
+        "inv.model": dev.model,
+        "inv.os_name": dev.os_name,
+        "inv.os_version": dev.os_version,
+    }
+
+
+# -- writing -----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SimulateStats:
+    devices: int
+    batches: int
+    points: int
+    wire_bytes: int
+    generate_s: float
+    enrol_s: float
+    ingest_s: float
+    jobs: int = 1
+
+    @property
+    def batches_per_s(self) -> float:
+        return self.batches / self.ingest_s if self.ingest_s else 0.0
+
+
+def _ingest_devices(
+    store: Any, estate: Estate, work: Sequence[tuple[int, Any]], batch_days: int
+) -> tuple[int, int, int, float]:
+    """Encode and ingest the batches of some devices: (batches, points, bytes, encode s)."""
+    n_batches = n_points = n_bytes = 0
+    gen_s = 0.0
+    for index, ref in work:
+        dev = estate.devices[index]
+        g0 = time.perf_counter()
+        encoded = [(b, encode_batch(b)) for b in device_batches(dev, estate, ref.uid, batch_days)]
+        gen_s += time.perf_counter() - g0
+        for batch, body in encoded:
+            store.ingest(ref, body, now_s=batch.sent_at_s)
+            n_batches += 1
+            n_points += batch.n_points
+            n_bytes += len(body)
+    return n_batches, n_points, n_bytes, gen_s
+
+
+def _worker_run(
+    args: tuple[str, Estate, list[tuple[int, Any]], int],
+) -> tuple[int, int, int, float]:
+    from kitlife.collector.store import Store
+
+    url, estate, work, batch_days = args
+    store = Store.from_url(url)
+    try:
+        return _ingest_devices(store, estate, work, batch_days)
+    finally:
+        store.close()
+
+
+def relax_sqlite_durability(store: Any) -> bool:
+    """SQLite only: commit with synchronous=NORMAL instead of FULL for this store.
+
+    The collector commits with FULL because an ack lets an agent delete its
+    copy. A simulated estate can be regenerated from its seed, so simulate
+    trades that per-commit fsync for speed (WAL + NORMAL is still consistent
+    after a crash, it may only lose the newest commits). Same Store.ingest
+    path otherwise. Returns True when it applied.
+    """
+    from sqlalchemy import event
+
+    if store.engine.dialect.name != "sqlite":
+        return False
+    store.engine.dispose()
+
+    @event.listens_for(store.engine, "connect")
+    def _normal(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    return True
+
+
+def populate(
+    store: Any,
+    estate: Estate,
+    batch_days: int = 7,
+    progress: Callable[[int, int], None] | None = None,
+    jobs: int = 1,
+    db_url: str | None = None,
+) -> SimulateStats:
+    """Enrol every device and ingest its batches through the Store.
+
+    ``store`` is a :class:`kitlife.collector.store.Store`; typed loosely to keep
+    this module importable without the collector's database extras. With
+    ``jobs`` > 1 (PostgreSQL: several writers, as several collector workers
+    would be) devices are dealt to that many processes, each with its own
+    Store on ``db_url``; enrolment stays in this process.
+    """
+    t0 = time.perf_counter()
+    token = store.create_enrol_token(
+        uses=len(estate.devices), expires_in_s=3600, note=f"simulate seed {estate.seed}"
+    )
+    refs = []
+    for dev in estate.devices:
+        _uid, key = store.enroll(token, enrol_facts(dev))
+        refs.append(store.device_for_key(key))
+    t1 = time.perf_counter()
+    work = list(enumerate(refs))
+    if jobs > 1:
+        if not db_url:
+            raise ValueError("parallel simulate needs the database URL for its workers")
+        import multiprocessing
+
+        store.engine.dispose()  # no pooled connection may cross a fork
+        chunks = [(db_url, estate, work[k::jobs], batch_days) for k in range(jobs)]
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            results = pool.map(_worker_run, chunks)
+        t2 = time.perf_counter()
+        return SimulateStats(
+            len(estate.devices),
+            sum(r[0] for r in results),
+            sum(r[1] for r in results),
+            sum(r[2] for r in results),
+            sum(r[3] for r in results),
+            t1 - t0,
+            t2 - t1,
+            jobs,
+        )
+    n_batches = n_points = n_bytes = 0
+    gen_s = 0.0
+    step = 100
+    for start in range(0, len(work), step):
+        b, p, n, g = _ingest_devices(store, estate, work[start : start + step], batch_days)
+        n_batches, n_points, n_bytes, gen_s = n_batches + b, n_points + p, n_bytes + n, gen_s + g
+        if progress:
+            progress(min(start + step, len(work)), len(work))
+    t2 = time.perf_counter()
+    return SimulateStats(
+        len(estate.devices), n_batches, n_points, n_bytes, gen_s, t1 - t0, t2 - t1 - gen_s
+    )
+
+
+def write_register_csv(rows: Sequence[RegisterRow], out: IO[str]) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(REGISTER_COLUMNS)
+    for r in rows:
+        writer.writerow([getattr(r, c) for c in REGISTER_COLUMNS])
+
+
+def register_csv_text(rows: Sequence[RegisterRow]) -> str:
+    buf = io.StringIO()
+    write_register_csv(rows, buf)
+    return buf.getvalue()

@@ -1,0 +1,208 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from kitlife.collector.policy.scoring import ComponentAssessment, Status, score_device
+from tests.collector.policy.scoring.conftest import NOW, Build, daily
+
+
+def _component(assessment_components: list[ComponentAssessment], kind: str) -> ComponentAssessment:
+    return next(c for c in assessment_components if c.component == kind)
+
+
+def _judge(history: object, kind: str) -> ComponentAssessment:
+    return _component(score_device(history, now=NOW).components, kind)  # type: ignore[arg-type]
+
+
+def test_battery_below_60_percent_fails(laptop: Build) -> None:
+    battery = _judge(laptop(battery_pct=55), "battery")
+    assert battery.status is Status.FAIL
+    assert battery.p_serves == 0
+    assert battery.needs_repair
+
+
+def test_battery_in_moderate_band_warns(laptop: Build) -> None:
+    assert _judge(laptop(battery_pct=70), "battery").status is Status.WARN
+
+
+def test_battery_at_1000_cycles_warns(laptop: Build) -> None:
+    assert _judge(laptop(cycles=1000), "battery").status is Status.WARN
+
+
+def test_fading_battery_reports_months_to_60_percent(laptop: Build) -> None:
+    battery = _judge(laptop(battery_pct=70, fade_pct_per_month=2.0), "battery")
+    assert battery.trend is not None
+    assert battery.trend.per_month < 0
+    assert battery.months_to_threshold is not None
+    assert 4 < battery.months_to_threshold < 6
+    assert any("crosses 60% in 5 months" in r.text for r in battery.reasons)
+
+
+def test_short_history_gives_no_trend(laptop: Build) -> None:
+    battery = _judge(laptop(battery_pct=70, fade_pct_per_month=2.0, history_days=20), "battery")
+    assert battery.trend is None
+    assert battery.months_to_threshold is None
+
+
+def test_worn_battery_on_a_docked_laptop_is_not_urgent(laptop: Build) -> None:
+    battery = _judge(laptop(battery_pct=55, unplugged_h_per_day=0.05), "battery")
+    assert battery.status is Status.FAIL
+    assert not battery.needs_repair
+    assert battery.p_serves == 1.0
+    assert any("docked" in r.text for r in battery.reasons)
+
+
+def test_little_time_on_battery_scales_urgency(laptop: Build) -> None:
+    worn_mobile = _judge(laptop(battery_pct=55, unplugged_h_per_day=3), "battery")
+    worn_light = _judge(laptop(battery_pct=55, unplugged_h_per_day=1), "battery")
+    assert worn_mobile.p_serves == 0
+    assert worn_light.p_serves == 0.5
+
+
+def test_full_charge_far_above_design_is_a_bad_reading(laptop: Build) -> None:
+    history = laptop(extra={("battery.full_charge_capacity_mwh", "BAT0"): 70000.0})
+    battery = _judge(history, "battery")
+    assert battery.status is Status.UNKNOWN
+    assert any("bad reading" in n for n in battery.data_quality)
+
+
+def test_pack_swap_restarts_the_battery_trend(laptop: Build) -> None:
+    old = [60.0 - 0.1 * i for i in range(100)]
+    new = [98.0 - 0.01 * i for i in range(80)]
+    history = laptop(
+        battery_pct=97.2,
+        extra_daily={
+            ("battery.full_charge_capacity_mwh", "BAT0"): daily([500 * p for p in old + new])
+        },
+    )
+    battery = _judge(history, "battery")
+    assert any("history broken" in n for n in battery.data_quality)
+    assert battery.trend is not None
+    assert battery.trend.per_month > -1
+
+
+def test_nvme_at_90_percent_used_fails(laptop: Build) -> None:
+    assert _judge(laptop(nvme_used_pct=91), "storage").status is Status.FAIL
+
+
+def test_nvme_at_80_percent_used_warns(laptop: Build) -> None:
+    assert _judge(laptop(nvme_used_pct=82), "storage").status is Status.WARN
+
+
+def test_nvme_wear_trend_projects_months_to_90(laptop: Build) -> None:
+    storage = _judge(laptop(nvme_used_pct=70, wear_pct_per_month=2.0), "storage")
+    assert storage.months_to_threshold is not None
+    assert 9 < storage.months_to_threshold < 11
+
+
+def test_spare_below_the_drives_own_threshold_fails(laptop: Build) -> None:
+    history = laptop(extra={("nvme.available_spare_pct", "nvme0"): 5})
+    assert _judge(history, "storage").status is Status.FAIL
+
+
+def test_critical_warning_fails(laptop: Build) -> None:
+    history = laptop(extra={("nvme.critical_warning", "nvme0"): 4})
+    storage = _judge(history, "storage")
+    assert storage.status is Status.FAIL
+    assert any("0x04" in r.text for r in storage.reasons)
+
+
+def test_smart_overall_failed_fails(laptop: Build) -> None:
+    history = laptop(extra={("storage.smart_passed", "nvme0"): 0})
+    assert _judge(history, "storage").status is Status.FAIL
+
+
+def test_growing_media_errors_fail(laptop: Build) -> None:
+    history = laptop(
+        media_errors=5,
+        extra_daily={("nvme.media_errors", "nvme0"): daily([0.0] * 170 + [5.0] * 10)},
+    )
+    assert _judge(history, "storage").status is Status.FAIL
+
+
+def test_steady_media_errors_warn(laptop: Build) -> None:
+    steady = daily([5.0] * 180)
+    history = laptop(media_errors=5, extra_daily={("nvme.media_errors", "nvme0"): steady})
+    assert _judge(history, "storage").status is Status.WARN
+
+
+def test_one_reallocated_sector_warns_per_backblaze(laptop: Build) -> None:
+    storage = _judge(laptop(nvme_used_pct=None, ata={"reallocated_sectors": 1}), "storage")
+    assert storage.status is Status.WARN
+
+
+def test_reallocated_sectors_in_a_10_percent_afr_bucket_fail(laptop: Build) -> None:
+    storage = _judge(laptop(nvme_used_pct=None, ata={"reallocated_sectors": 20}), "storage")
+    assert storage.status is Status.FAIL
+    assert any(r.key == "ata.afr.reallocated_sectors.16-70" for r in storage.reasons)
+
+
+def test_growing_sector_count_escalates(laptop: Build) -> None:
+    history = laptop(
+        nvme_used_pct=None,
+        ata={"reallocated_sectors": 3},
+        ata_daily={"reallocated_sectors": [0.0] * 170 + [3.0] * 10},
+    )
+    storage = _judge(history, "storage")
+    assert storage.status is Status.FAIL
+    assert any("3 new in the last 30 days" in r.text for r in storage.reasons)
+
+
+def test_counter_going_backwards_is_noted_as_a_drive_swap(laptop: Build) -> None:
+    history = laptop(
+        nvme_used_pct=None,
+        ata={"reallocated_sectors": 0},
+        ata_daily={"reallocated_sectors": [40.0] * 100 + [0.0] * 80},
+    )
+    storage = _judge(history, "storage")
+    assert storage.status is Status.OK
+    assert any("history broken" in n for n in storage.data_quality)
+
+
+def test_negative_power_on_hours_is_noted(laptop: Build) -> None:
+    history = laptop(extra={("storage.power_on_hours", "nvme0"): -5})
+    assert any("power-on hours -5" in n for n in _judge(history, "storage").data_quality)
+
+
+def test_windows_10_past_end_of_support_fails(laptop: Build) -> None:
+    os_ = _judge(laptop(os_version="10.0.19045"), "os")
+    assert os_.status is Status.FAIL
+    assert os_.p_serves == 0
+    assert any("2025-10-14" in r.text for r in os_.reasons)
+
+
+def test_windows_11_has_no_end_of_support_row(laptop: Build) -> None:
+    assert _judge(laptop(os_version="10.0.22631"), "os").status is Status.UNKNOWN
+
+
+def test_memory_pressure_warns(laptop: Build) -> None:
+    history = laptop(extra={("mem.used_pct", ""): 95.0})
+    assert _judge(history, "memory").status is Status.WARN
+
+
+def test_ram_upgrade_offered_only_when_not_soldered(laptop: Build) -> None:
+    history = laptop(extra={("mem.used_pct", ""): 95.0})
+    assert _judge(history, "memory").repair_part is None
+
+
+def test_os_support_from_the_agents_table_when_not_windows_10() -> None:
+    from kitlife.collector.policy.scoring import DeviceHistory
+
+    def os_status(end: str) -> tuple[str, float | None]:
+        history = DeviceHistory(
+            "d",
+            {
+                ("inv.os_name", ""): "Linux",
+                ("inv.os_version", ""): "6.1.0",
+                ("inv.os_release_name", ""): "Debian GNU/Linux 12 (bookworm)",
+                ("inv.os_end_of_support", ""): end,
+            },
+        )
+        (os_part,) = [c for c in score_device(history, now=NOW).components if c.component == "os"]
+        return os_part.status.value, os_part.months_to_threshold
+
+    assert os_status("2040-01-01")[0] == "ok"
+    status, months = os_status((NOW + timedelta(days=200)).isoformat())
+    assert status == "warn" and months is not None and 6 < months < 7
+    assert os_status("2020-01-01") == ("fail", 0.0)
+    assert os_status("not a date")[0] == "unknown"

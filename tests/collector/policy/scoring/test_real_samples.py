@@ -1,0 +1,62 @@
+"""The storage rules on values read by hand from real smartctl outputs (see PROVENANCE.md)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from kitlife.collector.policy.scoring import DeviceHistory, Status, score_device
+from tests.collector.policy.scoring.conftest import NOW
+
+SAMPLES = Path(__file__).resolve().parents[3] / "fixtures" / "scoring" / "smart_samples.csv"
+METRICS = {
+    "smart_passed": "storage.smart_passed",
+    "power_on_hours": "storage.power_on_hours",
+    "percentage_used_pct": "nvme.percentage_used_pct",
+    "available_spare_pct": "nvme.available_spare_pct",
+    "available_spare_threshold_pct": "nvme.available_spare_threshold_pct",
+    "critical_warning": "nvme.critical_warning",
+    "media_errors": "nvme.media_errors",
+    "reallocated_sectors": "ata.reallocated_sectors",
+    "reported_uncorrect": "ata.reported_uncorrect",
+    "command_timeout": "ata.command_timeout",
+    "pending_sectors": "ata.pending_sectors",
+    "offline_uncorrectable": "ata.offline_uncorrectable",
+}
+
+
+def _rows() -> list[dict[str, str]]:
+    with SAMPLES.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _storage_status(row: dict[str, str]) -> Status:
+    disk = "nvme0" if row["kind"] == "nvme" else "sda"
+    latest: dict[tuple[str, str], float | str] = {
+        (metric, disk): float(row[column]) for column, metric in METRICS.items() if row[column]
+    }
+    result = score_device(DeviceHistory(row["sample"], latest), now=NOW)
+    return next(c for c in result.components if c.component == "storage").status
+
+
+@pytest.mark.parametrize(
+    "row", [r for r in _rows() if r["truth"] == "failing"], ids=lambda r: r["sample"]
+)
+def test_drive_with_uncorrectable_errors_is_flagged(row: dict[str, str]) -> None:
+    assert _storage_status(row) is Status.FAIL
+
+
+@pytest.mark.parametrize(
+    "row", [r for r in _rows() if r["truth"] == "healthy"], ids=lambda r: r["sample"]
+)
+def test_healthy_drive_is_not_flagged(row: dict[str, str]) -> None:
+    assert _storage_status(row) is Status.OK
+
+
+def test_packed_seagate_command_timeout_is_flagged() -> None:
+    # Known limitation, kept visible: Backblaze's 188 buckets were computed on raw packed
+    # values, so a packed raw above 100 lands in the 10% AFR bucket and fails the drive.
+    row = next(r for r in _rows() if r["sample"] == "seagate-attr-example")
+    assert _storage_status(row) is Status.FAIL

@@ -1,0 +1,139 @@
+"""The fleet report publishes every figure with a method and a source."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from kitlife.collector.cli.main import cli
+from kitlife.collector.policy.fit import load_roles
+from kitlife.collector.policy.register import day_of, parse_date
+from kitlife.collector.policy.scoring.carbon import default_boavizta
+from kitlife.collector.reports.fleet import fleet_report
+from kitlife.collector.reports.fleet_inputs import devices_from_estate
+from kitlife.collector.tools.simulate import generate_estate
+
+END = dt.date(2026, 11, 25)
+PUBLISHED = {
+    "devices_in_use",
+    "pct_refurbished_or_remanufactured_at_purchase",
+    "pct_reused_or_redeployed",
+    "end_of_life_routes",
+    "pct_to_landfill",
+    "embodied_carbon_estate_kg",
+    "carbon_avoided_keeping_kg",
+    "water_avoided_m3",
+    "raw_materials_avoided_kg",
+}
+
+
+def _retired(estate):  # type: ignore[no-untyped-def]
+    return [
+        {
+            "vendor": r.vendor,
+            "model": r.model,
+            "eol_route": r.eol_route,
+            "purchase_day": day_of(parse_date(r.purchase_date)),
+            "retired_day": day_of(parse_date(r.retired_date)),
+        }
+        for r in estate.register
+        if r.status == "retired"
+    ]
+
+
+def test_every_published_figure_has_method_and_source() -> None:
+    estate = generate_estate(150, 12, seed=4, end=END)
+    rep = fleet_report(
+        devices_from_estate(estate), _retired(estate), default_boavizta(), load_roles(), END
+    )
+    figures = {f["id"]: f for f in json.loads(json.dumps(rep))["figures"]}
+    assert set(figures) >= PUBLISHED
+    for f in figures.values():
+        assert f["method"] and f["source"] and f["unit"]
+    assert figures["end_of_life_routes"]["value"]["landfill"] == 0
+    assert "Boavizta" in figures["embodied_carbon_estate_kg"]["source"]
+    assert "PROXY" in figures["carbon_avoided_keeping_kg"]["method"]
+    assert rep["models_that_last"] and rep["by_site"] and rep["by_age"]
+
+
+def test_decisions_seam_replaces_the_proxy() -> None:
+    estate = generate_estate(40, 6, seed=4, end=END)
+    fleet = devices_from_estate(estate)
+    decisions = {f.key: "keep" for f in fleet[:10]}
+    rep = fleet_report(fleet, [], default_boavizta(), load_roles(), END, decisions=decisions)
+    avoided = next(f for f in rep["figures"] if f["id"] == "carbon_avoided_keeping_kg")
+    assert "decided keep/repair/redeploy" in avoided["method"] and avoided["value"] > 0
+
+
+def test_report_fleet_json_over_a_simulated_database(sqlite_url: str) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        cli,
+        ["--db", sqlite_url, "simulate", "--devices", "20", "--months", "2", "--end", "2026-11-25"],
+    )
+    assert result.exit_code == 0, result.output
+    out = runner.invoke(cli, ["--db", sqlite_url, "report", "fleet", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    rep = json.loads(out.output)
+    ids = {f["id"] for f in rep["figures"]}
+    assert ids >= PUBLISHED
+    assert all(f["source"] for f in rep["figures"])
+    plan = runner.invoke(cli, ["--db", sqlite_url, "redeploy", "plan", "--json"])
+    assert plan.exit_code == 0, plan.output
+    assert "summary" in json.loads(plan.output)
+
+
+def test_unmatched_fit_and_site_plan_over_a_simulated_database(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    reg = tmp_path / "reg.csv"
+    args = ["--db", sqlite_url, "simulate", "--devices", "40", "--months", "2"]
+    result = runner.invoke(cli, [*args, "--end", "2026-11-25", "--register-csv", str(reg)])
+    assert result.exit_code == 0, result.output
+    lines = reg.read_text(encoding="utf-8").splitlines()
+    dropped = lines[1].split(",")[0]
+    extra = "ZZ999,,h-new,office,York,2025-01-01,new,2028-01-01,,,in_use,,,,0"
+    reg.write_text("\n".join([lines[0], *lines[2:], extra]) + "\n", encoding="utf-8")
+    assert runner.invoke(cli, ["--db", sqlite_url, "assets", "import", str(reg)]).exit_code == 0
+    out = runner.invoke(cli, ["--db", sqlite_url, "assets", "unmatched", "--json"])
+    found = json.loads(out.output)
+    assert [d["serial"] for d in found["devices_without_register_row"]] == [dropped]
+    assert [r["serial"] for r in found["register_rows_without_device"]] == ["ZZ999"]
+    fit = runner.invoke(cli, ["--db", sqlite_url, "redeploy", "fit", "--poor", "--json"])
+    assert fit.exit_code == 0, fit.output
+    assert all(r["poor"] and r["reasons"] for r in json.loads(fit.output))
+    plan = runner.invoke(cli, ["--db", sqlite_url, "redeploy", "plan", "--site", "York", "--json"])
+    assert all(m["site"] == "York" for m in json.loads(plan.output)["moves"])
+    csv_out = runner.invoke(cli, ["--db", sqlite_url, "report", "fleet", "--format", "csv"])
+    assert csv_out.output.splitlines()[0] == "id,label,value,unit,method,source"
+
+
+def test_recorded_decisions_feed_the_report(db_url: str) -> None:
+    from kitlife.collector.policy.register import parse_register
+    from kitlife.collector.reports.fleet_service import fleet_report_from_store
+    from kitlife.collector.store import Store
+    from kitlife.collector.store.assets import record_decisions, replace_register
+    from kitlife.collector.tools.simulate import populate, register_csv_text
+
+    estate = generate_estate(6, 1, seed=3, end=END)
+    store = Store.from_url(db_url)
+    store.upgrade()
+    populate(store, estate, batch_days=31)
+    rows, errors = parse_register(register_csv_text(estate.register).encode(), load_roles().roles)
+    assert errors == []
+    replace_register(store, rows)
+    ids = [d["id"] for d in store.list_devices()]
+    record_decisions(store, {i: ("keep", "healthy") for i in ids[:3]}, source="test")
+    record_decisions(store, {ids[0]: ("recycle", "board failed")}, source="test")
+    rep = fleet_report_from_store(store, load_roles(), END)
+    assert rep["decisions_source"] == "per-device decisions"
+    decided = {}
+    for g in rep["by_site"]:
+        for k in ("keep", "recycle", "undecided"):
+            decided[k] = decided.get(k, 0) + g.get(k, 0)
+    assert decided == {"keep": 2, "recycle": 1, "undecided": len(ids) - 3}
+    store.close()
