@@ -25,6 +25,18 @@ def test_wheel_holds_only_the_kitlife_package(wheel: Path) -> None:
     assert any(n.startswith("kitlife/collector/store/migrations/versions/") for n in names)
 
 
+def test_wheel_carries_every_data_licence_beside_its_data(wheel: Path) -> None:
+    """Each shipped third-party table travels with its licence notice (ODbL for Boavizta)."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    data = "kitlife/collector/policy/data/"
+    assert data + "boavizta-data-us.csv" in names
+    notice = zipfile.ZipFile(wheel).read(data + "BOAVIZTA.md").decode()
+    assert "ODbL" in notice
+    # Every table kitlife reads is in the wheel, in the one data folder.
+    for table in ("thresholds.csv", "repair_catalogue.csv", "roles.toml", "os_support.csv"):
+        assert data + table in names
+
+
 def test_bare_install_is_the_agent_without_collector_dependencies(
     wheel: Path, tmp_path: Path
 ) -> None:

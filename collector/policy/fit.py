@@ -1,6 +1,6 @@
 """Role-based fit: how far a device sits from what its holder's role needs.
 
-Pure functions. A role profile (collector/data/roles.toml, or the file named
+Pure functions. A role profile (collector/policy/data/roles.toml, or the file named
 by KITLIFE_ROLES / --roles) sets minimum hardware (RAM, physical cores,
 storage, battery health and runtime unplugged, months of OS support left) and
 the pressure levels that count as "too slow" (95th percentile of daily mean
@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from kitlife.collector.policy.os_support import OsIdentity, support_end
 from kitlife.collector.policy.tables import read_packaged
 
 #: A small preference for right-sizing: each unit of surplus (RAM or cores
@@ -153,7 +153,7 @@ def parse_roles(text: str, source: str = "roles.toml") -> RolesConfig:
 
 
 def load_roles(path: str | Path | None = None) -> RolesConfig:
-    """--roles PATH, else KITLIFE_ROLES, else the shipped collector/data/roles.toml."""
+    """--roles PATH, else KITLIFE_ROLES, else the shipped collector/policy/data/roles.toml."""
     chosen = path or os.environ.get("KITLIFE_ROLES")
     if chosen:
         p = Path(chosen)
@@ -162,48 +162,10 @@ def load_roles(path: str | Path | None = None) -> RolesConfig:
 
 
 # -- OS support horizon --------------------------------------------------------------------
-# Windows: Enterprise/Education servicing end dates (Microsoft lifecycle pages);
-# macOS: Apple does not publish dates, kitlife assumes about three years of
-# security updates per major release (indicative); Ubuntu: LTS standard support.
-_WINDOWS_BUILD_END = {
-    19045: dt.date(2025, 10, 14),  # Windows 10 22H2 (REFERENCES.md "Operating system horizon")
-    22000: dt.date(2024, 10, 8),  # Windows 11 21H2 Enterprise
-    22621: dt.date(2025, 10, 14),  # Windows 11 22H2 Enterprise
-    22631: dt.date(2026, 11, 10),  # Windows 11 23H2 Enterprise
-    26100: dt.date(2027, 10, 12),  # Windows 11 24H2 Enterprise
-    26200: dt.date(2028, 10, 10),  # Windows 11 25H2 Enterprise
-}
-_DARWIN_END = {
-    22: dt.date(2025, 9, 15),
-    23: dt.date(2026, 9, 15),
-    24: dt.date(2027, 9, 15),
-    25: dt.date(2028, 9, 15),
-}
-_UBUNTU_END = {"22.04": dt.date(2027, 6, 1), "24.04": dt.date(2029, 5, 31)}
-
-
 def os_support_end(os_name: str, os_version: str) -> dt.date | None:
-    """The date security updates stop for this OS release, when kitlife knows it."""
-    name = os_name.lower()
-    if name.startswith("windows"):
-        found = re.search(r"10\.0\.(\d+)", os_version)
-        if found:
-            build = int(found.group(1))
-            if build in _WINDOWS_BUILD_END:
-                return _WINDOWS_BUILD_END[build]
-            if build < 19045:
-                return dt.date(2025, 10, 14)
-        return None
-    if name == "darwin":
-        major = re.match(r"(\d+)", os_version)
-        if major:
-            m = int(major.group(1))
-            return _DARWIN_END.get(m, dt.date(2024, 9, 15) if m < 22 else None)
-        return None
-    if name == "linux":
-        found = re.search(r"(\d\d\.04)", os_version)
-        return _UBUNTU_END.get(found.group(1)) if found else None
-    return None
+    """The date security updates stop for this OS release, from the one OS table."""
+    found = support_end(OsIdentity(name=os_name, version=os_version))
+    return found.end if found else None
 
 
 def _months_between(a: dt.date, b: dt.date) -> float:

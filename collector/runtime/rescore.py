@@ -93,7 +93,9 @@ def role_fits(store: Store, today: date) -> dict[str, tuple[RoleFit, list[Reason
             continue
         fit = assess(f.facts, f.role, roles, today)
         reasons = [
-            Reason(f"{f.role} role: {text}", f"roles.toml:{f.role}", "collector/data/roles.toml")
+            Reason(
+                f"{f.role} role: {text}", f"roles.toml:{f.role}", "collector/policy/data/roles.toml"
+            )
             for text in fit.reasons
         ]
         out[f.key] = ("poor" if fit.poor else "good", reasons)

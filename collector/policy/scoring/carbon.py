@@ -1,7 +1,7 @@
 """Embodied carbon of a new laptop (Boavizta) and what reuse avoids.
 
 The one index of "Boavizta environmental-footprint-data" (ODbL; see
-collector/data/BOAVIZTA.md, shipped once as collector/data/boavizta-data-us.csv):
+collector/policy/data/BOAVIZTA.md, shipped once as collector/policy/data/boavizta-data-us.csv):
 its laptop rows are read here, once per process, and both users look them up
 in the same :class:`BoaviztaIndex`:
 

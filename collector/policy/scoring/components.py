@@ -15,6 +15,7 @@ from datetime import date
 
 import numpy as np
 
+from kitlife.collector.policy.os_support import OsIdentity, is_windows10, support_end
 from kitlife.collector.policy.scoring.catalogue import Catalogue
 from kitlife.collector.policy.scoring.history import DailySeries, DeviceHistory, day_number
 from kitlife.collector.policy.scoring.results import ComponentAssessment, Reason, Status
@@ -597,13 +598,6 @@ def judge_storage(history: DeviceHistory, ctx: Context) -> list[ComponentAssessm
 # --- operating system support ------------------------------------------------------------------
 
 
-def _windows_build(version: str) -> int | None:
-    parts = version.replace("-", ".").split(".")
-    if len(parts) >= 3 and parts[0] == "10" and parts[2].isdigit():
-        return int(parts[2])
-    return None
-
-
 def _support_left(end: date, ctx: Context, *, fail_at: float) -> tuple[float, bool, Status, str]:
     """Months of OS support left at ``end``, whether that covers the horizon, the
     status (fail at or below ``fail_at`` months) and the phrase for a reason."""
@@ -614,70 +608,42 @@ def _support_left(end: date, ctx: Context, *, fail_at: float) -> tuple[float, bo
     return months, serves, status, when
 
 
-def _os_from_agent_table(
-    history: DeviceHistory, name: str, version: str | None, ctx: Context
-) -> list[ComponentAssessment]:
-    """Any OS but Windows 10: the end-of-support date the agent read from its cited table."""
-    reported = history.text("inv.os_end_of_support")
-    try:
-        end = date.fromisoformat(reported) if reported else None
-    except ValueError:
-        end = None
-    label = history.text("inv.os_release_name") or f"{name} {version or ''}".rstrip()
-    if end is None:
+def judge_os(history: DeviceHistory, ctx: Context) -> list[ComponentAssessment]:
+    """Months until the installed OS leaves support, from the collector's cited OS table
+    (``policy/data/os_support.csv``); Windows 10 adds the Windows 11 upgrade as a repair."""
+    ident = OsIdentity(
+        **{f: history.text(f"inv.os_{f}") or "" for f in ("name", "version", "build", "edition")},
+        release_name=history.text("inv.os_release_name") or "",
+    )
+    if not ident.name:
+        return []
+    name = ident.name
+    label = ident.release_name or f"{name} {ident.version}".rstrip()
+    found = support_end(ident)
+    if found is None:
         return [
             ComponentAssessment(
                 "os", name, Status.UNKNOWN, data_quality=[f"os: no end-of-support date for {label}"]
             )
         ]
-    key = "os.agent_table_months_left_min"
-    months, serves, status, when = _support_left(end, ctx, fail_at=ctx.thresholds.number(key))
-    left = max(months, 0.0)
-    return [
-        ComponentAssessment(
-            "os",
-            name,
-            status,
-            threshold_key=key,
-            months_to_threshold=left,
-            months_low=left,
-            months_high=left,
-            p_serves=1.0 if serves else 0.0,
-            p_serves_repaired=1.0 if serves else 0.0,
-            reasons=[ctx.reason(f"{label} support ends {end.isoformat()}: {when}", key)],
-        )
+    key = "os.months_left_min"
+    months, serves, status, when = _support_left(found.end, ctx, fail_at=ctx.thresholds.number(key))
+    reasons = [
+        Reason(f"{found.label} support ends {found.end.isoformat()}: {when}", key, found.source)
     ]
-
-
-def judge_os(history: DeviceHistory, ctx: Context) -> list[ComponentAssessment]:
-    """Months until the installed OS leaves support, where a cited date is known."""
-    name = history.text("inv.os_name")
-    version = history.text("inv.os_version")
-    if name is None:
-        return []
-    t = ctx.thresholds
+    left = max(months, 0.0)
+    upgrade = None
+    p = 1.0 if serves else 0.0
+    p_repaired = p
     part = ctx.catalogue.cheapest_for("os")
-    reasons: list[Reason] = []
-    build = _windows_build(version or "") if name.lower().startswith("windows") else None
-    first_win11 = t.number("os.windows11_first_build")
-    if build is None or build >= first_win11:
-        return _os_from_agent_table(history, name, version, ctx)
-    key = "os.windows10_end_of_support"
-    end = t.date(key)
-    months, serves, status, when = _support_left(end, ctx, fail_at=0.0)
-    reasons.append(
-        ctx.reason(
-            f"Windows 10 (build {build}) support ends {end.isoformat()}: {when}",
-            key,
+    if is_windows10(ident) and part is not None:
+        t = ctx.thresholds
+        ready = history.win11_ready
+        p_upgrade = (
+            (1.0 if ready else 0.0)
+            if ready is not None
+            else t.number("score.os_upgrade_p_unknown_readiness")
         )
-    )
-    ready = history.win11_ready
-    p_upgrade = (
-        (1.0 if ready else 0.0)
-        if ready is not None
-        else t.number("score.os_upgrade_p_unknown_readiness")
-    )
-    if part is not None:
         state = "readiness unknown" if ready is None else "ready" if ready else "not ready"
         reasons.append(
             ctx.reason(
@@ -685,9 +651,9 @@ def judge_os(history: DeviceHistory, ctx: Context) -> list[ComponentAssessment]:
                 "score.os_upgrade_p_unknown_readiness",
             )
         )
-    p = 1.0 if serves else 0.0
-    upgrade = part.part if part is not None and ready is not False else None
-    left = max(months, 0.0)
+        if ready is not False:
+            upgrade = part.part
+            p_repaired = max(p, p_upgrade)
     return [
         ComponentAssessment(
             "os",
@@ -699,7 +665,7 @@ def judge_os(history: DeviceHistory, ctx: Context) -> list[ComponentAssessment]:
             months_high=left,
             p_serves=p,
             repair_part=upgrade,
-            p_serves_repaired=max(p, p_upgrade if upgrade else p),
+            p_serves_repaired=p_repaired,
             needs_repair=not serves and upgrade is not None,
             reasons=reasons,
         )

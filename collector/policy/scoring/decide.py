@@ -131,7 +131,7 @@ def choose_action(
                 ctx.reason(
                     f"hardware serves {ctx.horizon_months:g} months (score {plan.hardware_score}) "
                     "but the OS leaves support and cannot be upgraded",
-                    "os.windows10_end_of_support",
+                    "os.months_left_min",
                 )
             )
             return Action.DONATE, reasons

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 from kitlife.collector.policy.errors import ThresholdsError
@@ -100,10 +99,6 @@ class Thresholds:
         except KeyError:
             return float(self.row(key).value)
 
-    def date(self, key: str) -> date:
-        """The date value of ``key``."""
-        return date.fromisoformat(self.row(key).value)
-
     def markdown_table(self) -> str:
         """Every row as a Markdown table, for docs/scoring.md."""
         return markdown_table(
@@ -112,12 +107,6 @@ class Thresholds:
 
 
 def _check_value(row_number: int, key: str, value: str) -> None:
-    if key.startswith("os.") and key.endswith("end_of_support"):
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            raise ThresholdsError(row_number, f"{key}: {value!r} is not an ISO date") from None
-        return
     try:
         number = float(value)
     except ValueError:
@@ -160,7 +149,7 @@ def parse_thresholds_csv(text: str) -> Thresholds:
         rows.append(row)
         by_key[row.key] = row
     afr = {metric: AfrBuckets(metric, tuple(b)) for metric, b in buckets.items()}
-    numbers = {r.key: float(r.value) for r in rows if not r.key.endswith("end_of_support")}
+    numbers = {r.key: float(r.value) for r in rows}
     return Thresholds(tuple(rows), by_key, afr, numbers)
 
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from datetime import timedelta
-
 from kitlife.collector.policy.scoring import ComponentAssessment, Status, score_device
 from tests.collector.policy.scoring.conftest import NOW, Build, daily
 
@@ -185,24 +183,28 @@ def test_ram_upgrade_offered_only_when_not_soldered(laptop: Build) -> None:
     assert _judge(history, "memory").repair_part is None
 
 
-def test_os_support_from_the_agents_table_when_not_windows_10() -> None:
+def test_os_support_from_the_collectors_table_not_the_agents_report() -> None:
+    """The agent reports identity; the date is the collector's table's, whatever an
+    older agent claims in inv.os_end_of_support."""
     from kitlife.collector.policy.scoring import DeviceHistory
 
-    def os_status(end: str) -> tuple[str, float | None]:
+    def os_part(release: str, claimed: str = "") -> tuple[str, float | None, list[str]]:
         history = DeviceHistory(
             "d",
             {
                 ("inv.os_name", ""): "Linux",
                 ("inv.os_version", ""): "6.1.0",
-                ("inv.os_release_name", ""): "Debian GNU/Linux 12 (bookworm)",
-                ("inv.os_end_of_support", ""): end,
+                ("inv.os_release_name", ""): release,
+                ("inv.os_end_of_support", ""): claimed,
             },
         )
-        (os_part,) = [c for c in score_device(history, now=NOW).components if c.component == "os"]
-        return os_part.status.value, os_part.months_to_threshold
+        (part,) = [c for c in score_device(history, now=NOW).components if c.component == "os"]
+        return part.status.value, part.months_to_threshold, [r.source for r in part.reasons]
 
-    assert os_status("2040-01-01")[0] == "ok"
-    status, months = os_status((NOW + timedelta(days=200)).isoformat())
-    assert status == "warn" and months is not None and 6 < months < 7
-    assert os_status("2020-01-01") == ("fail", 0.0)
-    assert os_status("not a date")[0] == "unknown"
+    status, months, sources = os_part("Debian GNU/Linux 12 (bookworm)", claimed="2020-01-01")
+    # Debian 12 LTS ends 2028-06-30: 19 months after NOW, inside the 24-month horizon.
+    assert status == "warn" and months is not None and 18 < months < 20
+    assert sources == ["https://wiki.debian.org/LTS"]
+    assert os_part("Debian GNU/Linux 10 (buster)", claimed="2040-01-01")[:2] == ("fail", 0.0)
+    assert os_part("Ubuntu 24.04.1 LTS")[0] == "ok"  # 2029-04-30: beyond the horizon
+    assert os_part("Fedora Linux 41")[0] == "unknown"

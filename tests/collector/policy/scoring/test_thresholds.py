@@ -55,8 +55,11 @@ def test_a_count_past_the_last_bucket_takes_the_highest_rate() -> None:
     assert found.afr_pct == pytest.approx(332.034)
 
 
-def test_windows_10_end_of_support_is_a_date() -> None:
-    assert load_thresholds().date("os.windows10_end_of_support").isoformat() == "2025-10-14"
+def test_os_dates_are_not_thresholds() -> None:
+    """End-of-support dates live once, in the OS table (policy/data/os_support.csv)."""
+    assert not [r.key for r in load_thresholds().rows if "end_of_support" in r.key]
+    with pytest.raises(ThresholdsError, match="not a number"):
+        parse_thresholds_csv(HEADER + "os.windows10_end_of_support,2025-10-14,date,x,y\n")
 
 
 def test_wrong_header_is_rejected_on_row_1() -> None:
