@@ -13,7 +13,7 @@ from kitlife.collector.policy.fit import load_roles
 from kitlife.collector.policy.register import day_of, parse_date
 from kitlife.collector.policy.scoring.carbon import default_boavizta
 from kitlife.collector.reports.fleet import fleet_report
-from kitlife.collector.reports.fleet_inputs import devices_from_estate
+from kitlife.collector.tools.estate_inputs import devices_from_estate
 from kitlife.collector.tools.simulate import generate_estate
 
 END = dt.date(2026, 11, 25)
