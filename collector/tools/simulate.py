@@ -25,8 +25,9 @@ What is modelled, and on what evidence (see docs/fleet.md, "Simulate"):
   1.5-2 %/yr for hard drives) and then show as growing media errors or
   reallocated sectors; about 4 % of healthy hard drives carry a small static
   reallocated count, as Backblaze found among operational drives;
-* OS: Windows 11 24H2 / 23H2, a remainder of Windows 10 22H2 (out of support
-  since 2025-10-14), macOS on Apple hardware, Ubuntu LTS for some developers;
+* OS: Windows 11 24H2 / 23H2, a remainder of Windows 10 22H2 (out of support:
+  thresholds.csv ``os.windows10_end_of_support``), macOS on Apple hardware,
+  Ubuntu LTS for some developers; every release one ``os_support_end`` knows;
 * pressure: CPU busy, memory used and swap used follow the holder's role
   workload against the device's RAM and cores, four working-hour samples per
   weekday;
