@@ -610,8 +610,161 @@ def device_series(dev: SimDevice, estate: Estate) -> DeviceSeries:
     return DeviceSeries(first, cycles, fcc, nvme_used, media, realloc, cpu, mem, swap, weekday)
 
 
+# -- experience signals ---------------------------------------------------------------------
+#: The agent asks for a rating every this many days (collector setting
+#: agent_feedback_ask_every_days, default 30) and about this share of users answer.
+ASK_EVERY_DAYS = 30
+ANSWER_SHARE = 0.6
+#: feedback.reason codes (protocol registry): 0 none, 1 slow, 2 battery, 3 crashes, 7 other.
+_REASON_NONE, _REASON_SLOW, _REASON_BATTERY, _REASON_CRASHES, _REASON_OTHER = 0, 1, 2, 3, 7
+
+
+@dataclass(frozen=True, slots=True)
+class ExperienceSeries:
+    """What a device in use reports about its user's experience, one value per working day.
+
+    Indexed like :class:`DeviceSeries` days, restricted to ``days`` (working days). The
+    signals follow the device's own physics: CPU p95 from its CPU samples, memory
+    available from its memory use, boot time and disk busy from its drive kind and age,
+    application crashes with pressure, OS crashes with a failing drive; ratings (1-5)
+    fall with slowness, a worn battery and crashes (docs/experience.md has the metrics).
+    """
+
+    days: np.ndarray[Any, Any]  # indices into the device's days
+    cpu_p95_pct: np.ndarray[Any, Any]
+    mem_available_pct: np.ndarray[Any, Any]
+    disk_busy_pct: np.ndarray[Any, Any]
+    boot_s: np.ndarray[Any, Any]
+    psi_some_pct: np.ndarray[Any, Any] | None  # Linux only
+    app_crashes_24h: np.ndarray[Any, Any]
+    os_crashes_24h: np.ndarray[Any, Any]
+    rating_days: np.ndarray[Any, Any]  # indices into the device's days
+    rating_scores: np.ndarray[Any, Any]
+    rating_reasons: np.ndarray[Any, Any]
+
+
+def _clip01(x: Any) -> Any:
+    return np.clip(x, 0.0, 1.0)
+
+
+def _ratings(
+    dev: SimDevice,
+    s: DeviceSeries,
+    days: np.ndarray[Any, Any],
+    slowness: np.ndarray[Any, Any],
+    app_crashes: np.ndarray[Any, Any],
+    rng: np.random.Generator,
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Ratings on the working days the agent asked and the user answered."""
+    asked = np.arange(int(rng.integers(0, ASK_EVERY_DAYS)), len(days), ASK_EVERY_DAYS)
+    answered = asked[rng.random(len(asked)) < ANSWER_SHARE]
+    health = s.fcc_mwh[days[answered]] / dev.battery_design_mwh
+    worn = _clip01((0.75 - health) / 0.25)
+    crashy = app_crashes[answered] >= 2
+    mood = (
+        4.4
+        - 2.5 * slowness[answered]
+        - 1.5 * worn
+        - 0.8 * crashy
+        + rng.normal(0.0, 0.6, len(answered))
+    )
+    scores = np.clip(np.round(mood), 1, 5)
+    reasons = np.where(
+        slowness[answered] > 0.25,
+        _REASON_SLOW,
+        np.where(
+            worn > 0,
+            _REASON_BATTERY,
+            np.where(crashy, _REASON_CRASHES, np.where(scores >= 4, _REASON_NONE, _REASON_OTHER)),
+        ),
+    )
+    return days[answered], scores, reasons
+
+
+def experience_series(dev: SimDevice, estate: Estate, s: DeviceSeries) -> ExperienceSeries:
+    """The experience signals of one device; its own random stream, so the physics of
+    :func:`device_series` (and every estate already generated) stay as they were."""
+    rng = np.random.default_rng((estate.seed, dev.index, 1))
+    days = np.nonzero(s.weekday)[0] if dev.holder_id else np.zeros(0, dtype=np.int64)
+    n = len(days)
+    age_y = np.clip((s.first_day + days - dev.purchase_day) / 365.0, 0.0, None)
+    hdd = dev.disk_kind == "hdd"
+    failing = (s.media_errors[days] > 0) | (s.realloc[days] > dev.static_realloc)
+    cpu_p95 = np.clip(s.cpu[days].max(axis=1) * rng.lognormal(0.15, 0.1, n), 1.0, 100.0)
+    mem_available = np.clip(100.0 - s.mem[days].mean(axis=1) + rng.normal(0, 2, n), 0.5, 85.0)
+    disk_busy = np.clip(
+        (30.0 if hdd else 6.0) * (1 + 0.05 * age_y) * rng.lognormal(0, 0.35, n), 0.2, 100.0
+    )
+    boot = np.clip(
+        ((75.0 if hdd else 22.0) + (8.0 if dev.os_name == "Windows" else 0.0))
+        * (1 + 0.08 * age_y)
+        * rng.lognormal(0, 0.25, n)
+        + 40.0 * failing,
+        5.0,
+        600.0,
+    )
+    psi = (
+        np.clip((80.0 - mem_available) * 0.3 + rng.lognormal(0, 0.5, n), 0.0, 100.0)
+        if dev.os_name == "Linux"
+        else None
+    )
+    slowness = 0.5 * _clip01((cpu_p95 - 50) / 50) + 0.5 * _clip01((20 - mem_available) / 20)
+    app_crashes = rng.poisson(0.08 + 0.6 * slowness)
+    os_crashes = rng.poisson(0.004 + 0.05 * failing)
+    rating_days, scores, reasons = _ratings(dev, s, days, slowness, app_crashes, rng)
+    return ExperienceSeries(
+        days,
+        cpu_p95,
+        mem_available,
+        disk_busy,
+        boot,
+        psi,
+        app_crashes,
+        os_crashes,
+        rating_days,
+        scores,
+        reasons,
+    )
+
+
 def _gib(n: float) -> float:
     return float(n) * 1024**3
+
+
+_EXPERIENCE_COMPONENTS = {"resp.disk_busy_pct": "sda", "resp.psi_some_avg60_pct": "memory"}
+
+
+def _series(name: str, first_day: int, days: np.ndarray[Any, Any], vals: Any, hour: int) -> Series:
+    """One experience series: a value per day at ``hour`` UTC, quantised as the wire does."""
+    m = metric_by_name(name)
+    ts = tuple(int((first_day + int(d)) * DAY_S + hour * 3600) for d in days)
+    q = np.round(np.asarray(vals, dtype=float), max(0, -m.exponent)).tolist()
+    return Series(m.id, _EXPERIENCE_COMPONENTS.get(name, ""), ts, tuple(q), m.exponent)
+
+
+def experience_batch_series(x: ExperienceSeries, first_day: int, sl: slice) -> list[Series]:
+    """The experience series of the days in ``sl`` (one batch's worth)."""
+    keep = (x.days >= sl.start) & (x.days < sl.stop)
+    if not keep.any():
+        return []
+    days = x.days[keep]
+    signals: list[tuple[str, Any]] = [
+        ("resp.cpu_busy_p95_pct", x.cpu_p95_pct),
+        ("resp.mem_available_pct", x.mem_available_pct),
+        ("resp.disk_busy_pct", x.disk_busy_pct),
+        ("boot.duration_s", x.boot_s),
+        ("rel.app_crashes_24h", x.app_crashes_24h),
+        ("rel.os_crashes_24h", x.os_crashes_24h),
+    ]
+    if x.psi_some_pct is not None:
+        signals.append(("resp.psi_some_avg60_pct", x.psi_some_pct))
+    out = [_series(name, first_day, days, vals[keep], 12) for name, vals in signals]
+    rated = (x.rating_days >= sl.start) & (x.rating_days < sl.stop)
+    if rated.any():
+        rd = x.rating_days[rated]
+        out.append(_series("feedback.score", first_day, rd, x.rating_scores[rated], 13))
+        out.append(_series("feedback.reason", first_day, rd, x.rating_reasons[rated], 13))
+    return out
 
 
 def device_batches(
@@ -619,6 +772,7 @@ def device_batches(
 ) -> Iterator[Batch]:
     """The batches an agent on this device would have sent: one per ``batch_days``."""
     s = device_series(dev, estate)
+    experience = experience_series(dev, estate, s)
     ids = {
         name: metric_by_name(name)
         for name in (
@@ -667,6 +821,7 @@ def device_batches(
                 ):
                     vals = np.round(arr[sl][wd].ravel(), 1).tolist()
                     add(name, p_ts, vals)
+        series.extend(experience_batch_series(experience, s.first_day, sl))
         first_t = (day_ts[0],)
         add("mem.total_bytes", first_t, (_gib(dev.ram_gb),))
         add("disk.total_bytes", first_t, (float(dev.disk_gb) * 1e9,))
