@@ -20,14 +20,15 @@ import tempfile
 import time
 
 from kitlife.collector.policy.fit import load_roles
+from kitlife.collector.policy.fleet import plan_inputs
 from kitlife.collector.policy.redeploy import build_plan
 from kitlife.collector.policy.register import day_of, parse_date, parse_register
 from kitlife.collector.policy.scoring.carbon import default_boavizta
 from kitlife.collector.reports.fleet import fleet_report
-from kitlife.collector.reports.fleet_inputs import devices_from_estate, plan_inputs
 from kitlife.collector.reports.fleet_service import fleet_report_from_store
 from kitlife.collector.store import Store
 from kitlife.collector.store.assets import replace_register
+from kitlife.collector.tools.estate_inputs import devices_from_estate
 from kitlife.collector.tools.simulate import (
     generate_estate,
     populate,

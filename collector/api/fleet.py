@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query
 
 from kitlife.collector.api.deps import ServiceDesk, StoreDep
 from kitlife.collector.policy.fit import load_roles
+from kitlife.collector.policy.fleet import plan_inputs
 from kitlife.collector.policy.redeploy import build_plan
-from kitlife.collector.reports.fleet_inputs import devices_from_store, plan_inputs
+from kitlife.collector.reports.fleet_inputs import devices_from_store
 from kitlife.collector.reports.fleet_service import fit_rows, fleet_report_from_store
 
 router = APIRouter(tags=["fleet"])

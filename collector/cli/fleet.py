@@ -245,8 +245,9 @@ def redeploy_plan(
 ) -> None:
     """Pair poor fits with devices that fit them; each move with its reasons and savings."""
     from kitlife.collector.cli.main import _emit
+    from kitlife.collector.policy.fleet import plan_inputs
     from kitlife.collector.policy.redeploy import build_plan
-    from kitlife.collector.reports.fleet_inputs import devices_from_store, plan_inputs
+    from kitlife.collector.reports.fleet_inputs import devices_from_store
 
     cfg = _roles(roles_path)
     today = _today()
@@ -372,8 +373,8 @@ def report_fleet(ctx: click.Context, fmt: str, roles_path: str | None) -> None:
     for m in rep["models_that_last"][:10]:
         click.echo(
             f"  {m['model']}: retired {m['retired']} at median "
-            f"{m['median_age_at_retirement_y']} y; battery<80% "
-            f"{m['battery_below_80_per_100_device_years']}/100 device-years; disk errors "
+            f"{m['median_age_at_retirement_y']} y; battery<{rep['battery_service_line_pct']:g}% "
+            f"{m['battery_below_service_line_per_100_device_years']}/100 device-years; disk errors "
             f"{m['disk_errors_per_100_device_years']}/100 device-years"
         )
     for c in rep["credits"]:

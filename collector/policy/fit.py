@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from kitlife.collector.policy.os_support import OsIdentity, support_end
+from kitlife.collector.policy.scoring.thresholds import Thresholds, load_thresholds
 from kitlife.collector.policy.tables import read_packaged
 
 #: A small preference for right-sizing: each unit of surplus (RAM or cores
@@ -101,8 +102,35 @@ _ROLE_FIELDS = {
 }
 
 
-def parse_roles(text: str, source: str = "roles.toml") -> RolesConfig:
-    """Parse and check a roles file; ValueError names the file, role and key."""
+def _role_value(
+    v: object, where: str, thresholds: Thresholds | None
+) -> tuple[float, Thresholds | None]:
+    """A role field's number: written out, or the name of a thresholds-table row.
+
+    A reference (``min_battery_health_pct = "battery.fleet_normal_min_health_pct"``) keeps
+    a cited figure in its one home, the table; the role only says which line it follows.
+    Returns the number and the table, loaded on first need.
+    """
+    if isinstance(v, str):
+        table = thresholds or load_thresholds()
+        try:
+            return table.number(v), table
+        except (KeyError, ValueError):
+            reason = f"{where}: {v!r} is not a number row of the thresholds table"
+            raise ValueError(reason) from None
+    if not isinstance(v, int | float) or isinstance(v, bool) or v < 0:
+        raise ValueError(f"{where} must be a number >= 0 or a thresholds-table key")
+    return float(v), thresholds
+
+
+def parse_roles(
+    text: str, source: str = "roles.toml", thresholds: Thresholds | None = None
+) -> RolesConfig:
+    """Parse and check a roles file; ValueError names the file, role and key.
+
+    A field may name a row of the thresholds table instead of a number (``thresholds``,
+    default: the packaged table); the row's value is used.
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -123,10 +151,9 @@ def parse_roles(text: str, source: str = "roles.toml") -> RolesConfig:
             raise ValueError(f"{source}: roles.{name} has unknown keys {', '.join(unknown)}")
         values: dict[str, float] = {}
         for key in _ROLE_FIELDS:
-            v = spec.get(key, 1.0)
-            if not isinstance(v, int | float) or isinstance(v, bool) or v < 0:
-                raise ValueError(f"{source}: roles.{name}.{key} must be a number >= 0")
-            values[key] = float(v)
+            values[key], thresholds = _role_value(
+                spec.get(key, 1.0), f"{source}: roles.{name}.{key}", thresholds
+            )
         horizon = spec.get("os_support_months")
         if horizon is not None and (not isinstance(horizon, int | float) or horizon < 0):
             raise ValueError(f"{source}: roles.{name}.os_support_months must be a number >= 0")

@@ -11,6 +11,9 @@ the mean of its device-day indices, so a device counts by the days it reported.
 
 Sentiment average: the mean of every ``feedback.score`` in the slice and
 window (each rating counts once).
+
+:func:`fleet_experience` is the same computation over the whole fleet (and per
+site when the register gives sites), for the fleet report.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kitlife.collector.store import Store
@@ -92,6 +95,57 @@ def experience(
     store: Store, by: By = "model", days: int = 30, now_s: int | None = None
 ) -> list[dict[str, Any]]:
     """Rows of {slice key, devices, device_days, responsiveness_index, sentiment_avg, ratings}."""
+    return _slices(store, by, days, now_s)
+
+
+@dataclass(frozen=True, slots=True)
+class FleetExperience:
+    """The fleet's responsiveness index and sentiment over a window, and the same per site."""
+
+    days: int
+    devices: int
+    device_days: int
+    responsiveness_index: float | None
+    sentiment_avg: float | None
+    ratings: int
+    by_site: list[dict[str, Any]] | None = field(default=None)  # None: no register yet
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "days": self.days,
+            "devices": self.devices,
+            "device_days": self.device_days,
+            "responsiveness_index": self.responsiveness_index,
+            "sentiment_avg": self.sentiment_avg,
+            "ratings": self.ratings,
+            "by_site": self.by_site,
+            "method": "responsiveness index and sentiment average as in docs/experience.md, "
+            f"over the last {self.days} days",
+        }
+
+
+def fleet_experience(store: Store, days: int = 30, now_s: int | None = None) -> FleetExperience:
+    """The whole fleet as one slice (devices that reported nothing are not counted)."""
+    rows = _slices(store, "fleet", days, now_s)
+    whole = rows[0] if rows else {}
+    try:
+        by_site: list[dict[str, Any]] | None = _slices(store, "site", days, now_s)
+    except SiteUnavailableError:
+        by_site = None
+    return FleetExperience(
+        days=days,
+        devices=int(whole.get("devices", 0)),
+        device_days=int(whole.get("device_days", 0)),
+        responsiveness_index=whole.get("responsiveness_index"),
+        sentiment_avg=whole.get("sentiment_avg"),
+        ratings=int(whole.get("ratings", 0)),
+        by_site=by_site,
+    )
+
+
+def _slices(
+    store: Store, by: By | Literal["fleet"], days: int, now_s: int | None
+) -> list[dict[str, Any]]:
     now_s = int(time.time()) if now_s is None else now_s
     since_day = now_s // DAY_S - days + 1
     ids = {metric_by_name(t.metric).id: t for t in TERMS}
@@ -124,6 +178,8 @@ def experience(
 
     def slice_of(device_id: int, day: int) -> str:
         f = facts[device_id]
+        if by == "fleet":
+            return "fleet"
         if by == "device":
             return str(f["device_uid"])
         if by == "model":

@@ -7,7 +7,8 @@ from typing import Any
 
 from kitlife.collector.policy.fit import RolesConfig, assess
 from kitlife.collector.policy.scoring.carbon import default_boavizta
-from kitlife.collector.reports.fleet import experience_section, fleet_report
+from kitlife.collector.reports.experience import DAY_S, fleet_experience
+from kitlife.collector.reports.fleet import fleet_report
 from kitlife.collector.reports.fleet_inputs import devices_from_store
 from kitlife.collector.store import Store
 from kitlife.collector.store.assets import retired_rows
@@ -39,8 +40,12 @@ def fit_rows(
 
 
 def fleet_report_from_store(store: Store, cfg: RolesConfig, today: dt.date) -> dict[str, Any]:
-    """The fleet report over what the database holds; decisions from the scorer (kitlife score)."""
+    """The fleet report over what the database holds; decisions from the scorer (kitlife score).
+
+    The experience section covers the window that ends with ``today`` (UTC).
+    """
     fleet = devices_from_store(store, today)
+    end_of_today_s = ((today - dt.date(1970, 1, 1)).days + 1) * DAY_S - 1
     decided = {f.key: f.decision for f in fleet if f.decision}
     return fleet_report(
         fleet,
@@ -49,5 +54,5 @@ def fleet_report_from_store(store: Store, cfg: RolesConfig, today: dt.date) -> d
         cfg,
         today,
         decisions=decided or None,
-        experience=experience_section(store),
+        experience=fleet_experience(store, now_s=end_of_today_s),
     )

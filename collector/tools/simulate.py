@@ -25,8 +25,9 @@ What is modelled, and on what evidence (see docs/fleet.md, "Simulate"):
   1.5-2 %/yr for hard drives) and then show as growing media errors or
   reallocated sectors; about 4 % of healthy hard drives carry a small static
   reallocated count, as Backblaze found among operational drives;
-* OS: Windows 11 24H2 / 23H2, a remainder of Windows 10 22H2 (out of support
-  since 2025-10-14), macOS on Apple hardware, Ubuntu LTS for some developers;
+* OS: Windows 11 24H2 / 23H2, a remainder of Windows 10 22H2 (out of support:
+  thresholds.csv ``os.windows10_end_of_support``), macOS on Apple hardware,
+  Ubuntu LTS for some developers; every release one ``os_support_end`` knows;
 * pressure: CPU busy, memory used and swap used follow the holder's role
   workload against the device's RAM and cores, four working-hour samples per
   weekday;
@@ -248,6 +249,267 @@ def _holder_id(seed: int, index: int) -> str:
     return "h-" + hashlib.blake2b(f"{seed}:{index}".encode(), digest_size=5).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """The simulated span: seed and UTC epoch days [start_day, end_day)."""
+
+    seed: int
+    start_day: int
+    end_day: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Catalogue:
+    """The models on sale, how often each is bought, and which serve each tier."""
+
+    models: tuple[SimModel, ...]
+    weights: np.ndarray[Any, Any]
+    by_tier: dict[str, list[int]]
+
+
+@dataclass(slots=True)
+class _Draft:
+    """A holder and the hardware they were given, before the per-device physics."""
+
+    model: SimModel
+    tier: str
+    ram: int
+    cores: int
+    disk: int
+    role: str  # "" = spare stock
+    work_role: str  # the role whose workload the device carries (spares: the last holder's)
+    site: str
+    purchase: int
+    injected: str = ""
+
+
+_WANT_TIER: dict[str, tuple[str, ...]] = {
+    "office": ("basic", "standard"),
+    "field": ("basic", "standard"),
+    "analyst": ("standard", "performance"),
+    "developer": ("performance",),
+}
+_HW_FIELDS = ("model", "tier", "ram", "cores", "disk", "purchase")
+_WINDOWS_BUILDS = (WIN11_25H2, WIN11_24H2, WIN11_23H2, WIN10_22H2)
+_WINDOWS_SHARES = (0.22, 0.74, 0.02, 0.02)
+_MACOS_VERSIONS = ("25.1.0", "24.6.0")
+_UBUNTU_VERSIONS = ("6.8.0-ubuntu24.04", "6.5.0-ubuntu22.04")
+#: Every (os_name, os_version) the simulator reports; tests check os_support_end knows each.
+SIM_OS_RELEASES: tuple[tuple[str, str], ...] = (
+    *(("Windows", b) for b in _WINDOWS_BUILDS),
+    *(("Darwin", v) for v in _MACOS_VERSIONS),
+    *(("Linux", v) for v in _UBUNTU_VERSIONS),
+)
+
+
+def _catalogue(table: BoaviztaIndex, end_day: int, rng: np.random.Generator) -> _Catalogue:
+    """Models sold by the end of the window; newer models are bought more often."""
+    end_year = (dt.date(1970, 1, 1) + dt.timedelta(days=end_day)).year
+    models = tuple(m for m in sim_models(table, rng) if m.year <= end_year)
+    weights = np.array([1.0 + max(0, m.year - 2016) ** 1.3 for m in models])
+    by_tier: dict[str, list[int]] = {}
+    for i, m in enumerate(models):
+        by_tier.setdefault(m.tier, []).append(i)
+    return _Catalogue(models, weights / weights.sum(), by_tier)
+
+
+def _draft(cat: _Catalogue, spare_share: float, end_day: int, rng: np.random.Generator) -> _Draft:
+    """One holder (or spare) and a device of a tier that matches their role."""
+    spare = rng.random() < spare_share
+    role = str(rng.choice(list(ROLE_MIX), p=np.array(list(ROLE_MIX.values()))))
+    tier = str(rng.choice([t for t in _WANT_TIER[role] if t in cat.by_tier]))
+    pool = cat.by_tier[tier]
+    model = cat.models[int(rng.choice(pool, p=cat.weights[pool] / cat.weights[pool].sum()))]
+    spec = _TIERS[tier]
+    ram = int(rng.choice(spec["ram"]))
+    if role == "developer":
+        ram = max(ram, 32 if rng.random() < 0.7 else 16)
+    elif role == "analyst":
+        ram = max(ram, 16)
+    first = epoch_day(dt.date(model.year, 3, 1))
+    last = min(end_day - 30, epoch_day(dt.date(model.year + 2, 12, 31)))
+    purchase = int(rng.integers(first, max(first + 1, last)))
+    cores = int(rng.choice(spec["cores"]))
+    disk = int(rng.choice(spec["disk"]))
+    site_p = np.array(_SITE_WEIGHTS) / sum(_SITE_WEIGHTS)
+    site = str(rng.choice(list(SITES), p=site_p))
+    return _Draft(model, tier, ram, cores, disk, "" if spare else role, role, site, purchase)
+
+
+def _swap_hardware(a: _Draft, b: _Draft) -> None:
+    for name in _HW_FIELDS:
+        mine, theirs = getattr(a, name), getattr(b, name)
+        setattr(a, name, theirs)
+        setattr(b, name, mine)
+    b.site = a.site  # swaps stay within a site so that the planner can undo them cheaply
+
+
+def _inject_poor_fits(
+    drafts: list[_Draft], n_poor: int, end_day: int, rng: np.random.Generator
+) -> None:
+    """Swap devices so that ~70 % of ``n_poor`` demanding holders get a light device and
+    the rest are field workers on an old office device with a worn battery."""
+    heavy = [i for i, d in enumerate(drafts) if d.role in ("analyst", "developer")]
+    light_basic = [i for i, d in enumerate(drafts) if d.role == "office" and d.ram <= 8]
+    field_ids = [i for i, d in enumerate(drafts) if d.role == "field"]
+    office_ids = [i for i, d in enumerate(drafts) if d.role == "office"]
+    for ids in (heavy, light_basic, field_ids, office_ids):
+        rng.shuffle(ids)
+    made = 0
+    for h, lb in zip(heavy, light_basic, strict=False):
+        if made >= int(n_poor * 0.7):
+            break
+        a = drafts[h]
+        _swap_hardware(a, drafts[lb])
+        a.injected = f"{a.role} holder given a {a.ram} GB {a.tier} device"
+        made += 1
+    for f, o in zip(field_ids, office_ids, strict=False):
+        if made >= n_poor:
+            break
+        a, b = drafts[f], drafts[o]
+        if a.injected or b.injected:
+            continue
+        _swap_hardware(a, b)
+        a.purchase = min(a.purchase, end_day - 4 * 365)  # the office device is old
+        a.injected = "field holder given an office device with a worn battery"
+        made += 1
+
+
+def _purchase_route(purchase: int, rng: np.random.Generator) -> str:
+    """New, refurbished or remanufactured: refurbished buying grew from 2024."""
+    roll = rng.random()
+    recent = purchase > epoch_day(dt.date(2024, 1, 1))
+    if roll < (0.22 if recent else 0.08):
+        return "refurbished"
+    if roll < (0.34 if recent else 0.12):
+        return "remanufactured"
+    return "new"
+
+
+def _os_release(model: SimModel, work_role: str, rng: np.random.Generator) -> tuple[str, str]:
+    """The OS as the agent reports it (one of :data:`SIM_OS_RELEASES`)."""
+    if model.vendor == "Apple":
+        return "Darwin", str(rng.choice(_MACOS_VERSIONS))
+    if work_role == "developer" and rng.random() < 0.3:
+        return "Linux", str(rng.choice(_UBUNTU_VERSIONS))
+    return "Windows", str(rng.choice(_WINDOWS_BUILDS, p=_WINDOWS_SHARES))
+
+
+def _disk_fail_day(purchase: int, afr: float, w: _Window, rng: np.random.Generator) -> int | None:
+    """The day the drive starts failing within the window, at its annual failure rate."""
+    hazard_days = w.end_day - max(purchase, w.start_day)
+    if hazard_days > 0 and rng.random() < 1 - (1 - afr) ** (hazard_days / 365.0):
+        return int(rng.integers(max(purchase, w.start_day), w.end_day))
+    return None
+
+
+def _sim_device(i: int, d: _Draft, w: _Window, rng: np.random.Generator) -> SimDevice:
+    """The per-device physics: route, OS, drive, battery use and fade, workload."""
+    route = _purchase_route(d.purchase, rng)
+    os_name, os_version = _os_release(d.model, d.work_role, rng)
+    hdd = d.model.year <= 2018 and rng.random() < 0.25
+    fail_day = _disk_fail_day(d.purchase, AFR_HDD if hdd else AFR_SSD, w, rng)
+    age_at_start = max(0, w.start_day - d.purchase)
+    cpd = ROLE_CYCLES_PER_DAY[d.work_role] * float(rng.lognormal(0.0, 0.35))
+    if d.role == "":
+        cpd *= 0.05  # on a shelf
+    mem_demand = ROLE_MEM_GB[d.work_role] * float(rng.lognormal(0.0, 0.18))
+    cpu_demand = ROLE_CPU_PCT[d.work_role] * float(rng.lognormal(0.0, 0.2))
+    return SimDevice(
+        index=i,
+        serial=_serial(d.model.vendor, i, w.seed),
+        asset_tag=f"KL{i + 1:06d}",
+        hostname=f"KL-{d.site[:3].upper()}-{i + 1:06d}",
+        vendor=d.model.vendor,
+        model=d.model.name,
+        tier=d.tier,
+        os_name=os_name,
+        os_version=os_version,
+        ram_gb=d.ram,
+        cores=d.cores,
+        disk_gb=d.disk,
+        disk_kind="hdd" if hdd else "nvme",
+        site=d.site,
+        holder_id="" if d.role == "" else _holder_id(w.seed, i),
+        role=d.role,
+        purchase_day=d.purchase,
+        purchase_route=route,
+        warranty_end_day=d.purchase + (1 if route == "refurbished" else 3) * 365,
+        previous_holders=int(rng.random() < min(0.5, age_at_start / 365 * 0.08))
+        + (1 if route != "new" else 0),
+        battery_design_mwh=d.model.battery_design_mwh,
+        cycles_at_purchase=(float(rng.integers(80, 400)) if route != "new" else 0.0),
+        cycles_per_day=cpd,
+        fade_a=float(np.clip(rng.normal(0.08, 0.02), 0.04, 0.16)) / d.model.durability,
+        fade_b=float(np.clip(rng.normal(0.06, 0.02), 0.0, 0.14)) / d.model.durability,
+        writes_gb_per_day=ROLE_WRITES_GB_PER_DAY[d.work_role] * float(rng.lognormal(0, 0.5)),
+        disk_fail_day=fail_day,
+        static_realloc=int(rng.integers(1, 5))
+        if hdd and rng.random() < HEALTHY_HDD_NONZERO_SHARE
+        else 0,
+        mem_demand_gb=mem_demand,
+        cpu_demand_pct=cpu_demand,
+        injected_poor_fit=d.injected,
+    )
+
+
+def _register_row(dev: SimDevice) -> RegisterRow:
+    return RegisterRow(
+        serial=dev.serial,
+        asset_tag=dev.asset_tag,
+        holder_id=dev.holder_id,
+        role=dev.role,
+        site=dev.site,
+        purchase_date=_iso(dev.purchase_day),
+        purchase_route=dev.purchase_route,
+        warranty_end=_iso(dev.warranty_end_day),
+        vendor=dev.vendor,
+        model=dev.model,
+        status="in_use" if dev.holder_id else "spare",
+        previous_holders=dev.previous_holders,
+    )
+
+
+_EOL_ROUTES = (("reuse", "refurbish", "donate", "recycle"), (0.25, 0.3, 0.1, 0.35))
+_RETIRED_REASONS = (
+    ("battery", "storage", "board", "screen", "performance", "age"),
+    (0.3, 0.12, 0.14, 0.12, 0.17, 0.15),
+)
+
+
+def _retired_rows(
+    n_retired: int, first_index: int, cat: _Catalogue, w: _Window, rng: np.random.Generator
+) -> list[RegisterRow]:
+    """Devices retired during the window (never enrolled, register only); service life
+    scaled by model durability."""
+    rows: list[RegisterRow] = []
+    for j in range(n_retired):
+        model = cat.models[int(rng.choice(len(cat.models), p=cat.weights))]
+        life_days = int(rng.normal(4.5, 1.0) * model.durability * 365)
+        retired = int(rng.integers(w.start_day, w.end_day))
+        purchase = max(epoch_day(dt.date(model.year, 1, 1)), retired - max(180, life_days))
+        idx = first_index + j
+        rows.append(
+            RegisterRow(
+                serial=_serial(model.vendor, idx, w.seed),
+                asset_tag=f"KL{idx + 1:06d}",
+                holder_id="",
+                role="",
+                site=str(rng.choice(list(SITES))),
+                purchase_date=_iso(purchase),
+                purchase_route="new",
+                warranty_end=_iso(purchase + 3 * 365),
+                vendor=model.vendor,
+                model=model.name,
+                status="retired",
+                retired_date=_iso(retired),
+                eol_route=str(rng.choice(_EOL_ROUTES[0], p=_EOL_ROUTES[1])),
+                retired_reason=str(rng.choice(_RETIRED_REASONS[0], p=_RETIRED_REASONS[1])),
+            )
+        )
+    return rows
+
+
 def generate_estate(
     n_devices: int,
     months: int,
@@ -257,239 +519,25 @@ def generate_estate(
     spare_share: float = 0.03,
     table: BoaviztaIndex | None = None,
 ) -> Estate:
-    """Devices, holders and the matching asset register; pure and seeded."""
+    """Devices, holders and the matching asset register; pure and seeded.
+
+    Steps, in the order they draw from the one seeded generator: the model
+    catalogue, a holder and device per slot, the injected poor fits (~5 %), the
+    per-device physics with its register row, and the devices retired in the window
+    (~8 % of the estate a year).
+    """
     if n_devices < 1 or months < 1:
         raise ValueError("an estate needs at least one device and one month")
     rng = np.random.default_rng(seed)
     end_day = epoch_day(end or dt.date(2026, 11, 25))
-    start_day = end_day - round(months * 30.44)
-    models = sim_models(table or default_boavizta(), rng)
-    end_year = (dt.date(1970, 1, 1) + dt.timedelta(days=end_day)).year
-    models = tuple(m for m in models if m.year <= end_year)
-    sites = list(SITES)
-    roles = list(ROLE_MIX)
-    role_p = np.array(list(ROLE_MIX.values()))
-    # Newer models are bought more often: weight by recency.
-    model_w = np.array([1.0 + max(0, m.year - 2016) ** 1.3 for m in models])
-    model_w /= model_w.sum()
-
-    # 1. Holders and the device each was given, tier matched to role.
-    want_tier = {
-        "office": ("basic", "standard"),
-        "field": ("basic", "standard"),
-        "analyst": ("standard", "performance"),
-        "developer": ("performance",),
-    }
-    by_tier: dict[str, list[int]] = {}
-    for i, m in enumerate(models):
-        by_tier.setdefault(m.tier, []).append(i)
-
-    raw: list[dict[str, Any]] = []
-    for _ in range(n_devices):
-        spare = rng.random() < spare_share
-        role = str(rng.choice(roles, p=role_p))
-        tiers = [t for t in want_tier[role] if t in by_tier]
-        tier = str(rng.choice(tiers))
-        pool = by_tier[tier]
-        pw = model_w[pool] / model_w[pool].sum()
-        mi = int(rng.choice(pool, p=pw))
-        model = models[mi]
-        spec = _TIERS[tier]
-        ram = int(rng.choice(spec["ram"]))
-        if role == "developer":
-            ram = max(ram, 32 if rng.random() < 0.7 else 16)
-        elif role == "analyst":
-            ram = max(ram, 16)
-        first = epoch_day(dt.date(model.year, 3, 1))
-        last = min(end_day - 30, epoch_day(dt.date(model.year + 2, 12, 31)))
-        purchase = int(rng.integers(first, max(first + 1, last)))
-        raw.append(
-            {
-                "model": model,
-                "tier": tier,
-                "ram": ram,
-                "cores": int(rng.choice(spec["cores"])),
-                "disk": int(rng.choice(spec["disk"])),
-                "role": "" if spare else role,
-                "work_role": role,
-                "site": str(rng.choice(sites, p=np.array(_SITE_WEIGHTS) / sum(_SITE_WEIGHTS))),
-                "purchase": purchase,
-                "injected": "",
-            }
-        )
-
-    # 2. Deliberately poor fits: swap devices between holders so that a
-    # demanding role ends up on a light device (and a light role on a strong
-    # one), or a field worker on an office worker's device with a worn battery.
-    # Swaps stay within a site so that the planner can undo them cheaply.
-    n_poor = round(poor_fit_share * n_devices)
-    heavy = [i for i, r in enumerate(raw) if r["role"] in ("analyst", "developer")]
-    light = [i for i, r in enumerate(raw) if r["role"] in ("office",) and r["tier"] != "basic"]
-    light_basic = [i for i, r in enumerate(raw) if r["role"] == "office" and r["ram"] <= 8]
-    field_ids = [i for i, r in enumerate(raw) if r["role"] == "field"]
-    office_ids = [i for i, r in enumerate(raw) if r["role"] == "office"]
-    rng.shuffle(heavy)
-    rng.shuffle(light_basic)
-    rng.shuffle(field_ids)
-    rng.shuffle(office_ids)
-    hw_keys = ("model", "tier", "ram", "cores", "disk", "purchase")
-    made = 0
-    n_hw = int(n_poor * 0.7)
-    for h, lb in zip(heavy, light_basic, strict=False):
-        if made >= n_hw:
-            break
-        a, b = raw[h], raw[lb]
-        for k in hw_keys:
-            a[k], b[k] = b[k], a[k]
-        b["site"] = a["site"]
-        a["injected"] = f"{a['role']} holder given a {a['ram']} GB {a['tier']} device"
-        made += 1
-    del light
-    for f, o in zip(field_ids, office_ids, strict=False):
-        if made >= n_poor:
-            break
-        a, b = raw[f], raw[o]
-        if a["injected"] or b["injected"]:
-            continue
-        # The office device is old: swap purchase dates so the field worker's
-        # pack has aged, and mark it.
-        for k in hw_keys:
-            a[k], b[k] = b[k], a[k]
-        a["purchase"] = min(a["purchase"], end_day - 4 * 365)
-        b["site"] = a["site"]
-        a["injected"] = "field holder given an office device with a worn battery"
-        made += 1
-
-    # 3. Per-device physics and the register row.
-    devices: list[SimDevice] = []
-    register: list[RegisterRow] = []
-    win_choices = (WIN11_25H2, WIN11_24H2, WIN11_23H2, WIN10_22H2)
-    for i, r in enumerate(raw):
-        model = r["model"]
-        role = r["role"]
-        work_role = r["work_role"]
-        purchase = int(r["purchase"])
-        route_roll = rng.random()
-        recent = purchase > epoch_day(dt.date(2024, 1, 1))
-        if route_roll < (0.22 if recent else 0.08):
-            route = "refurbished"
-        elif route_roll < (0.34 if recent else 0.12):
-            route = "remanufactured"
-        else:
-            route = "new"
-        warranty_years = 1 if route == "refurbished" else 3
-        if model.vendor == "Apple":
-            os_name, os_version = "Darwin", str(rng.choice(("25.1.0", "24.6.0")))
-        elif work_role == "developer" and rng.random() < 0.3:
-            os_name, os_version = (
-                "Linux",
-                str(rng.choice(("6.8.0-ubuntu24.04", "6.5.0-ubuntu22.04"))),
-            )
-        else:
-            os_name = "Windows"
-            os_version = str(rng.choice(win_choices, p=(0.22, 0.74, 0.02, 0.02)))
-        hdd = model.year <= 2018 and rng.random() < 0.25
-        afr = AFR_HDD if hdd else AFR_SSD
-        fail_day: int | None = None
-        hazard_days = end_day - max(purchase, start_day)
-        if hazard_days > 0 and rng.random() < 1 - (1 - afr) ** (hazard_days / 365.0):
-            fail_day = int(rng.integers(max(purchase, start_day), end_day))
-        age_at_start = max(0, start_day - purchase)
-        cpd = ROLE_CYCLES_PER_DAY[work_role] * float(rng.lognormal(0.0, 0.35))
-        if role == "":
-            cpd *= 0.05  # on a shelf
-        mem_demand = ROLE_MEM_GB[work_role] * float(rng.lognormal(0.0, 0.18))
-        cpu_demand = ROLE_CPU_PCT[work_role] * float(rng.lognormal(0.0, 0.2))
-        site = r["site"]
-        region_code = site[:3].upper()
-        holder = "" if role == "" else _holder_id(seed, i)
-        dev = SimDevice(
-            index=i,
-            serial=_serial(model.vendor, i, seed),
-            asset_tag=f"KL{i + 1:06d}",
-            hostname=f"KL-{region_code}-{i + 1:06d}",
-            vendor=model.vendor,
-            model=model.name,
-            tier=r["tier"],
-            os_name=os_name,
-            os_version=os_version,
-            ram_gb=r["ram"],
-            cores=r["cores"],
-            disk_gb=r["disk"],
-            disk_kind="hdd" if hdd else "nvme",
-            site=site,
-            holder_id=holder,
-            role=role,
-            purchase_day=purchase,
-            purchase_route=route,
-            warranty_end_day=purchase + warranty_years * 365,
-            previous_holders=int(rng.random() < min(0.5, age_at_start / 365 * 0.08))
-            + (1 if route != "new" else 0),
-            battery_design_mwh=model.battery_design_mwh,
-            cycles_at_purchase=(float(rng.integers(80, 400)) if route != "new" else 0.0),
-            cycles_per_day=cpd,
-            fade_a=float(np.clip(rng.normal(0.08, 0.02), 0.04, 0.16)) / model.durability,
-            fade_b=float(np.clip(rng.normal(0.06, 0.02), 0.0, 0.14)) / model.durability,
-            writes_gb_per_day=ROLE_WRITES_GB_PER_DAY[work_role] * float(rng.lognormal(0, 0.5)),
-            disk_fail_day=fail_day,
-            static_realloc=int(rng.integers(1, 5))
-            if hdd and rng.random() < HEALTHY_HDD_NONZERO_SHARE
-            else 0,
-            mem_demand_gb=mem_demand,
-            cpu_demand_pct=cpu_demand,
-            injected_poor_fit=r["injected"],
-        )
-        devices.append(dev)
-        register.append(
-            RegisterRow(
-                serial=dev.serial,
-                asset_tag=dev.asset_tag,
-                holder_id=holder,
-                role=role,
-                site=site,
-                purchase_date=_iso(purchase),
-                purchase_route=route,
-                warranty_end=_iso(dev.warranty_end_day),
-                vendor=dev.vendor,
-                model=dev.model,
-                status="in_use" if holder else "spare",
-                previous_holders=dev.previous_holders,
-            )
-        )
-
-    # 4. Devices retired during the window (never enrolled, register only):
-    # about 8 % of the estate a year, service life scaled by model durability.
-    n_retired = round(n_devices * 0.08 * months / 12)
-    routes = ("reuse", "refurbish", "donate", "recycle")
-    route_p = (0.25, 0.3, 0.1, 0.35)
-    reasons = ("battery", "storage", "board", "screen", "performance", "age")
-    reason_p = (0.3, 0.12, 0.14, 0.12, 0.17, 0.15)
-    for j in range(n_retired):
-        mi = int(rng.choice(len(models), p=model_w))
-        model = models[mi]
-        life_days = int(rng.normal(4.5, 1.0) * model.durability * 365)
-        retired = int(rng.integers(start_day, end_day))
-        purchase = max(epoch_day(dt.date(model.year, 1, 1)), retired - max(180, life_days))
-        idx = n_devices + j
-        register.append(
-            RegisterRow(
-                serial=_serial(model.vendor, idx, seed),
-                asset_tag=f"KL{idx + 1:06d}",
-                holder_id="",
-                role="",
-                site=str(rng.choice(sites)),
-                purchase_date=_iso(purchase),
-                purchase_route="new",
-                warranty_end=_iso(purchase + 3 * 365),
-                vendor=model.vendor,
-                model=model.name,
-                status="retired",
-                retired_date=_iso(retired),
-                eol_route=str(rng.choice(routes, p=route_p)),
-                retired_reason=str(rng.choice(reasons, p=reason_p)),
-            )
-        )
-    return Estate(seed, start_day, end_day, tuple(devices), tuple(register), models)
+    window = _Window(seed, end_day - round(months * 30.44), end_day)
+    cat = _catalogue(table or default_boavizta(), end_day, rng)
+    drafts = [_draft(cat, spare_share, end_day, rng) for _ in range(n_devices)]
+    _inject_poor_fits(drafts, round(poor_fit_share * n_devices), end_day, rng)
+    devices = [_sim_device(i, d, window, rng) for i, d in enumerate(drafts)]
+    register = [_register_row(dev) for dev in devices]
+    register += _retired_rows(round(n_devices * 0.08 * months / 12), n_devices, cat, window, rng)
+    return Estate(seed, window.start_day, end_day, tuple(devices), tuple(register), cat.models)
 
 
 # -- telemetry ------------------------------------------------------------------------------
@@ -562,8 +610,161 @@ def device_series(dev: SimDevice, estate: Estate) -> DeviceSeries:
     return DeviceSeries(first, cycles, fcc, nvme_used, media, realloc, cpu, mem, swap, weekday)
 
 
+# -- experience signals ---------------------------------------------------------------------
+#: The agent asks for a rating every this many days (collector setting
+#: agent_feedback_ask_every_days, default 30) and about this share of users answer.
+ASK_EVERY_DAYS = 30
+ANSWER_SHARE = 0.6
+#: feedback.reason codes (protocol registry): 0 none, 1 slow, 2 battery, 3 crashes, 7 other.
+_REASON_NONE, _REASON_SLOW, _REASON_BATTERY, _REASON_CRASHES, _REASON_OTHER = 0, 1, 2, 3, 7
+
+
+@dataclass(frozen=True, slots=True)
+class ExperienceSeries:
+    """What a device in use reports about its user's experience, one value per working day.
+
+    Indexed like :class:`DeviceSeries` days, restricted to ``days`` (working days). The
+    signals follow the device's own physics: CPU p95 from its CPU samples, memory
+    available from its memory use, boot time and disk busy from its drive kind and age,
+    application crashes with pressure, OS crashes with a failing drive; ratings (1-5)
+    fall with slowness, a worn battery and crashes (docs/experience.md has the metrics).
+    """
+
+    days: np.ndarray[Any, Any]  # indices into the device's days
+    cpu_p95_pct: np.ndarray[Any, Any]
+    mem_available_pct: np.ndarray[Any, Any]
+    disk_busy_pct: np.ndarray[Any, Any]
+    boot_s: np.ndarray[Any, Any]
+    psi_some_pct: np.ndarray[Any, Any] | None  # Linux only
+    app_crashes_24h: np.ndarray[Any, Any]
+    os_crashes_24h: np.ndarray[Any, Any]
+    rating_days: np.ndarray[Any, Any]  # indices into the device's days
+    rating_scores: np.ndarray[Any, Any]
+    rating_reasons: np.ndarray[Any, Any]
+
+
+def _clip01(x: Any) -> Any:
+    return np.clip(x, 0.0, 1.0)
+
+
+def _ratings(
+    dev: SimDevice,
+    s: DeviceSeries,
+    days: np.ndarray[Any, Any],
+    slowness: np.ndarray[Any, Any],
+    app_crashes: np.ndarray[Any, Any],
+    rng: np.random.Generator,
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Ratings on the working days the agent asked and the user answered."""
+    asked = np.arange(int(rng.integers(0, ASK_EVERY_DAYS)), len(days), ASK_EVERY_DAYS)
+    answered = asked[rng.random(len(asked)) < ANSWER_SHARE]
+    health = s.fcc_mwh[days[answered]] / dev.battery_design_mwh
+    worn = _clip01((0.75 - health) / 0.25)
+    crashy = app_crashes[answered] >= 2
+    mood = (
+        4.4
+        - 2.5 * slowness[answered]
+        - 1.5 * worn
+        - 0.8 * crashy
+        + rng.normal(0.0, 0.6, len(answered))
+    )
+    scores = np.clip(np.round(mood), 1, 5)
+    reasons = np.where(
+        slowness[answered] > 0.25,
+        _REASON_SLOW,
+        np.where(
+            worn > 0,
+            _REASON_BATTERY,
+            np.where(crashy, _REASON_CRASHES, np.where(scores >= 4, _REASON_NONE, _REASON_OTHER)),
+        ),
+    )
+    return days[answered], scores, reasons
+
+
+def experience_series(dev: SimDevice, estate: Estate, s: DeviceSeries) -> ExperienceSeries:
+    """The experience signals of one device; its own random stream, so the physics of
+    :func:`device_series` (and every estate already generated) stay as they were."""
+    rng = np.random.default_rng((estate.seed, dev.index, 1))
+    days = np.nonzero(s.weekday)[0] if dev.holder_id else np.zeros(0, dtype=np.int64)
+    n = len(days)
+    age_y = np.clip((s.first_day + days - dev.purchase_day) / 365.0, 0.0, None)
+    hdd = dev.disk_kind == "hdd"
+    failing = (s.media_errors[days] > 0) | (s.realloc[days] > dev.static_realloc)
+    cpu_p95 = np.clip(s.cpu[days].max(axis=1) * rng.lognormal(0.15, 0.1, n), 1.0, 100.0)
+    mem_available = np.clip(100.0 - s.mem[days].mean(axis=1) + rng.normal(0, 2, n), 0.5, 85.0)
+    disk_busy = np.clip(
+        (30.0 if hdd else 6.0) * (1 + 0.05 * age_y) * rng.lognormal(0, 0.35, n), 0.2, 100.0
+    )
+    boot = np.clip(
+        ((75.0 if hdd else 22.0) + (8.0 if dev.os_name == "Windows" else 0.0))
+        * (1 + 0.08 * age_y)
+        * rng.lognormal(0, 0.25, n)
+        + 40.0 * failing,
+        5.0,
+        600.0,
+    )
+    psi = (
+        np.clip((80.0 - mem_available) * 0.3 + rng.lognormal(0, 0.5, n), 0.0, 100.0)
+        if dev.os_name == "Linux"
+        else None
+    )
+    slowness = 0.5 * _clip01((cpu_p95 - 50) / 50) + 0.5 * _clip01((20 - mem_available) / 20)
+    app_crashes = rng.poisson(0.08 + 0.6 * slowness)
+    os_crashes = rng.poisson(0.004 + 0.05 * failing)
+    rating_days, scores, reasons = _ratings(dev, s, days, slowness, app_crashes, rng)
+    return ExperienceSeries(
+        days,
+        cpu_p95,
+        mem_available,
+        disk_busy,
+        boot,
+        psi,
+        app_crashes,
+        os_crashes,
+        rating_days,
+        scores,
+        reasons,
+    )
+
+
 def _gib(n: float) -> float:
     return float(n) * 1024**3
+
+
+_EXPERIENCE_COMPONENTS = {"resp.disk_busy_pct": "sda", "resp.psi_some_avg60_pct": "memory"}
+
+
+def _series(name: str, first_day: int, days: np.ndarray[Any, Any], vals: Any, hour: int) -> Series:
+    """One experience series: a value per day at ``hour`` UTC, quantised as the wire does."""
+    m = metric_by_name(name)
+    ts = tuple(int((first_day + int(d)) * DAY_S + hour * 3600) for d in days)
+    q = np.round(np.asarray(vals, dtype=float), max(0, -m.exponent)).tolist()
+    return Series(m.id, _EXPERIENCE_COMPONENTS.get(name, ""), ts, tuple(q), m.exponent)
+
+
+def experience_batch_series(x: ExperienceSeries, first_day: int, sl: slice) -> list[Series]:
+    """The experience series of the days in ``sl`` (one batch's worth)."""
+    keep = (x.days >= sl.start) & (x.days < sl.stop)
+    if not keep.any():
+        return []
+    days = x.days[keep]
+    signals: list[tuple[str, Any]] = [
+        ("resp.cpu_busy_p95_pct", x.cpu_p95_pct),
+        ("resp.mem_available_pct", x.mem_available_pct),
+        ("resp.disk_busy_pct", x.disk_busy_pct),
+        ("boot.duration_s", x.boot_s),
+        ("rel.app_crashes_24h", x.app_crashes_24h),
+        ("rel.os_crashes_24h", x.os_crashes_24h),
+    ]
+    if x.psi_some_pct is not None:
+        signals.append(("resp.psi_some_avg60_pct", x.psi_some_pct))
+    out = [_series(name, first_day, days, vals[keep], 12) for name, vals in signals]
+    rated = (x.rating_days >= sl.start) & (x.rating_days < sl.stop)
+    if rated.any():
+        rd = x.rating_days[rated]
+        out.append(_series("feedback.score", first_day, rd, x.rating_scores[rated], 13))
+        out.append(_series("feedback.reason", first_day, rd, x.rating_reasons[rated], 13))
+    return out
 
 
 def device_batches(
@@ -571,6 +772,7 @@ def device_batches(
 ) -> Iterator[Batch]:
     """The batches an agent on this device would have sent: one per ``batch_days``."""
     s = device_series(dev, estate)
+    experience = experience_series(dev, estate, s)
     ids = {
         name: metric_by_name(name)
         for name in (
@@ -619,6 +821,7 @@ def device_batches(
                 ):
                     vals = np.round(arr[sl][wd].ravel(), 1).tolist()
                     add(name, p_ts, vals)
+        series.extend(experience_batch_series(experience, s.first_day, sl))
         first_t = (day_ts[0],)
         add("mem.total_bytes", first_t, (_gib(dev.ram_gb),))
         add("disk.total_bytes", first_t, (float(dev.disk_gb) * 1e9,))

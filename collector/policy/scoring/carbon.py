@@ -6,16 +6,18 @@ its laptop rows are read here, once per process, and both users look them up
 in the same :class:`BoaviztaIndex`:
 
 * scoring, :meth:`BoaviztaIndex.embodied`: the row whose normalised name best
-  matches the device's vendor and model, else the median of the laptop rows
-  with a measured manufacturing ratio, and the result says which;
+  matches the device's vendor and model;
 * the fleet report, the redeploy planner and the simulator,
   :meth:`BoaviztaIndex.embodied_kg` and :attr:`BoaviztaIndex.rows`: an exact
-  vendor + name match (case and punctuation aside), else the median embodied
-  figure of all laptop rows (docs/footprint.md).
+  vendor + name match (case and punctuation aside).
+
+A model neither finds takes one fallback, the same for both: the median embodied
+figure of the laptop rows whose manufacturing ratio is published
+(:attr:`BoaviztaIndex.median_kgco2e`; docs/footprint.md says why these rows).
 
 Embodied = gwp_total x gwp_manufacturing_ratio; rows without a ratio use the
 median ratio of the rows that have one. (Water and raw materials avoided are
-derived from the Defra figures in the thresholds table by ``decide.footprint``.)
+derived from the Defra figures in the thresholds table by ``policy/footprint.py``.)
 """
 
 from __future__ import annotations
@@ -118,11 +120,10 @@ class BoaviztaIndex:
     products: tuple[Product, ...]
     # Median ratio of the rows that have one: stands in for the rows that do not.
     median_ratio: float
-    # Scoring's fallback: median embodied of the rows with a measured ratio.
+    # The one fallback for a model not found: median embodied of the rows with a
+    # published manufacturing ratio (none of them leans on the imputed median ratio).
     median_kgco2e: float
-    # The fleet report's fallback: median embodied of all laptop rows.
-    median_embodied_kg: float
-    # How many rows scoring's median is taken over (its explanation says so).
+    # How many rows that median is taken over (every explanation says so).
     measured_rows: int = 0
     by_name: dict[tuple[str, str], LaptopFootprint] = field(default_factory=dict)
     _memo: dict[tuple[str | None, str | None], EmbodiedEstimate] = field(default_factory=dict)
@@ -135,13 +136,26 @@ class BoaviztaIndex:
         """Embodied kg CO2e of a new device of this exact model, and how it was found."""
         row = self.find(vendor, model)
         if row is None:
-            return self.median_embodied_kg, "median Boavizta laptop (model not in the table)"
+            return self.median_kgco2e, self.fallback_basis + ": model not in the table"
         if row.manufacturing_ratio is None:
             return (
                 row.embodied_kg(self.median_ratio),
                 f"Boavizta gwp_total x median manufacturing ratio {self.median_ratio:.2f}",
             )
         return row.embodied_kg(self.median_ratio), "Boavizta gwp_total x manufacturing ratio"
+
+    @property
+    def source(self) -> str:
+        """The table's name, licence and commit, for every figure made from it."""
+        return SOURCE
+
+    @property
+    def fallback_basis(self) -> str:
+        """How the fallback figure is made, in words (every explanation that uses it says so)."""
+        return (
+            f"median of the {self.measured_rows} Boavizta laptop rows with a measured "
+            f"manufacturing share ({self.median_kgco2e:.0f} kg CO2e)"
+        )
 
     def embodied(self, vendor: str | None, model: str | None) -> EmbodiedEstimate:
         key = (vendor, model)
@@ -153,10 +167,7 @@ class BoaviztaIndex:
 
     def _match(self, vendor: str | None, model: str | None) -> EmbodiedEstimate:
         fallback = EmbodiedEstimate(
-            self.median_kgco2e,
-            f"median of the {self.measured_rows} Boavizta laptop rows with a measured "
-            f"manufacturing share ({self.median_kgco2e:.0f} kg CO2e): model not matched",
-            None,
+            self.median_kgco2e, self.fallback_basis + ": model not matched", None
         )
         if not model:
             return fallback
@@ -265,7 +276,6 @@ def parse_boavizta_csv(text: str) -> BoaviztaIndex:
         products=products,
         median_ratio=median_ratio,
         median_kgco2e=statistics.median(measured or [p.embodied_kgco2e for p in products]),
-        median_embodied_kg=statistics.median(p.embodied_kgco2e for p in products),
         measured_rows=len(measured) or len(products),
         by_name={(_norm(r.vendor), _norm(r.name)): r for r in rows},
     )

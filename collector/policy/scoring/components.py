@@ -313,7 +313,8 @@ def _battery_trend(
     series = history.series(f"battery.full_charge_capacity_{unit}", pack)
     if series is None:
         return None, None
-    pct = 100.0 * series.values / design
+    with np.errstate(over="ignore"):  # absurd values become inf and are dropped below
+        pct = 100.0 * series.values / design
     max_pct = ctx.thresholds.number("battery.full_above_design_max_pct")
     bad = (pct < 0) | (pct > max_pct)
     if bad.any():

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from kitlife.collector.policy.footprint import DefraFactors
 from kitlife.collector.policy.scoring.carbon import EmbodiedEstimate
 from kitlife.collector.policy.scoring.catalogue import Part
 from kitlife.collector.policy.scoring.components import Context
@@ -172,9 +173,9 @@ def footprint(
 ) -> Footprint:
     """Carbon, water and raw materials avoided against buying a new device."""
     t = ctx.thresholds
-    reused = t.number("carbon.defra_devices") * t.number("carbon.defra_reused_share")
-    water_l = t.number("carbon.defra_water_avoided_ml") * 1e6 / reused
-    raw_kg = t.number("carbon.defra_raw_materials_avoided_t") * 1e3 / reused
+    defra = DefraFactors.from_thresholds(t)
+    water_l = defra.water_l_per_device
+    raw_kg = defra.raw_kg_per_device
     reasons = [
         Reason(
             f"a new device embodies {new_device.kgco2e:.0f} kg CO2e: {new_device.basis}",
@@ -198,15 +199,15 @@ def footprint(
         )
     reasons.append(
         ctx.reason(
-            f"water avoided {water_l:.0f} L per reused device (Defra programme: 12,000 ML over "
-            "90% of 72,000 devices)",
+            f"water avoided {water_l:.0f} L per reused device (Defra programme: "
+            f"{defra.water_text})",
             "carbon.defra_water_avoided_ml",
         )
     )
     reasons.append(
         ctx.reason(
-            f"raw materials avoided {raw_kg:.0f} kg per reused device (Defra programme: 51,000 t "
-            "over 90% of 72,000 devices)",
+            f"raw materials avoided {raw_kg:.0f} kg per reused device (Defra programme: "
+            f"{defra.raw_materials_text})",
             "carbon.defra_raw_materials_avoided_t",
         )
     )

@@ -13,7 +13,7 @@ from kitlife.collector.policy.fit import load_roles
 from kitlife.collector.policy.register import day_of, parse_date
 from kitlife.collector.policy.scoring.carbon import default_boavizta
 from kitlife.collector.reports.fleet import fleet_report
-from kitlife.collector.reports.fleet_inputs import devices_from_estate
+from kitlife.collector.tools.estate_inputs import devices_from_estate
 from kitlife.collector.tools.simulate import generate_estate
 
 END = dt.date(2026, 11, 25)
@@ -136,4 +136,37 @@ def test_recorded_decisions_feed_the_report(db_url: str) -> None:
         for k in ("keep", "recycle", "undecided"):
             decided[k] = decided.get(k, 0) + g.get(k, 0)
     assert decided == {"keep": 2, "recycle": 1, "undecided": len(ids) - 3}
+    store.close()
+
+
+def test_experience_section_is_filled_on_a_simulated_estate(sqlite_url: str) -> None:
+    """Simulated agents send experience signals and ratings; the report and
+    ``kitlife experience`` both read them back through the store."""
+    from kitlife.collector.policy.register import parse_register
+    from kitlife.collector.reports.experience import DAY_S, experience
+    from kitlife.collector.reports.fleet_service import fleet_report_from_store
+    from kitlife.collector.store import Store
+    from kitlife.collector.store.assets import replace_register
+    from kitlife.collector.tools.simulate import populate, register_csv_text
+
+    estate = generate_estate(30, 3, seed=8, end=END)
+    store = Store.from_url(sqlite_url)
+    store.upgrade()
+    populate(store, estate, batch_days=14)
+    rows, errors = parse_register(register_csv_text(estate.register).encode(), load_roles().roles)
+    assert errors == []
+    replace_register(store, rows)
+
+    section = fleet_report_from_store(store, load_roles(), END)["experience"]
+    held = sum(1 for d in estate.devices if d.holder_id)
+    assert section["devices"] == held
+    assert section["device_days"] > 10 * held  # working days in the last 30
+    assert 0 < section["responsiveness_index"] < 100
+    assert section["ratings"] > 0 and 1 <= section["sentiment_avg"] <= 5
+    assert section["by_site"] and sum(r["devices"] for r in section["by_site"]) == held
+
+    now_s = (END - dt.date(1970, 1, 1)).days * DAY_S + DAY_S - 1
+    by_model = experience(store, "model", 30, now_s=now_s)
+    assert sum(r["devices"] for r in by_model) == held
+    assert all(r["responsiveness_index"] is not None for r in by_model)
     store.close()

@@ -69,3 +69,31 @@ def test_simulate_refuses_a_database_that_already_has_devices(sqlite_url: str) -
     assert CliRunner().invoke(cli, args).exit_code == 0
     again = CliRunner().invoke(cli, args)
     assert again.exit_code != 0 and "already holds 3 devices" in again.output
+
+
+def test_every_simulated_os_release_has_a_known_end_of_support() -> None:
+    from kitlife.collector.policy.fit import os_support_end
+    from kitlife.collector.tools.simulate import SIM_OS_RELEASES
+
+    for os_name, os_version in SIM_OS_RELEASES:
+        assert os_support_end(os_name, os_version) is not None, (os_name, os_version)
+    estate = generate_estate(300, 1, seed=2, end=END)
+    assert {(d.os_name, d.os_version) for d in estate.devices} <= set(SIM_OS_RELEASES)
+
+
+def test_experience_signals_follow_the_device() -> None:
+    """Held devices report every working day; spares report nothing; ratings are 1-5."""
+    from kitlife.collector.tools.simulate import device_series, experience_series
+
+    estate = generate_estate(80, 4, seed=9, end=END)
+    held = [d for d in estate.devices if d.holder_id]
+    for dev in held[:20]:
+        s = device_series(dev, estate)
+        x = experience_series(dev, estate, s)
+        assert len(x.days) == int(s.weekday.sum())
+        assert ((x.mem_available_pct > 0) & (x.mem_available_pct < 100)).all()
+        assert ((x.rating_scores >= 1) & (x.rating_scores <= 5)).all()
+        assert (x.psi_some_pct is not None) == (dev.os_name == "Linux")
+    stock = generate_estate(200, 1, seed=1, end=END)
+    spare = next(d for d in stock.devices if not d.holder_id)
+    assert len(experience_series(spare, stock, device_series(spare, stock)).days) == 0

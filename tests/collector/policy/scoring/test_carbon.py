@@ -54,4 +54,4 @@ def test_fleet_and_scoring_read_one_index() -> None:
     assert kg == index.embodied("Dell Inc.", "Latitude 5420").kgco2e
     assert basis == "Boavizta gwp_total x manufacturing ratio"
     assert len(index.rows) == len(index.products) == 452
-    assert index.embodied_kg("LENOVO", "20XW0026UK")[0] == index.median_embodied_kg
+    assert index.embodied_kg("LENOVO", "20XW0026UK")[0] == index.median_kgco2e
