@@ -27,6 +27,30 @@ def default_state_dir() -> Path:
     return Path(platformdirs.user_state_dir("kitlife", appauthor=False))
 
 
+def make_private_dir(path: Path) -> Path:
+    """Create the agent's state folder (and missing parents) and make it owner-only: 0700.
+
+    ``mkdir(mode=...)`` is masked by the umask, so the mode is set afterwards too,
+    which also tightens a folder an older agent created 0755. Parents are left as
+    they are (``/var/lib`` is not ours). Windows ignores POSIX modes; the
+    ProgramData folder's ACLs and the installer set access there.
+    """
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
+def create_private_file(path: Path) -> None:
+    """Make sure ``path`` exists with mode 0600 whatever the umask (a new file is empty).
+
+    SQLite gives its -wal and -shm files the main file's mode, so creating the
+    spool this way before SQLite opens it keeps all three owner-only.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
 def system_config_path() -> Path:
     """The TOML file the installers write; KITLIFE_CONFIG overrides it."""
     override = os.environ.get("KITLIFE_CONFIG")

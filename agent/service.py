@@ -44,6 +44,7 @@ from kitlife.agent import schedule
 from kitlife.agent.config import REMOTE_KEYS, AgentConfig, pinned_keys
 from kitlife.agent.credentials import NotEnrolledError, load_credentials
 from kitlife.agent.cycle import collect_into
+from kitlife.agent.paths import make_private_dir
 from kitlife.agent.readings import SourceResult
 from kitlife.agent.spool import SPOOL_FILE, Spool, SpoolError
 
@@ -694,7 +695,7 @@ def setup_logging(config: AgentConfig) -> logging.Handler | None:
     errors; never readings, hostnames, user names or keys.
     """
     try:
-        config.state_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(config.state_dir)
         handler = BoundedLogHandler(config.state_dir / LOG_FILE, config.log_max_bytes)
     except OSError as err:
         log.warning("no log file in %s: %s", config.state_dir, err)
