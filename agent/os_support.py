@@ -30,13 +30,3 @@ def end_of_support(os_name: str, version: str, edition: str = "") -> dt.date | N
     if not matches:
         return None
     return dt.date.fromisoformat(matches[0]["end_of_support"])
-
-
-def windows_edition(caption: str) -> str:
-    """``Microsoft Windows 11 Enterprise`` -> ``Enterprise``; Home/Pro otherwise."""
-    low = caption.lower()
-    if "enterprise" in low:
-        return "Enterprise"
-    if "education" in low:
-        return "Education"
-    return "Home"

@@ -20,7 +20,7 @@ from kitlife.agent.parsers.sysfs_battery import read_power_supplies
 from kitlife.agent.parsers.system import parse_cpuinfo, parse_os_release
 from kitlife.agent.parsers.thermal import read_throttle
 from kitlife.agent.parsers.upower import parse_upower
-from kitlife.agent.platforms._common import basic_inventory, cpu_facts, os_support, psutil_thermal
+from kitlife.agent.platforms._common import basic_inventory, cpu_facts, psutil_thermal
 from kitlife.agent.platforms._smart import read_smart
 from kitlife.agent.readings import SourceResult
 from kitlife.agent.sources.emit import emit_battery
@@ -136,9 +136,7 @@ class Linux:
             version = info.get("VERSION_ID", "")
             out.add("inv.os_release_name", info.get("PRETTY_NAME") or version or None)
             out.add("inv.os_build", os.uname().release if self.root == Path("/") else None)
-            distro = info.get("ID", "").capitalize()
-            if distro and version:
-                os_support(out, distro, version)
+            out.add("inv.os_edition", info.get("VARIANT") or None)
             return
         out.missing("no os-release", "os")
 

@@ -18,7 +18,7 @@ from kitlife.agent.parsers.system_profiler import (
     parse_sppower,
     parse_sppower_text,
 )
-from kitlife.agent.platforms._common import basic_inventory, cpu_facts, os_support
+from kitlife.agent.platforms._common import basic_inventory, cpu_facts
 from kitlife.agent.platforms._smart import read_smart
 from kitlife.agent.readings import SourceResult
 from kitlife.agent.sources.emit import emit_battery
@@ -82,9 +82,6 @@ class MacOS:
         basic_inventory(out)
         version = pyplatform.mac_ver()[0]
         out.add("inv.os_release_name", f"macOS {version}" if version else None)
-        if version:
-            major = version.split(".")[0]
-            os_support(out, "macOS", major if major != "10" else ".".join(version.split(".")[:2]))
         try:
             out.add("inv.os_build", output(["sw_vers", "-buildVersion"], timeout=5).strip() or None)
         except CommandError as exc:

@@ -10,10 +10,9 @@ import tempfile
 from pathlib import Path
 
 from kitlife.agent.commands import CommandError, output
-from kitlife.agent.os_support import windows_edition
 from kitlife.agent.parsers._common import ParseError, clean
 from kitlife.agent.parsers.powercfg import parse_batteryreport
-from kitlife.agent.parsers.system import parse_wmi_cpu_description
+from kitlife.agent.parsers.system import parse_windows_edition, parse_wmi_cpu_description
 from kitlife.agent.parsers.wmi import (
     batteries_from_wmi,
     cim_date,
@@ -22,7 +21,7 @@ from kitlife.agent.parsers.wmi import (
     parse_cim_json,
     thermal_zones,
 )
-from kitlife.agent.platforms._common import basic_inventory, cpu_facts, os_support, psutil_thermal
+from kitlife.agent.platforms._common import basic_inventory, cpu_facts, psutil_thermal
 from kitlife.agent.platforms._smart import read_smart
 from kitlife.agent.readings import SourceResult
 from kitlife.agent.sources.emit import emit_battery
@@ -129,13 +128,9 @@ class Windows:
         osi = first(cim("Win32_OperatingSystem"))
         caption = str(osi.get("Caption", ""))
         out.add("inv.os_release_name", clean(caption))
+        # The build number names the feature release (19045 is 10 22H2, 22631 is 11 23H2).
         out.add("inv.os_build", clean(osi.get("BuildNumber")))
-        display = self._display_version()
-        if display:
-            major = "11" if "Windows 11" in caption else "10"
-            os_support(out, "Windows", f"{major} {display}", windows_edition(caption))
-        else:
-            out.missing("no DisplayVersion in the registry", "os_support")
+        out.add("inv.os_edition", parse_windows_edition(caption))
 
     def _disks(self, out: SourceResult) -> None:
         for disk in parse_cim_json(cim("Win32_DiskDrive")):
@@ -148,16 +143,6 @@ class Windows:
         out.add("inv.ram_slots_total", slots)
         out.add("inv.ram_slots_used", used)
         out.missing("Windows does not report reliably whether RAM is soldered", "ram_soldered")
-
-    def _display_version(self) -> str | None:
-        cmd = (
-            "(Get-ItemProperty 'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion')"
-            ".DisplayVersion"
-        )
-        try:
-            return output(["powershell", "-NoProfile", "-Command", cmd], timeout=15).strip() or None
-        except CommandError:
-            return None
 
     def _readiness(self, out: SourceResult) -> None:
         """TPM and Secure Boot facts for the Windows 11 check (both need an elevated agent)."""

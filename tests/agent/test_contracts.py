@@ -71,3 +71,11 @@ def test_every_hardware_metric_name_is_registered() -> None:
     assert names
     for name in sorted(names):
         metric_by_name(name)
+
+
+def test_end_of_support_is_not_reported_by_the_agent(results: dict[str, SourceResult]) -> None:
+    """The agent states the OS's identity; when support ends is the collector's judgement."""
+    sent = {r.metric for result in results.values() for r in result.readings}
+    assert not sent & {"inv.os_end_of_support", "inv.os_days_to_end_of_support"}
+    if "inv.os_release_name" in sent:
+        assert "inv.os_build" in sent
