@@ -14,11 +14,19 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kitlife.agent.paths import default_state_dir, system_config_path
+if TYPE_CHECKING:
+    from kitlife.agent.platforms import Platform
+
 
 log = logging.getLogger(__name__)
+
+
+def _platform() -> Platform:
+    from kitlife.agent.platforms import current_platform
+
+    return current_platform()
 
 
 class ConfigError(ValueError):
@@ -28,9 +36,9 @@ class ConfigError(ValueError):
 @dataclass(frozen=True, slots=True)
 class AgentConfig:
     collector_url: str = ""
-    state_dir: Path = dataclasses.field(default_factory=default_state_dir)
+    state_dir: Path = dataclasses.field(default_factory=lambda: _platform().default_state_dir())
     sample_interval_s: int = 60
-    upload_interval_s: int = 900
+    upload_interval_s: int = 3600
     spool_max_bytes: int = 20 * 1024 * 1024
     batch_max_points: int = 50_000
     ca_bundle: str = ""
@@ -172,7 +180,7 @@ def pinned_keys() -> frozenset[str]:
 def load_config(path: Path | None = None, flags: Mapping[str, Any] | None = None) -> AgentConfig:
     """Defaults < TOML file < KITLIFE_* environment < flags."""
     config = AgentConfig()
-    path = path or system_config_path()
+    path = path or Path(os.environ.get("KITLIFE_CONFIG") or _platform().config_path())
     if path.is_file():
         import tomllib  # here, not at the top: parsed once, 0.7 MB not needed otherwise
 
