@@ -42,7 +42,7 @@ from typing import Any, Protocol
 
 from kitlife import __version__
 from kitlife.agent import schedule
-from kitlife.agent.config import REMOTE_KEYS, AgentConfig, pinned_keys
+from kitlife.agent.config import REMOTE_KEYS, AgentConfig
 from kitlife.agent.credentials import NotEnrolledError, load_credentials
 from kitlife.agent.cycle import collect_into
 from kitlife.agent.paths import make_private_dir
@@ -292,7 +292,7 @@ class ServiceLoop:
         pinned: frozenset[str] | None = None,
     ) -> None:
         self.config = config
-        self.pinned = pinned_keys() if pinned is None else pinned
+        self.pinned = config.pinned if pinned is None else pinned
         self.clock: Clock = clock or RealClock()
         self.rng = rng or random.Random()
         self.uploader: UploadRunner = uploader or SubprocessUploader()
