@@ -1,21 +1,21 @@
-"""Short-lived child processes of ``kitlife-agent run``: the upload and the heavy probes.
+"""The short-lived child of ``kitlife-agent run``: hardware probes, then the upload.
 
 Run as ``python -m kitlife.agent.childjob COMMAND`` with the agent's resolved
 configuration as JSON on stdin; prints exactly one JSON object on stdout and
-exits. Why a child: httpx (for the upload) and pySMART-style probes cost the
-resident loop 12-16 MB of RSS that it needs for a few seconds every fifteen
-minutes; a child imports them, does the work, and gives all of it back to the
-OS when it exits. A crash or hang in a child is contained: the loop logs it,
-kills a child that overruns, and carries on.
+exits. Why a child: httpx (for the upload) and the hardware parsers cost the
+resident loop memory it needs for a few seconds an hour; a child imports them,
+does the work, and gives all of it back to the OS when it exits. A crash or
+hang in a child is contained: the loop logs it, kills a child that overruns,
+and carries on. One child an hour does both jobs: the hardware sources due
+before the next upload run first, so their readings leave in the same upload.
 
 Commands:
 
-``upload``        seal the spooled readings and send every sealed batch;
-                  ``{"ok", "acked", "rejected", "config", "retry_after_s", "error"}``
-``list-sources``  the plug-in sources (``kitlife.agent.sources.hardware.SOURCES``)
-                  by name with their cadence; ``{"sources": {name: cadence_s}}``
-``probe NAME..``  run those plug-in sources and spool their readings;
-                  ``{"ok", "points"}``
+``upload [NAME..]``  run those hardware sources and spool their readings, then
+                     seal the spooled readings and send every sealed batch;
+                     ``{"ok", "points", "acked", "rejected", "config", "retry_after_s", "error"}``
+``probe NAME..``     only the sources (the device is not enrolled yet);
+                     ``{"ok", "points"}``
 
 The child never repairs the spool (``repair=False``): only the resident loop
 may set a damaged file aside, because it holds the file open.
@@ -27,7 +27,6 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable, Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -39,14 +38,13 @@ from kitlife.agent.spool import SPOOL_FILE, Spool, SpoolError
 
 log = logging.getLogger(__name__)
 
-PluginFn = Callable[..., SourceResult]
-
 
 def config_to_json(config: AgentConfig) -> str:
     """The resolved config, so the child sees what the loop sees (incl. collector values)."""
     data = {
         f.name: (str(v) if isinstance(v := getattr(config, f.name), Path) else v)
         for f in fields(config)
+        if f.name != "pinned"  # the loop's business: the child applies no collector config
     }
     return json.dumps(data)
 
@@ -56,44 +54,6 @@ def config_from_json(text: str) -> AgentConfig:
     if not isinstance(data, dict):
         raise ValueError("config must be a JSON object")
     return AgentConfig().with_overrides(data, "parent")
-
-
-def plugin_sources() -> dict[str, tuple[PluginFn, float]]:
-    """The hardware sources another module provides, if it is installed.
-
-    ``kitlife.agent.sources.hardware.SOURCES`` maps a name to
-    ``(fn(platform), cadence_s)``. Missing module: no plug-ins, not an error.
-    """
-    try:
-        from kitlife.agent.sources import hardware  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return {}
-    raw: Mapping[str, Any] = getattr(hardware, "SOURCES", {})
-    found: dict[str, tuple[PluginFn, float]] = {}
-    for name, entry in raw.items():
-        try:
-            fn, cadence = entry
-            found[str(name)] = (fn, float(cadence))
-        except (TypeError, ValueError):
-            log.warning("plug-in source %r is not (fn, cadence_s); ignored", name)
-    return found
-
-
-def current_platform() -> object:
-    """What plug-in sources take as their one argument.
-
-    The platform layer (``kitlife.agent.platforms``) is written elsewhere; this
-    looks for its usual entry points and falls back to ``sys.platform``.
-    """
-    try:
-        from kitlife.agent import platforms  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return sys.platform
-    for attr in ("current", "detect", "current_platform", "get_platform"):
-        fn = getattr(platforms, attr, None)
-        if callable(fn):
-            return fn()
-    return sys.platform
 
 
 def skip_httpx_cli() -> None:
@@ -109,16 +69,22 @@ def skip_httpx_cli() -> None:
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 
-def upload(config: AgentConfig) -> dict[str, Any]:
-    """One upload pass over the sealed batches; never raises for an expected failure."""
+def upload(config: AgentConfig, probes: list[str] | None = None) -> dict[str, Any]:
+    """Run and spool ``probes``, then one upload pass; never raises for an expected failure."""
     skip_httpx_cli()
     from kitlife.agent.credentials import NotEnrolledError, load_credentials
     from kitlife.agent.uploader import UploadError, upload_pending
 
+    points = 0
+    if probes:
+        probed = probe(config, probes)
+        if not probed["ok"]:
+            return {**probed, "retry_after_s": None}
+        points = probed["points"]
     try:
         creds = load_credentials(config.state_dir)
     except NotEnrolledError as err:
-        return {"ok": False, "error": str(err), "retry_after_s": None}
+        return {"ok": False, "points": points, "error": str(err), "retry_after_s": None}
     try:
         spool = Spool(config.state_dir / SPOOL_FILE, config.spool_max_bytes, repair=False)
     except SpoolError as err:
@@ -129,11 +95,17 @@ def upload(config: AgentConfig) -> dict[str, Any]:
             report = upload_pending(spool, creds, config)
         except UploadError as err:
             spool.set_meta("last_error", str(err)[:500])
-            return {"ok": False, "error": str(err), "retry_after_s": err.retry_after_s}
+            return {
+                "ok": False,
+                "points": points,
+                "error": str(err),
+                "retry_after_s": err.retry_after_s,
+            }
         spool.set_meta("last_error", "")
         after_upload(spool, report.config)
         return {
             "ok": True,
+            "points": points,
             "acked": len(report.acked),
             "rejected": len(report.rejected),
             "config": report.config,
@@ -148,31 +120,31 @@ def after_upload(spool: Spool, collector_config: dict[str, Any]) -> None:
     Here, in the short-lived child, so the resident loop never loads the
     notification code.
     """
-    import time
-
     from kitlife.agent.feedback import maybe_prompt, remember_collector_config
     from kitlife.agent.notify import notify
+    from kitlife.agent.platforms import current_platform
 
     remember_collector_config(spool, collector_config)
-    maybe_prompt(spool, int(time.time()), notify)
+    maybe_prompt(spool, int(time.time()), lambda: notify(current_platform()))
 
 
 def probe(config: AgentConfig, names: list[str]) -> dict[str, Any]:
-    """Run the named plug-in sources and spool what they found, in one commit."""
+    """Run the named hardware sources and spool what they found, in one commit."""
     from kitlife.agent.cycle import run_source
+    from kitlife.agent.platforms import current_platform
+    from kitlife.agent.sources.table import BY_NAME, Options, Where
 
-    sources = plugin_sources()
     platform = current_platform()
+    options = Options(report_crash_names=config.report_crash_names)
     results = []
     for name in names:
-        entry = sources.get(name)
-        if entry is None:
+        source = BY_NAME.get(name)
+        if source is None or source.where is not Where.CHILD:
             result = SourceResult(name)
-            result.missing("source not installed")
+            result.missing("not a hardware source of this agent version")
             results.append(result)
             continue
-        fn = entry[0]
-        results.append(run_source(name, lambda fn=fn: fn(platform)))  # type: ignore[misc]
+        results.append(run_source(name, source.start(platform, options)))
     try:
         with Spool(config.state_dir / SPOOL_FILE, config.spool_max_bytes, repair=False) as spool:
             points = spool.add(results, int(time.time()))
@@ -188,20 +160,15 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"ok": False, "error": "no command"}))
         return 2
     command, rest = args[0], args[1:]
+    out: dict[str, Any]
     try:
-        if command == "list-sources":
-            out: dict[str, Any] = {
-                "ok": True,
-                "sources": {name: cad for name, (_, cad) in plugin_sources().items()},
-            }
+        config = config_from_json(sys.stdin.read())
+        if command == "upload":
+            out = upload(config, rest)
+        elif command == "probe":
+            out = probe(config, rest)
         else:
-            config = config_from_json(sys.stdin.read())
-            if command == "upload":
-                out = upload(config)
-            elif command == "probe":
-                out = probe(config, rest)
-            else:
-                out = {"ok": False, "error": f"unknown command {command!r}"}
+            out = {"ok": False, "error": f"unknown command {command!r}"}
     except Exception as err:  # the parent must always get one JSON line
         log.exception("child job %s failed", command)
         out = {"ok": False, "error": f"{type(err).__name__}: {err}"[:500]}

@@ -41,20 +41,27 @@ def _spool(config: AgentConfig) -> Spool:
     "config_path",
     type=click.Path(path_type=Path),
     default=None,
-    help="TOML config file [default: the system path; env KITLIFE_CONFIG].",
+    allow_from_autoenv=False,  # resolved with every other setting in load_config
+    help="TOML config file [default: the system path; env KITLIFE_AGENT_CONFIG].",
 )
 @click.option(
     "--state-dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="Where the key and spool live [env KITLIFE_STATE_DIR].",
+    allow_from_autoenv=False,
+    help="Where the key and spool live [env KITLIFE_AGENT_STATE_DIR].",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log to stderr at debug level.")
 @click.pass_context
 def cli(
     ctx: click.Context, config_path: Path | None, state_dir: Path | None, verbose: bool
 ) -> None:
-    """kitlife agent: device health gathered, spooled and uploaded."""
+    """kitlife agent: device health gathered, spooled and uploaded.
+
+    Every setting can also come from the environment as KITLIFE_AGENT_<KEY>
+    (KITLIFE_AGENT_UPLOAD_INTERVAL_S ...), and every command option as
+    KITLIFE_AGENT_<COMMAND>_<OPTION>; see docs/agent.md.
+    """
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -1,9 +1,10 @@
-"""The agent's configuration: one typed object, loaded once.
+"""The agent's configuration: one typed object, resolved in one place, :func:`load_config`.
 
-Precedence, lowest first: defaults, the system TOML file (see
-:func:`kitlife.agent.paths.system_config_path`), ``KITLIFE_*`` environment
-variables, command-line flags. Unknown keys are warned about and ignored;
-a value of the wrong type is refused with the key and the reason.
+Precedence, lowest first: defaults, the TOML file (``--config``, else
+``KITLIFE_AGENT_CONFIG``, else the platform's system path), ``KITLIFE_AGENT_<KEY>``
+environment variables, command-line flags. Unknown keys are warned about and
+ignored; a value of the wrong type is refused with the key and the reason.
+The environment is read when :func:`load_config` is called, never at import.
 """
 
 from __future__ import annotations
@@ -14,11 +15,19 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kitlife.agent.paths import default_state_dir, system_config_path
+if TYPE_CHECKING:
+    from kitlife.agent.platforms import Platform
+
 
 log = logging.getLogger(__name__)
+
+
+def _platform() -> Platform:
+    from kitlife.agent.platforms import current_platform
+
+    return current_platform()
 
 
 class ConfigError(ValueError):
@@ -28,9 +37,9 @@ class ConfigError(ValueError):
 @dataclass(frozen=True, slots=True)
 class AgentConfig:
     collector_url: str = ""
-    state_dir: Path = dataclasses.field(default_factory=default_state_dir)
+    state_dir: Path = dataclasses.field(default_factory=lambda: _platform().default_state_dir())
     sample_interval_s: int = 60
-    upload_interval_s: int = 900
+    upload_interval_s: int = 3600
     spool_max_bytes: int = 20 * 1024 * 1024
     batch_max_points: int = 50_000
     ca_bundle: str = ""
@@ -39,10 +48,13 @@ class AgentConfig:
     startup_splay_s: int = 300
     log_max_bytes: int = 1024 * 1024
     report_crash_names: bool = False
+    # Keys set by KITLIFE_AGENT_* variables: a deliberate local choice the collector
+    # may not override (see with_remote). Not a setting itself.
+    pinned: frozenset[str] = dataclasses.field(default=frozenset(), compare=False)
 
     def with_overrides(self, overrides: Mapping[str, Any], origin: str) -> AgentConfig:
         """A copy with ``overrides`` applied (each checked); None values are skipped."""
-        known = {f.name: f for f in fields(self)}
+        known = {f.name: f for f in fields(self) if f.name != "pinned"}
         changes: dict[str, Any] = {}
         for key, raw in overrides.items():
             if raw is None:
@@ -54,13 +66,13 @@ class AgentConfig:
         return dataclasses.replace(self, **changes)
 
     def with_remote(
-        self, remote: Mapping[str, Any], pinned: frozenset[str] = frozenset()
+        self, remote: Mapping[str, Any], pinned: frozenset[str] | None = None
     ) -> tuple[AgentConfig, list[str]]:
         """Apply the ``config`` of a collector's ack; returns the copy and what was refused.
 
-        ``pinned`` keys were set on this machine on purpose (a ``KITLIFE_*``
-        variable, see :func:`pinned_keys`) and win over the collector; the TOML
-        file is the fleet default the collector may override.
+        ``pinned`` keys (default: :attr:`pinned`) were set on this machine on
+        purpose (a ``KITLIFE_AGENT_*`` variable) and win over the collector; the
+        TOML file is the fleet default the collector may override.
 
         Only :data:`REMOTE_KEYS` may be set this way (a collector must not be
         able to switch TLS verification off or move the state folder), only
@@ -69,6 +81,7 @@ class AgentConfig:
         its own and logged; the rest still applies, and nothing raises, so a
         broken collector cannot break the loop.
         """
+        pinned = self.pinned if pinned is None else pinned
         config = self
         refused: list[str] = []
         for key, raw in remote.items():
@@ -78,7 +91,7 @@ class AgentConfig:
             if key in pinned:
                 # Expected on every ack while pinned: not worth a warning each time.
                 log.debug("collector config %s ignored: pinned locally", key)
-                refused.append(f"{key}: pinned by KITLIFE_{key.upper()} on this machine")
+                refused.append(f"{key}: pinned by {ENV_PREFIX}{key.upper()} on this machine")
                 continue
             if isinstance(raw, bool) or not isinstance(raw, int | float):
                 refused.append(f"{key}: expected a number, got {type(raw).__name__}")
@@ -155,24 +168,50 @@ def _coerce(key: str, raw: Any, current: Any, origin: str) -> Any:
     return value
 
 
-def _env_overrides() -> dict[str, str]:
-    names = {f.name for f in fields(AgentConfig)}
-    return {
-        key[len("KITLIFE_") :].lower(): value
-        for key, value in os.environ.items()
-        if key.startswith("KITLIFE_") and key[len("KITLIFE_") :].lower() in names
-    }
+ENV_PREFIX = "KITLIFE_AGENT_"
+# Not a key of the file: which file to read.
+CONFIG_ENV = ENV_PREFIX + "CONFIG"
 
 
-def pinned_keys() -> frozenset[str]:
-    """Keys set by ``KITLIFE_*`` variables: a local, deliberate choice the collector keeps."""
-    return frozenset(_env_overrides())
+def settings() -> list[str]:
+    """The keys a file, the environment or a flag may set."""
+    return [f.name for f in fields(AgentConfig) if f.name != "pinned"]
 
 
-def load_config(path: Path | None = None, flags: Mapping[str, Any] | None = None) -> AgentConfig:
-    """Defaults < TOML file < KITLIFE_* environment < flags."""
+def env_overrides(env: Mapping[str, str]) -> dict[str, str]:
+    """``KITLIFE_AGENT_<KEY>`` values by key; earlier names are warned about, not read.
+
+    Before this scheme the agent read ``KITLIFE_<KEY>``, ``KITLIFE_CONFIG`` and
+    ``KITLIFE_STATE_DIR``; a machine still setting one would otherwise silently
+    run with another state folder.
+    """
+    keys = settings()
+    found: dict[str, str] = {}
+    for name, value in env.items():
+        if name.startswith(ENV_PREFIX):
+            # Other KITLIFE_AGENT_* names are click's, for command options.
+            key = name[len(ENV_PREFIX) :].lower()
+            if key in keys:
+                found[key] = value
+        elif name.startswith("KITLIFE_") and (
+            name[len("KITLIFE_") :].lower() in keys or name == "KITLIFE_CONFIG"
+        ):
+            log.warning("environment: %s is no longer read; set %s%s", name, ENV_PREFIX, name[8:])
+    return found
+
+
+def load_config(
+    path: Path | None = None,
+    flags: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> AgentConfig:
+    """Defaults < TOML file < KITLIFE_AGENT_* environment < flags, checked, in one object.
+
+    ``env`` is the process environment unless given (tests pass their own).
+    """
+    env = os.environ if env is None else env
     config = AgentConfig()
-    path = path or system_config_path()
+    path = path or Path(env.get(CONFIG_ENV) or _platform().config_path())
     if path.is_file():
         import tomllib  # here, not at the top: parsed once, 0.7 MB not needed otherwise
 
@@ -184,5 +223,7 @@ def load_config(path: Path | None = None, flags: Mapping[str, Any] | None = None
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: [agent] must be a table")
         config = config.with_overrides(table, str(path))
-    config = config.with_overrides(_env_overrides(), "environment")
-    return config.with_overrides(flags or {}, "command line")
+    from_env = env_overrides(env)
+    config = config.with_overrides(from_env, "environment")
+    config = config.with_overrides(flags or {}, "command line")
+    return dataclasses.replace(config, pinned=frozenset(from_env))

@@ -11,6 +11,8 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from kitlife.agent.paths import make_private_dir
+
 FILENAME = "device.json"
 
 
@@ -27,7 +29,7 @@ class Credentials:
 
 def save_credentials(state_dir: Path, creds: Credentials) -> Path:
     """Write atomically with mode 0600 from the first byte."""
-    state_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(state_dir)
     path = state_dir / FILENAME
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -51,33 +51,15 @@ def self_cost(spool: Spool) -> SourceResult:
 def default_sources(
     cpu_interval_s: float | None, report_crash_names: bool = False
 ) -> dict[str, SourceFn]:
-    """Every source, for one-shot runs (``once``, ``show``).
+    """Every declared source, for one-shot runs (``once``, ``show``).
 
     Imported here, not at module level: the service loop imports this module
-    for :func:`collect_into` and keeps only its light sources resident.
+    for :func:`collect_into` and starts only its loop sources.
     """
-    from functools import partial
-
     from kitlife.agent.platforms import current_platform
-    from kitlife.agent.sources.boot import collect_boot
-    from kitlife.agent.sources.hardware import SOURCES as HARDWARE_SOURCES
-    from kitlife.agent.sources.reliability import collect_reliability
-    from kitlife.agent.sources.responsiveness import collect_responsiveness
-    from kitlife.agent.sources.system import collect_basic_inventory, collect_system
-    from kitlife.agent.sources.use import collect_use
+    from kitlife.agent.sources.table import Options, start_sources
 
-    platform = current_platform()
-    return {
-        "system": lambda: collect_system(cpu_interval_s),
-        "os": collect_basic_inventory,
-        # user experience (issue 5): stateful samplers live for the process
-        "responsiveness": collect_responsiveness,
-        "boot": collect_boot,
-        "reliability": lambda: collect_reliability(report_crash_names),
-        "use": collect_use,
-        # hardware health (issue 4), each on its own platform's commands
-        **{name: partial(fn, platform) for name, (fn, _cadence) in HARDWARE_SOURCES.items()},
-    }
+    return start_sources(current_platform(), Options(report_crash_names, cpu_interval_s))
 
 
 def collect_into(

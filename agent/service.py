@@ -8,9 +8,11 @@ within a second of it, and goes back to sleep. ``stop()`` sets the same event,
 so SIGTERM, SIGINT and a Windows service stop all end the sleep at once.
 
 What stays resident is what sampling needs (psutil, sqlite3, msgpack, zstd).
-The upload (httpx) and plug-in hardware probes (pySMART and friends) run in
-short-lived children (:mod:`kitlife.agent.childjob`) that hand their memory
-back to the OS when they exit; see docs/agent.md for the measurements.
+The upload (httpx) and the hardware probes (smartctl, upower, PowerShell and
+the parsers of their output) run in one short-lived child an hour
+(:mod:`kitlife.agent.childjob`) that hands its memory back to the OS when it
+exits: the probes due before the next upload ride with it, so a steady laptop
+starts one Python process an hour. See docs/agent.md for the measurements.
 
 Catch-up rule: when the wall clock moves against the monotonic clock (suspend
 and resume, or the clock was set), every job runs once now and then keeps its
@@ -24,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import math
 import os
 import random
 import signal
@@ -41,10 +42,13 @@ from typing import Any, Protocol
 
 from kitlife import __version__
 from kitlife.agent import schedule
-from kitlife.agent.config import REMOTE_KEYS, AgentConfig, pinned_keys
+from kitlife.agent.config import REMOTE_KEYS, AgentConfig
 from kitlife.agent.credentials import NotEnrolledError, load_credentials
 from kitlife.agent.cycle import collect_into
+from kitlife.agent.paths import make_private_dir
+from kitlife.agent.platforms import Platform, current_platform
 from kitlife.agent.readings import SourceResult
+from kitlife.agent.sources.table import SOURCES, Options, Where
 from kitlife.agent.spool import SPOOL_FILE, Spool, SpoolError
 
 log = logging.getLogger(__name__)
@@ -64,7 +68,7 @@ SourceFn = Callable[[], SourceResult]
 
 @dataclass(frozen=True, slots=True)
 class SourceSpec:
-    """A source the loop schedules: run in the loop, or by name in a child.
+    """A source the loop schedules: run in the loop, or by name in the upload child.
 
     ``cadence_s`` None means "every sampling interval" and follows the
     configured (or collector-sent) ``sample_interval_s``.
@@ -75,29 +79,19 @@ class SourceSpec:
     in_child: bool = False
 
 
-def builtin_sources(report_crash_names: bool = False) -> dict[str, SourceSpec]:
-    """The light sources that run inside the loop.
+def declared_sources(platform: Platform, report_crash_names: bool = False) -> dict[str, SourceSpec]:
+    """The table's sources as the loop runs them (:mod:`kitlife.agent.sources.table`).
 
-    The experience samplers keep state between cycles (CPU and disk deltas, the
-    p95 window, active time), so they live here rather than in a child; their
-    modules import no XML or archive code until a parser needs it, which keeps
-    them to about 0.4 MB of the resident set. Boot and reliability read the OS
-    logs at most every 15 minutes (they cache), hence their cadences.
+    Loop sources are started here, once: their samplers keep state between
+    cycles. Child sources get no function in this process; the upload child
+    starts them by name.
     """
-    from kitlife.agent.sources.boot import collect_boot
-    from kitlife.agent.sources.reliability import collect_reliability
-    from kitlife.agent.sources.responsiveness import collect_responsiveness
-    from kitlife.agent.sources.system import collect_basic_inventory, collect_system
-    from kitlife.agent.sources.use import collect_use
-
+    options = Options(report_crash_names=report_crash_names)
     return {
-        # cpu_interval_s=None: CPU share since the previous call, no extra sleep.
-        "system": SourceSpec(lambda: collect_system(None)),
-        "os": SourceSpec(collect_basic_inventory, 86400.0),
-        "responsiveness": SourceSpec(collect_responsiveness),
-        "use": SourceSpec(collect_use),
-        "boot": SourceSpec(collect_boot, 3600.0),
-        "reliability": SourceSpec(lambda: collect_reliability(report_crash_names), 900.0),
+        s.name: SourceSpec(s.start(platform, options), s.cadence_s)
+        if s.where is Where.LOOP
+        else SourceSpec(None, s.cadence_s, in_child=True)
+        for s in SOURCES
     }
 
 
@@ -136,9 +130,11 @@ class ChildOutcome:
 
 
 class UploadRunner(Protocol):
-    """Runs one upload pass; the loop polls for the outcome on its next wake-up."""
+    """Runs the due hardware probes and one upload pass; the loop takes the outcome when woken."""
 
-    def start(self, config: AgentConfig, wake: threading.Event) -> None: ...
+    def start(self, config: AgentConfig, wake: threading.Event, probes: list[str]) -> None:
+        """``probes``: hardware sources to run and spool before the upload."""
+        ...
 
     def running(self) -> bool: ...
 
@@ -227,15 +223,17 @@ def _parse_child(out: str, err: str, returncode: int | None) -> ChildOutcome:
 
 
 class SubprocessUploader:
-    """The default: each upload pass in its own short-lived process."""
+    """The default: each upload pass, with the probes due, in its own short-lived process."""
 
     def __init__(self) -> None:
         self._child: ChildProcess | None = None
 
-    def start(self, config: AgentConfig, wake: threading.Event) -> None:
+    def start(self, config: AgentConfig, wake: threading.Event, probes: list[str]) -> None:
         from kitlife.agent.childjob import config_to_json
 
-        self._child = ChildProcess(["upload"], config_to_json(config), wake, CHILD_TIMEOUT_S)
+        self._child = ChildProcess(
+            ["upload", *probes], config_to_json(config), wake, CHILD_TIMEOUT_S
+        )
 
     def running(self) -> bool:
         return self._child is not None and not self._child.done()
@@ -260,10 +258,10 @@ class InProcessUploader:
     def __init__(self) -> None:
         self._outcome: ChildOutcome | None = None
 
-    def start(self, config: AgentConfig, wake: threading.Event) -> None:
+    def start(self, config: AgentConfig, wake: threading.Event, probes: list[str]) -> None:
         from kitlife.agent.childjob import upload
 
-        data = upload(config)
+        data = upload(config, probes)
         self._outcome = ChildOutcome(bool(data.get("ok")), data, str(data.get("error") or ""))
         wake.set()
 
@@ -290,26 +288,29 @@ class ServiceLoop:
         uploader: UploadRunner | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
-        discover_plugins: bool = True,
+        platform: Platform | None = None,
         pinned: frozenset[str] | None = None,
     ) -> None:
         self.config = config
-        self.pinned = pinned_keys() if pinned is None else pinned
+        self.pinned = config.pinned if pinned is None else pinned
         self.clock: Clock = clock or RealClock()
         self.rng = rng or random.Random()
         self.uploader: UploadRunner = uploader or SubprocessUploader()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._sources: dict[str, SourceSpec] = dict(
-            builtin_sources(config.report_crash_names) if sources is None else sources
+            declared_sources(platform or current_platform(), config.report_crash_names)
+            if sources is None
+            else sources
         )
-        self._discover = discover_plugins
-        self._probe: ChildProcess | None = None
         self._spool: Spool | None = None
         self.upload_failures = 0
         self.cycles = 0
         self.uploads_ok = 0
+        self._probe: ChildProcess | None = None
         self.jobs: dict[str, schedule.Job] = {}
+        # Hardware probes: not woken for; each upload takes those due before the next one.
+        self.probe_jobs: dict[str, schedule.Job] = {}
         self._offset: float | None = None
         self._trim_due = False
 
@@ -351,11 +352,9 @@ class ServiceLoop:
         return float(spec.cadence_s or self.config.sample_interval_s)
 
     def _plan(self, now: float) -> None:
-        if self._discover:
-            for name, cadence in self._discover_plugins().items():
-                self._sources.setdefault(name, SourceSpec(None, cadence, in_child=True))
         for name, spec in self._sources.items():
-            self.jobs[name] = schedule.Job(name, self._cadence(spec), now)
+            jobs = self.probe_jobs if spec.in_child else self.jobs
+            jobs[name] = schedule.Job(name, self._cadence(spec), now)
         splay = self.rng.uniform(0.0, float(self.config.startup_splay_s))
         self.jobs[UPLOAD_JOB] = schedule.Job(
             UPLOAD_JOB, float(self.config.upload_interval_s), now + splay, self._upload_slack()
@@ -363,36 +362,6 @@ class ServiceLoop:
 
     def _upload_slack(self) -> float:
         return float(min(self.config.sample_interval_s, UPLOAD_SLACK_MAX_S))
-
-    def _discover_plugins(self) -> dict[str, float]:
-        """Ask a child which plug-in sources exist: importing them here would cost RSS."""
-        try:
-            done = subprocess.run(
-                [sys.executable, "-m", "kitlife.agent.childjob", "list-sources"],
-                capture_output=True,
-                text=True,
-                timeout=60,
-                env=_child_env(),
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as err:
-            log.warning("could not list plug-in sources: %s", err)
-            return {}
-        outcome = _parse_child(done.stdout, done.stderr, done.returncode)
-        found = outcome.data.get("sources") if outcome.ok else None
-        if not isinstance(found, dict):
-            return {}
-        plugins: dict[str, float] = {}
-        for name, cadence in found.items():
-            if isinstance(cadence, int | float) and math.isfinite(cadence) and cadence >= 1:
-                plugins[str(name)] = max(float(cadence), float(self.config.sample_interval_s))
-            else:
-                log.warning(
-                    "plug-in source %s has cadence %r (needs >= 1 s); not run", name, cadence
-                )
-        if plugins:
-            log.info("plug-in sources: %s", ", ".join(sorted(plugins)))
-        return plugins
 
     def _apply(self, new: AgentConfig) -> None:
         """Take a new config (from the collector's ack) without restarting."""
@@ -468,11 +437,26 @@ class ServiceLoop:
         except sqlite3.Error as err:
             self._spool_failed(err)
 
+    def _probes_due(self, now: float) -> list[str]:
+        """The hardware probes due before the next upload, moved on one cadence each.
+
+        Run a little early rather than late: with the default hourly upload and
+        hourly battery and thermal cadences they ride every upload, and storage
+        and inventory every fourth and 24th, so the laptop starts one child an hour.
+        """
+        horizon = now + self.jobs[UPLOAD_JOB].cadence_s
+        due = [job for job in self.probe_jobs.values() if job.due <= horizon]
+        for job in due:
+            job.due = schedule.advance(job.due, job.cadence_s, now)
+        return [job.name for job in due]
+
     def _start_upload(self, now: float) -> None:
-        """Hand the upload to a child, which seals the spooled readings and sends them.
+        """Hand the due probes and the upload to one child, which spools, seals and sends.
 
         Sealing happens in the child too: zstd's compression context costs the
         process that uses it about 0.5 MB of heap that glibc keeps afterwards.
+        Not enrolled yet: the probes still run (``show`` and the first upload
+        have them), and the upload is retried with backoff.
         """
         job = self.jobs[UPLOAD_JOB]
         try:
@@ -481,23 +465,29 @@ class ServiceLoop:
             self.upload_failures += 1
             job.due = now + schedule.retry_delay_s(self.upload_failures, None, self.rng)
             log.warning("%s", err)
+            probes = self._probes_due(now)
+            if probes:
+                self._start_probe_only(probes)
             return
         # Until the child reports, the upload job is not due; the outcome sets it.
         job.due = now + CHILD_TIMEOUT_S + job.cadence_s
         try:
-            self.uploader.start(self.config, self._wake)
+            self.uploader.start(self.config, self._wake, self._probes_due(now))
         except OSError as err:  # no memory or process slots for a child: back off
             self._handle_upload(ChildOutcome(False, {}, f"cannot start upload: {err}"), now)
 
-    def _start_probe(self, names: list[str]) -> None:
+    def _start_probe_only(self, probes: list[str]) -> None:
         from kitlife.agent.childjob import config_to_json
 
         if self._probe is not None and not self._probe.done():
-            log.warning("plug-in probe still running; %s skipped this time", ", ".join(names))
+            log.warning("hardware probe still running; %s skipped this time", ", ".join(probes))
             return
-        self._probe = ChildProcess(
-            ["probe", *names], config_to_json(self.config), self._wake, CHILD_TIMEOUT_S
-        )
+        try:
+            self._probe = ChildProcess(
+                ["probe", *probes], config_to_json(self.config), self._wake, CHILD_TIMEOUT_S
+            )
+        except OSError as err:
+            log.warning("cannot start the hardware probe: %s", err)
 
     def tick(self) -> None:
         """One wake-up: notice jumps, take finished uploads, run what is due, persist."""
@@ -512,7 +502,7 @@ class ServiceLoop:
             )
             upload = self.jobs[UPLOAD_JOB]
             upload_due = upload.due
-            schedule.realign_after_jump(self.jobs.values(), now)
+            schedule.realign_after_jump([*self.jobs.values(), *self.probe_jobs.values()], now)
             # Network is often not up in the first second after resume; upload soon,
             # spread out, unless an upload is already under way.
             upload.due = (
@@ -531,11 +521,10 @@ class ServiceLoop:
         if self._probe is not None:
             probed = self._probe.take()
             if probed is not None and not probed.ok:
-                log.warning("plug-in probe failed: %s", probed.error)
+                log.warning("hardware probe failed: %s", probed.error)
 
         due = schedule.due_jobs(self.jobs.values(), now)
         in_loop: list[str] = []
-        in_child: list[str] = []
         run_upload = False
         for job in due:
             if job.name == UPLOAD_JOB:
@@ -543,12 +532,9 @@ class ServiceLoop:
                 if not run_upload:  # never spin on a job that cannot run yet
                     job.due = now + job.cadence_s
                 continue
-            spec = self._sources[job.name]
-            (in_child if spec.in_child else in_loop).append(job.name)
+            in_loop.append(job.name)
             job.due = schedule.advance(job.due, job.cadence_s, now)
-        if in_child:
-            self._start_probe(in_child)
-        snapshot = schedule.schedule_snapshot(self.jobs.values(), now, wall)
+        snapshot = self._snapshot(now, wall)
         meta: dict[str, str | int | float] = {"schedule": json.dumps(snapshot, sort_keys=True)}
         if in_loop:
             try:
@@ -562,8 +548,12 @@ class ServiceLoop:
         if run_upload:
             self._start_upload(now)
         if run_upload or not in_loop:
-            snapshot = schedule.schedule_snapshot(self.jobs.values(), now, wall)
-            self._persist({"schedule": json.dumps(snapshot, sort_keys=True)})
+            self._persist({"schedule": json.dumps(self._snapshot(now, wall), sort_keys=True)})
+
+    def _snapshot(self, now: float, wall: float) -> dict[str, int]:
+        return schedule.schedule_snapshot(
+            [*self.jobs.values(), *self.probe_jobs.values()], now, wall
+        )
 
     def run(self, ready: Callable[[], None] | None = None) -> int:
         """Loop until stopped; returns the process exit status (0 for a clean stop)."""
@@ -637,12 +627,10 @@ def release_memory() -> None:
     import gc
 
     gc.collect()
-    if not sys.platform.startswith("linux"):
-        return
     try:
         import ctypes
 
-        libc = ctypes.CDLL("libc.so.6")
+        libc = ctypes.CDLL("libc.so.6")  # glibc only: OSError on macOS, Windows and musl
         libc.malloc_trim(0)
     except (OSError, AttributeError):
         pass
@@ -694,7 +682,7 @@ def setup_logging(config: AgentConfig) -> logging.Handler | None:
     errors; never readings, hostnames, user names or keys.
     """
     try:
-        config.state_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(config.state_dir)
         handler = BoundedLogHandler(config.state_dir / LOG_FILE, config.log_max_bytes)
     except OSError as err:
         log.warning("no log file in %s: %s", config.state_dir, err)

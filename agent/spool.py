@@ -45,6 +45,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from kitlife.agent.paths import create_private_file, make_private_dir
 from kitlife.agent.readings import SourceResult
 from kitlife.protocol import (
     Batch,
@@ -122,11 +123,16 @@ class Spool:
         if readonly:
             self._db = self._open_readonly()
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
         self._db = self._open_or_replace()
 
     # -- opening -------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
+        # Owner-only before SQLite creates anything: readings describe how the laptop is used.
+        try:
+            create_private_file(self.path)
+        except OSError as err:
+            raise SpoolError(f"spool {self.path} not usable now: {err}") from err
         db = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")

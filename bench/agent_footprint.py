@@ -343,12 +343,12 @@ def start_agent(
     state = tmp / "agent-state"
     env = {k: v for k, v in os.environ.items() if not k.startswith("KITLIFE_")}
     env.update(
-        KITLIFE_STATE_DIR=str(state),
-        KITLIFE_CONFIG=str(tmp / "none.toml"),
-        KITLIFE_ALLOW_HTTP="1",
-        KITLIFE_SAMPLE_INTERVAL_S=str(interval),
-        KITLIFE_UPLOAD_INTERVAL_S=str(upload_interval),
-        KITLIFE_STARTUP_SPLAY_S=str(min(upload_interval, 300)),
+        KITLIFE_AGENT_STATE_DIR=str(state),
+        KITLIFE_AGENT_CONFIG=str(tmp / "none.toml"),
+        KITLIFE_AGENT_ALLOW_HTTP="1",
+        KITLIFE_AGENT_SAMPLE_INTERVAL_S=str(interval),
+        KITLIFE_AGENT_UPLOAD_INTERVAL_S=str(upload_interval),
+        KITLIFE_AGENT_STARTUP_SPLAY_S=str(min(upload_interval, 300)),
     )
     subprocess.run(
         [agent_cmd, "enroll", "--url", url, "--token", token],

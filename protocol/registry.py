@@ -239,7 +239,8 @@ REGISTRY: tuple[Metric, ...] = (
         "",
         "text",
         0,
-        "date security updates end for this OS version, ISO 8601 (agent/data/os_support.csv)",
+        "date security updates end for this OS version, ISO 8601; only older agents send it, "
+        "the collector judges support from the inv.os_* identity",
     ),
     _m(
         419,
@@ -281,6 +282,14 @@ REGISTRY: tuple[Metric, ...] = (
         "text",
         0,
         "full CPU brand string (cpuinfo model name, Win32_Processor.Name, Apple chip)",
+    ),
+    _m(
+        432,
+        "inv.os_edition",
+        "",
+        "text",
+        0,
+        "OS edition as the OS names it (Windows caption: Pro, Enterprise; os-release VARIANT)",
     ),
     # --- 500-599 responsiveness ------------------------------------------------------------
     # Interval values (``_s`` per interval) cover the time since the previous cycle; the

@@ -144,9 +144,9 @@ class Agent:
     def env(self) -> dict[str, str]:
         return {
             **os.environ,
-            "KITLIFE_STATE_DIR": str(self.state_dir),
-            "KITLIFE_ALLOW_HTTP": "1",
-            "KITLIFE_CONFIG": str(self.state_dir / "none.toml"),
+            "KITLIFE_AGENT_STATE_DIR": str(self.state_dir),
+            "KITLIFE_AGENT_ALLOW_HTTP": "1",
+            "KITLIFE_AGENT_CONFIG": str(self.state_dir / "none.toml"),
         }
 
     def popen(self, *args: str) -> subprocess.Popen[str]:

@@ -62,6 +62,21 @@ def parse_cpuinfo(data: str | bytes) -> CpuId:
     )
 
 
+_WINDOWS_EDITION = re.compile(r"\bWindows\s+(?:Server\s+)?\d+(?:\s+R2)?\s+(?P<edition>\S.*)$", re.I)
+
+
+def parse_windows_edition(caption: str) -> str | None:
+    """The edition in ``Win32_OperatingSystem.Caption``, as Windows words it.
+
+    ``Microsoft Windows 11 Enterprise`` -> ``Enterprise``; ``Microsoft Windows 10
+    Pro for Workstations`` -> ``Pro for Workstations``; a localised caption keeps its
+    language (``Professionnel``). None when the caption names no edition. Which
+    editions share an end-of-support date is the collector's judgement, not a fact.
+    """
+    m = _WINDOWS_EDITION.search(" ".join(caption.split()))
+    return m.group("edition") if m else None
+
+
 def parse_wmi_cpu_description(text: str) -> tuple[int | None, int | None]:
     """``Intel64 Family 6 Model 142 Stepping 10`` -> (6, 142)."""
     m = re.search(r"Family\s+([0-9]+)\s+Model\s+([0-9]+)", text)

@@ -1,12 +1,9 @@
-"""Pieces every platform shares: psutil facts and the OS support lookup."""
+"""Pieces every platform shares: psutil facts and CPU identity."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import psutil  # type: ignore[import-untyped,unused-ignore]
 
-from kitlife.agent.os_support import end_of_support
 from kitlife.agent.parsers.system import cpu_generation
 from kitlife.agent.readings import SourceResult
 
@@ -27,18 +24,6 @@ def cpu_facts(
     out.add("inv.cpu_model_number", model)
     if brand:
         out.add("inv.cpu_generation", cpu_generation(brand))
-
-
-def os_support(
-    out: SourceResult, os_name: str, version: str, edition: str = "", today: dt.date | None = None
-) -> None:
-    """Report the end-of-support date for this OS version, or why there is none."""
-    end = end_of_support(os_name, version, edition)
-    if end is None:
-        out.missing(f"no end-of-support entry for {os_name} {version}", "os_support")
-        return
-    out.add("inv.os_end_of_support", end.isoformat())
-    out.add("inv.os_days_to_end_of_support", (end - (today or dt.date.today())).days)
 
 
 def psutil_thermal(out: SourceResult) -> None:

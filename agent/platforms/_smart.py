@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from kitlife.agent.commands import CommandError, output
 from kitlife.agent.parsers._common import ParseError
+from kitlife.agent.parsers.emit import emit_disk
 from kitlife.agent.parsers.smartctl import (
     DiskHealth,
     SmartctlDeviceError,
@@ -20,7 +21,6 @@ from kitlife.agent.parsers.smartctl import (
     parse_smartctl,
 )
 from kitlife.agent.readings import SourceResult
-from kitlife.agent.sources.emit import emit_disk
 
 Runner = Callable[[list[str]], str]
 

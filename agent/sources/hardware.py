@@ -2,8 +2,10 @@
 
 Each ``collect_*`` asks the platform to fill a SourceResult and never raises:
 whatever escapes the platform becomes ``unavailable`` with a reason, so one
-broken command costs one source one cycle. ``SOURCES`` tells the scheduler how
-often each is worth running (inventory rarely changes; thermal rides with battery).
+broken command costs one source one cycle. How often each runs, and where, is
+declared in :mod:`kitlife.agent.sources.table`. They run in the upload child,
+never in the resident loop: this module imports the parsers' error type, and the
+platform's hardware methods import the parsers.
 """
 
 from __future__ import annotations
@@ -14,16 +16,6 @@ from kitlife.agent.commands import CommandError
 from kitlife.agent.parsers._common import ParseError
 from kitlife.agent.platforms import Platform
 from kitlife.agent.readings import SourceResult
-
-CADENCE_S: dict[str, int] = {
-    "inventory": 86400,
-    "storage": 4 * 3600,
-    "battery": 3600,
-    # Hourly, beside battery, in the same probe child: the throttle counters are
-    # cumulative, so an hourly reading loses no event; a faster cadence would
-    # start a Python child every minute (about 150 ms of CPU each time).
-    "thermal": 3600,
-}
 
 
 def _collect(source: str, fill: Callable[[SourceResult], None]) -> SourceResult:
@@ -55,11 +47,3 @@ def collect_thermal(platform: Platform) -> SourceResult:
 
 def collect_inventory(platform: Platform) -> SourceResult:
     return _collect("inventory", platform.inventory)
-
-
-SOURCES: dict[str, tuple[Callable[[Platform], SourceResult], int]] = {
-    "battery": (collect_battery, CADENCE_S["battery"]),
-    "storage": (collect_storage, CADENCE_S["storage"]),
-    "thermal": (collect_thermal, CADENCE_S["thermal"]),
-    "inventory": (collect_inventory, CADENCE_S["inventory"]),
-}

@@ -16,29 +16,19 @@ apart so that a one-shot run (``kitlife-agent once``/``show``) has values too.
 from __future__ import annotations
 
 import contextlib
-import sys
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import psutil
 
-from kitlife.agent.experience.parsers import Pressure, parse_diskstats, parse_psi
+from kitlife.agent.experience.parsers import Pressure
+from kitlife.agent.platforms import Platform
 from kitlife.agent.readings import SourceResult
 
 PSI_RESOURCES = ("cpu", "memory", "io")
-# Whole disks only: partitions, loop, RAM and device-mapper devices would double count.
-_SKIP_DISKS = ("loop", "ram", "zram", "dm-", "sr", "fd", "md", "nbd")
 MAX_INTERVAL_S = 3600.0
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return None
 
 
 @dataclass(slots=True)
@@ -66,12 +56,12 @@ class ResponsivenessSampler:
 
     def __init__(
         self,
-        root: Path = Path("/"),
+        platform: Platform,
         clock: Callable[[], float] = time.monotonic,
         warmup_s: float = 0.25,
         window: int = 60,
     ) -> None:
-        self.root = root
+        self.platform = platform
         self.clock = clock
         self.warmup_s = warmup_s
         self._prev: Snapshot | None = None
@@ -86,49 +76,21 @@ class ResponsivenessSampler:
         idle = fields.get("idle", 0.0) + fields.get("iowait", 0.0)
         snap.cpu_total, snap.cpu_busy = total, total - idle
 
-    def _psi(self, snap: Snapshot) -> None:
-        for res in PSI_RESOURCES:
-            text = _read(self.root / "proc" / "pressure" / res)
-            if text is None:
-                continue
-            p = parse_psi(text)
-            snap.pressure[res] = p
-            if "some" in p:
-                snap.psi[res] = (p["some"].total_us, p["full"].total_us if "full" in p else 0)
-
-    def _disks(self, snap: Snapshot) -> None:
-        text = _read(self.root / "proc" / "diskstats")
-        if text is None:
-            return
-        block = self.root / "sys" / "block"
-        for name, ms in parse_diskstats(text).items():
-            if name.startswith(_SKIP_DISKS) or not (block / name).exists():
-                continue
-            snap.disk_ms[name] = ms
-
-    def _throttle(self, snap: Snapshot) -> None:
-        cpus = self.root / "sys" / "devices" / "system" / "cpu"
-        values = []
-        try:
-            entries = list(cpus.glob("cpu[0-9]*/thermal_throttle/core_throttle_total_time_ms"))
-        except OSError:
-            entries = []
-        for path in entries:
-            text = _read(path)
-            if text and text.strip().isdigit():
-                values.append(int(text.strip()))
-        snap.throttle_ms = max(values) if values else None
-
     def snapshot(self) -> Snapshot:
         snap = Snapshot(self.clock())
         with contextlib.suppress(OSError, RuntimeError):
             self._cpu(snap)
         with contextlib.suppress(OSError, RuntimeError):
             snap.swap_in = int(psutil.swap_memory().sin)
-        if sys.platform.startswith("linux") or self.root != Path("/"):
-            self._psi(snap)
-            self._disks(snap)
-            self._throttle(snap)
+        counters = self.platform.stall_counters()
+        snap.pressure = counters.pressure
+        snap.psi = {
+            res: (p["some"].total_us, p["full"].total_us if "full" in p else 0)
+            for res, p in counters.pressure.items()
+            if "some" in p
+        }
+        snap.disk_ms = counters.disk_busy_ms
+        snap.throttle_ms = counters.throttle_ms
         return snap
 
     # -- one cycle -------------------------------------------------------------------------
@@ -204,14 +166,3 @@ class ResponsivenessSampler:
         elif prev.throttle_ms is not None and now.throttle_ms >= prev.throttle_ms:
             throttled = min(dt, (now.throttle_ms - prev.throttle_ms) / 1000.0)
             result.add("resp.thermal_throttle_s", round(throttled, 1))
-
-
-_SAMPLER: ResponsivenessSampler | None = None
-
-
-def collect_responsiveness() -> SourceResult:
-    """The process-wide sampler's cycle (state survives between cycles of the resident loop)."""
-    global _SAMPLER  # noqa: PLW0603 - one sampler per process is the point
-    if _SAMPLER is None:
-        _SAMPLER = ResponsivenessSampler()
-    return _SAMPLER.collect()

@@ -11,13 +11,11 @@ import psutil
 from kitlife.agent.readings import SourceResult
 
 
-def _system_volume() -> str:
-    # The volume the OS lives on; no other mount point (and no path) is reported.
-    return "C:\\" if platform.system() == "Windows" else "/"
-
-
-def collect_system(cpu_interval_s: float | None = None) -> SourceResult:
+def collect_system(cpu_interval_s: float | None = None, system_volume: str = "/") -> SourceResult:
     """One sample of CPU, memory, swap and the system volume.
+
+    ``system_volume`` is the volume the OS lives on (the platform's); no other
+    mount point (and no path) is reported.
 
     ``cpu_interval_s=None`` measures CPU busy share since the previous call
     (what the service loop wants: no extra sleep); a number blocks that long
@@ -42,7 +40,7 @@ def collect_system(cpu_interval_s: float | None = None) -> SourceResult:
     except (OSError, RuntimeError) as err:
         result.missing(f"psutil failed: {err}")
     try:
-        du = psutil.disk_usage(_system_volume())
+        du = psutil.disk_usage(system_volume)
         result.add("disk.total_bytes", du.total)
         result.add("disk.used_pct", du.percent)
     except OSError as err:

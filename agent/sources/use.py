@@ -16,66 +16,26 @@ longer than ``MAX_INTERVAL_S`` (a suspend, or a stalled loop) is not counted.
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from collections.abc import Callable
 
 import psutil
 
-from kitlife.agent.commands import Output, run
-from kitlife.agent.experience import parsers
+from kitlife.agent.platforms import Platform
 from kitlife.agent.readings import SourceResult
 
-Runner = Callable[[list[str]], Output]
 MAX_INTERVAL_S = 3600.0
 # When the OS cannot say (no logind, no display), ask again only this often:
 # the failing tool would otherwise be the costliest part of every cycle.
 RETRY_IDLE_S = 600.0
 
 
-def input_idle_s(runner: Runner = run, platform: str = sys.platform) -> tuple[float | None, str]:
-    """Seconds since the last user input, or None and the reason."""
-    if platform == "win32":
-        # quser answers from a service too; GetLastInputInfo only for the caller's session.
-        out = runner(["quser"])
-        value = parsers.parse_quser_idle(out.text) if out.text else None
-        if value is not None:
-            return value, ""
-        from kitlife.agent.experience.win_idle import idle_seconds
-
-        value = idle_seconds()
-        if value is None:
-            return None, f"no session idle time (quser: {out.reason or 'no sessions'})"
-        return value, ""
-    if platform == "darwin":
-        out = runner(["ioreg", "-c", "IOHIDSystem", "-d", "4"])
-        value = parsers.parse_ioreg_idle(out.text) if out.ok else None
-        return value, "" if value is not None else (out.reason or "no HIDIdleTime in ioreg")
-    if platform.startswith("linux"):
-        out = runner(
-            ["loginctl", "show-seat", "seat0", "-p", "IdleHint", "-p", "IdleSinceHintMonotonic"]
-        )
-        if out.ok:
-            value = parsers.logind_idle_s(out.text, time.monotonic())
-            if value is not None:
-                return value, ""
-        if os.environ.get("DISPLAY"):
-            x = runner(["xprintidle"])
-            if x.ok and x.text.strip().isdigit():
-                return int(x.text.strip()) / 1000.0, ""
-        return None, f"no idle hint from logind ({out.reason or 'no IdleHint'}) and no X idle time"
-    return None, f"input idle time not supported on {platform}"
-
-
 class UseSampler:
     def __init__(
         self,
-        runner: Runner = run,
-        platform: str = sys.platform,
+        platform: Platform,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.runner = runner
         self.platform = platform
         self.clock = clock
         self._prev_t: float | None = None
@@ -90,7 +50,7 @@ class UseSampler:
         if self._idle_failed and 0 <= now - self._idle_failed[0] < RETRY_IDLE_S:
             idle, reason = None, self._idle_failed[1]
         else:
-            idle, reason = input_idle_s(self.runner, self.platform)
+            idle, reason = self.platform.input_idle_s()
             self._idle_failed = (now, reason) if idle is None else None
         if idle is None:
             result.missing(reason, "idle")
@@ -126,13 +86,3 @@ class UseSampler:
             result.missing("the OS does not say whether mains power is connected", "power")
             return None
         return not battery.power_plugged
-
-
-_SAMPLER: UseSampler | None = None
-
-
-def collect_use() -> SourceResult:
-    global _SAMPLER  # noqa: PLW0603 - one sampler per process keeps the interval state
-    if _SAMPLER is None:
-        _SAMPLER = UseSampler()
-    return _SAMPLER.collect()

@@ -105,11 +105,11 @@ def running_collector(tmp: Path) -> Iterator[Collector]:
 def agent_env(state_dir: Path, **values: Any) -> dict[str, str]:
     """The environment of an agent process: its own state folder, no system config."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KITLIFE_")}
-    env["KITLIFE_STATE_DIR"] = str(state_dir)
-    env["KITLIFE_CONFIG"] = str(state_dir / "absent.toml")
-    env["KITLIFE_ALLOW_HTTP"] = "1"
+    env["KITLIFE_AGENT_STATE_DIR"] = str(state_dir)
+    env["KITLIFE_AGENT_CONFIG"] = str(state_dir / "absent.toml")
+    env["KITLIFE_AGENT_ALLOW_HTTP"] = "1"
     for key, value in values.items():
-        env[f"KITLIFE_{key.upper()}"] = str(value)
+        env[f"KITLIFE_AGENT_{key.upper()}"] = str(value)
     return env
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kitlife.agent.config import AgentConfig, ConfigError, load_config, pinned_keys
+from kitlife.agent.config import AgentConfig, ConfigError, load_config
 
 
 @pytest.fixture(autouse=True)
@@ -17,7 +17,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for key in list(os.environ):
         if key.startswith("KITLIFE_"):
             monkeypatch.delenv(key)
-    monkeypatch.setenv("KITLIFE_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("KITLIFE_AGENT_STATE_DIR", str(tmp_path / "state"))
 
 
 def _toml(tmp_path: Path, text: str) -> Path:
@@ -39,8 +39,8 @@ def test_toml_env_and_flags_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyP
         '[agent]\nsample_interval_s = 120\nupload_interval_s = 1800\ncollector_url = "https://a"\n',
     )
     assert load_config(path).sample_interval_s == 120
-    monkeypatch.setenv("KITLIFE_SAMPLE_INTERVAL_S", "30")
-    monkeypatch.setenv("KITLIFE_ALLOW_HTTP", "yes")
+    monkeypatch.setenv("KITLIFE_AGENT_SAMPLE_INTERVAL_S", "30")
+    monkeypatch.setenv("KITLIFE_AGENT_ALLOW_HTTP", "yes")
     config = load_config(path)
     assert (config.sample_interval_s, config.upload_interval_s) == (30, 1800)
     assert config.allow_http is True
@@ -48,7 +48,7 @@ def test_toml_env_and_flags_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyP
     flagged = load_config(path, {"sample_interval_s": 10, "state_dir": tmp_path / "f"})
     assert flagged.sample_interval_s == 10
     assert flagged.state_dir == tmp_path / "f"
-    assert pinned_keys() == {"sample_interval_s", "allow_http", "state_dir"}
+    assert flagged.pinned == {"sample_interval_s", "allow_http", "state_dir"}
 
 
 def test_top_level_table_is_accepted(tmp_path: Path) -> None:
@@ -91,7 +91,7 @@ def test_wrong_types_and_values_are_refused_with_key_and_reason(
 
 
 def test_bad_env_value_names_the_origin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KITLIFE_UPLOAD_INTERVAL_S", "fast")
+    monkeypatch.setenv("KITLIFE_AGENT_UPLOAD_INTERVAL_S", "fast")
     with pytest.raises(ConfigError, match=r"environment: upload_interval_s"):
         load_config(tmp_path / "missing.toml")
 
@@ -135,3 +135,45 @@ def test_ack_config_floors_protect_the_collector() -> None:
     new, refused = AgentConfig().with_remote({"upload_interval_s": 1, "sample_interval_s": 9})
     assert new == AgentConfig()
     assert all("floor" in r for r in refused)
+
+
+def test_one_prefix_and_the_config_file_from_the_environment(tmp_path: Path) -> None:
+    path = _toml(tmp_path, "startup_splay_s = 7\n")
+    env = {"KITLIFE_AGENT_CONFIG": str(path), "KITLIFE_AGENT_STATE_DIR": str(tmp_path / "s")}
+    config = load_config(env=env)
+    assert (config.startup_splay_s, config.state_dir) == (7, tmp_path / "s")
+    assert config.pinned == {"state_dir"}  # the file is not pinned: the collector may override it
+
+
+def test_earlier_variable_names_are_warned_about_not_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = {
+        "KITLIFE_AGENT_STATE_DIR": str(tmp_path / "s"),
+        "KITLIFE_STATE_DIR": "/elsewhere",
+        "KITLIFE_UPLOAD_INTERVAL_S": "60",
+        "KITLIFE_CONFIG": "/etc/other.toml",
+        "KITLIFE_DB": "sqlite://",  # the collector's: not the agent's business
+    }
+    with caplog.at_level(logging.WARNING):
+        config = load_config(tmp_path / "missing.toml", env=env)
+    assert config.state_dir == tmp_path / "s"
+    assert config.upload_interval_s == 3600  # the default: hourly
+    warned = " ".join(r.getMessage() for r in caplog.records)
+    assert "KITLIFE_STATE_DIR is no longer read; set KITLIFE_AGENT_STATE_DIR" in warned
+    assert "KITLIFE_UPLOAD_INTERVAL_S" in warned and "KITLIFE_CONFIG" in warned
+    assert "KITLIFE_DB" not in warned
+
+
+def test_importing_the_agent_reads_no_environment() -> None:
+    """Settings are resolved when load_config runs, so a changed environment is seen."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, kitlife.agent.config as c, kitlife.agent.service, kitlife.agent.cli\n"
+        "os.environ['KITLIFE_AGENT_SAMPLE_INTERVAL_S'] = '7'\n"
+        "print(c.load_config(c.Path('/nonexistent.toml')).sample_interval_s)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "7"

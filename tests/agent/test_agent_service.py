@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kitlife.agent import schedule
 from kitlife.agent.config import AgentConfig
 from kitlife.agent.readings import SourceResult
 from kitlife.agent.service import ChildOutcome, ServiceLoop, SourceSpec, format_status, status_dict
@@ -23,10 +24,12 @@ class ScriptedUploads:
     def __init__(self, outcomes: list[ChildOutcome]) -> None:
         self.outcomes = outcomes
         self.started: list[AgentConfig] = []
+        self.probed: list[list[str]] = []
         self._pending: ChildOutcome | None = None
 
-    def start(self, config: AgentConfig, wake: threading.Event) -> None:
+    def start(self, config: AgentConfig, wake: threading.Event, probes: list[str]) -> None:
         self.started.append(config)
+        self.probed.append(probes)
         self._pending = self.outcomes.pop(0) if self.outcomes else ChildOutcome(True, {})
         wake.set()
 
@@ -86,7 +89,6 @@ def test_one_wakeup_per_interval_and_suspend_is_not_replayed(tmp_path: Path) -> 
         sources={"system": SourceSpec(_sampler(stamps, clock))},
         uploader=ScriptedUploads([]),
         clock=clock,
-        discover_plugins=False,
         pinned=frozenset(),
     )
     assert loop.run() == 0
@@ -122,7 +124,6 @@ def test_a_late_wakeup_runs_once_and_realigns(tmp_path: Path) -> None:
         sources={"system": SourceSpec(_sampler(stamps, clock))},
         uploader=ScriptedUploads([]),
         clock=clock,
-        discover_plugins=False,
         pinned=frozenset(),
     )
     loop.run()
@@ -160,7 +161,6 @@ def test_ack_config_is_applied_persisted_and_bad_values_ignored(tmp_path: Path) 
         sources={"system": SourceSpec(_sampler(stamps, clock))},
         uploader=uploads,
         clock=clock,
-        discover_plugins=False,
         pinned=frozenset(),
     )
     assert loop.run() == 0
@@ -179,7 +179,6 @@ def test_ack_config_is_applied_persisted_and_bad_values_ignored(tmp_path: Path) 
         sources={"system": SourceSpec(_sampler([], clock2))},
         uploader=ScriptedUploads([]),
         clock=clock2,
-        discover_plugins=False,
         pinned=frozenset(),
     )
     loop2.run()
@@ -191,7 +190,6 @@ def test_ack_config_is_applied_persisted_and_bad_values_ignored(tmp_path: Path) 
         sources={"system": SourceSpec(_sampler([], clock3))},
         uploader=ScriptedUploads([]),
         clock=clock3,
-        discover_plugins=False,
         pinned=frozenset({"sample_interval_s"}),
     )
     loop3.run()
@@ -204,9 +202,9 @@ def test_upload_failures_back_off_and_retry_after_is_obeyed(tmp_path: Path) -> N
     starts: list[float] = []
 
     class Recording(ScriptedUploads):
-        def start(self, config: AgentConfig, wake: threading.Event) -> None:
+        def start(self, config: AgentConfig, wake: threading.Event, probes: list[str]) -> None:
             starts.append(clock.mono)
-            super().start(config, wake)
+            super().start(config, wake, probes)
 
     def script(clock: FakeClock) -> None:
         if len(starts) >= 7 or clock.mono - 1000 > 86400:
@@ -221,7 +219,6 @@ def test_upload_failures_back_off_and_retry_after_is_obeyed(tmp_path: Path) -> N
         sources={"system": SourceSpec(_sampler([], clock))},
         uploader=uploads,
         clock=clock,
-        discover_plugins=False,
         pinned=frozenset(),
     )
     loop.run()
@@ -234,6 +231,71 @@ def test_upload_failures_back_off_and_retry_after_is_obeyed(tmp_path: Path) -> N
     assert loop.upload_failures == 0
 
 
+def test_hourly_upload_carries_the_probes_due_so_one_child_an_hour(tmp_path: Path) -> None:
+    """Default cadences: battery and thermal every upload, storage every 4th, inventory daily."""
+    _enrolled(tmp_path)
+    loop: ServiceLoop
+    day = 86400.0
+
+    def script(clock: FakeClock) -> None:
+        if clock.mono - 1000.0 >= 2 * day - 1:
+            loop.stop()
+
+    clock = FakeClock(script)
+    uploads = ScriptedUploads([])
+    hardware = {
+        "battery": SourceSpec(None, 3600.0, in_child=True),
+        "thermal": SourceSpec(None, 3600.0, in_child=True),
+        "storage": SourceSpec(None, 4 * 3600.0, in_child=True),
+        "inventory": SourceSpec(None, day, in_child=True),
+    }
+    loop = ServiceLoop(
+        _config(tmp_path, upload_interval_s=3600),
+        sources={"system": SourceSpec(_sampler([], clock)), **hardware},
+        uploader=uploads,
+        clock=clock,
+        pinned=frozenset(),
+    )
+    loop.run()
+    # Two days of hourly uploads, and no child but the upload child.
+    assert 47 <= len(uploads.started) <= 49
+    runs = {name: sum(name in p for p in uploads.probed) for name in hardware}
+    assert runs["battery"] == runs["thermal"] == len(uploads.started)
+    assert 12 <= runs["storage"] <= 13
+    # At 0 h, 23 h and 47 h: a probe due before the next upload rides with this one,
+    # up to an hour early, and keeps its own grid (no drift).
+    assert runs["inventory"] == 3
+    assert uploads.probed[0] == ["battery", "thermal", "storage", "inventory"]
+    assert loop._probe is None  # no probe-only child while enrolled
+    info = status_dict(_config(tmp_path))
+    assert {"battery", "storage", "inventory", "upload"} <= set(info["next_due"])
+
+
+def test_not_enrolled_still_probes_in_a_child_of_its_own(tmp_path: Path) -> None:
+    loop: ServiceLoop
+    started: list[list[str]] = []
+
+    def script(clock: FakeClock) -> None:
+        loop.stop()
+
+    clock = FakeClock(script)
+    loop = ServiceLoop(
+        _config(tmp_path),
+        sources={"system": SourceSpec(_sampler([], clock))},
+        uploader=ScriptedUploads([]),
+        clock=clock,
+        pinned=frozenset(),
+    )
+    loop.probe_jobs["battery"] = schedule.Job("battery", 3600.0, clock.mono)
+    loop._start_probe_only = started.append  # type: ignore[method-assign]
+    loop._plan(clock.mono)
+    loop.probe_jobs["battery"] = schedule.Job("battery", 3600.0, clock.mono)
+    loop.jobs["upload"].due = clock.mono
+    loop.tick()
+    assert started == [["battery"]]
+    assert loop.upload_failures == 1
+
+
 def test_status_reads_schedule_without_touching_the_spool(tmp_path: Path) -> None:
     clock = FakeClock(lambda c: loop.stop())
     loop = ServiceLoop(
@@ -241,7 +303,6 @@ def test_status_reads_schedule_without_touching_the_spool(tmp_path: Path) -> Non
         sources={"system": SourceSpec(_sampler([], clock))},
         uploader=ScriptedUploads([]),
         clock=clock,
-        discover_plugins=False,
         pinned=frozenset(),
     )
     loop.run()
@@ -315,7 +376,6 @@ def test_a_failing_cycle_neither_kills_nor_spins_the_loop(tmp_path: Path) -> Non
         sources={"system": SourceSpec(broken)},
         uploader=ScriptedUploads([]),
         clock=clock,
-        discover_plugins=False,
         pinned=frozenset(),
     )
     assert loop.run() == 0
@@ -373,3 +433,30 @@ def test_request_stop_ends_run_service_from_another_thread(tmp_path: Path) -> No
     thread.join(5)
     assert signal.getsignal(signal.SIGTERM) is before  # handlers put back
     assert "kitlife-agent stopped" in (tmp_path / "agent.log").read_text()
+
+
+def test_the_resident_loop_loads_no_parsers_and_no_httpx(tmp_path: Path) -> None:
+    """Hardware parsers and httpx belong to the hourly child; the loop that stays is light."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+from pathlib import Path
+from kitlife.agent.config import AgentConfig
+from kitlife.agent.service import ServiceLoop
+config = AgentConfig(state_dir=Path({str(tmp_path)!r}), startup_splay_s=0)
+loop = ServiceLoop(config, pinned=frozenset())
+loop._start_probe_only = lambda names: None  # not enrolled: no child needed for this check
+loop._plan(loop.clock.monotonic())
+loop.tick()
+loop.tick()
+loop.shutdown()
+heavy = sorted(m for m in sys.modules if m.startswith(("kitlife.agent.parsers", "httpx")))
+print(heavy, sorted(loop.probe_jobs))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.split("]")[0] == "[", done.stdout
+    assert "battery" in done.stdout  # the hardware sources are scheduled, just not loaded

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import random
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -187,3 +189,37 @@ def test_size_and_counter_agree_with_the_pragmas_across_reopens(tmp_path: Path) 
     with Spool(tmp_path / "s.db") as spool:
         assert spool.stats().added_points == 150
         assert spool.meta("added_points") == "150"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+@pytest.mark.parametrize("umask", [0o000, 0o022])
+def test_state_folder_and_spool_are_owner_only_whatever_the_umask(
+    tmp_path: Path, umask: int
+) -> None:
+    from kitlife.agent.credentials import Credentials, save_credentials
+
+    state = tmp_path / "state"
+    old = os.umask(umask)
+    try:
+        with Spool(state / "spool.db") as spool:
+            spool.add(_cycle(3, random.Random(5)), 1_700_000_000)
+            files = {p.name: stat.S_IMODE(p.stat().st_mode) for p in state.iterdir()}
+        save_credentials(state, Credentials("https://c", "dev", "key"))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
+    assert {"spool.db", "spool.db-wal", "spool.db-shm"} <= set(files)
+    assert set(files.values()) == {0o600}, files
+    assert stat.S_IMODE((state / "device.json").stat().st_mode) == 0o600
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_a_folder_an_older_agent_left_open_is_tightened(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir(mode=0o755)
+    (state / "spool.db").touch(mode=0o644)
+    os.chmod(state, 0o755)
+    os.chmod(state / "spool.db", 0o644)
+    Spool(state / "spool.db").close()
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
+    assert stat.S_IMODE((state / "spool.db").stat().st_mode) == 0o600

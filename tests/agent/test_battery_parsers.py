@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 
 from kitlife.agent.parsers.dmi import parse_dmidecode_batteries
+from kitlife.agent.parsers.emit import emit_battery
 from kitlife.agent.parsers.system_profiler import parse_sppower_text
 from kitlife.agent.parsers.upower import parse_upower
 from kitlife.agent.readings import SourceResult
-from kitlife.agent.sources.emit import emit_battery
 from tests.agent.conftest import fixture_bytes
 
 # upower -i: (file, design mWh, full mWh, now mWh, cycles, percent, on AC, voltage mV, chemistry)

@@ -12,8 +12,11 @@ import pytest
 
 from kitlife.agent.platforms import current_platform
 from kitlife.agent.readings import SourceResult
-from kitlife.agent.sources.hardware import SOURCES
+from kitlife.agent.sources.table import SOURCES as DECLARED
+from kitlife.agent.sources.table import Options, Where
 from kitlife.protocol.registry import metric_by_name
+
+SOURCES = {s.name: s for s in DECLARED if s.where is Where.CHILD}
 
 PERCENT_UNITS = {"%"}
 BOOL_UNITS = {"bool"}
@@ -22,7 +25,7 @@ BOOL_UNITS = {"bool"}
 @pytest.fixture(scope="module")
 def results() -> dict[str, SourceResult]:
     platform = current_platform()
-    return {name: func(platform) for name, (func, _cadence) in SOURCES.items()}
+    return {name: s.start(platform, Options())() for name, s in SOURCES.items()}
 
 
 @pytest.mark.parametrize("source", sorted(SOURCES))
@@ -64,10 +67,19 @@ def test_every_hardware_metric_name_is_registered() -> None:
 
     root = Path(next(iter(agent_pkg.__path__)))
     names: set[str] = set()
-    for py in list((root / "sources").glob("*.py")) + list((root / "platforms").glob("*.py")):
+    emitters = [*(root / "sources").glob("*.py"), *(root / "platforms").glob("*.py")]
+    for py in [*emitters, root / "parsers" / "emit.py"]:
         text = py.read_text()
         names |= set(re.findall(r'\.add\(\s*"([a-z]+\.[a-z_0-9]+)"', text))
         names |= set(re.findall(r'\d+:\s*"([a-z]+\.[a-z_0-9]+)"', text))
     assert names
     for name in sorted(names):
         metric_by_name(name)
+
+
+def test_end_of_support_is_not_reported_by_the_agent(results: dict[str, SourceResult]) -> None:
+    """The agent states the OS's identity; when support ends is the collector's judgement."""
+    sent = {r.metric for result in results.values() for r in result.readings}
+    assert not sent & {"inv.os_end_of_support", "inv.os_days_to_end_of_support"}
+    if "inv.os_release_name" in sent:
+        assert "inv.os_build" in sent

@@ -24,8 +24,9 @@ import pytest
 
 from kitlife.agent.config import AgentConfig
 from kitlife.agent.credentials import Credentials, save_credentials
+from kitlife.agent.platforms import current_platform
 from kitlife.agent.readings import SourceResult
-from kitlife.agent.service import InProcessUploader, ServiceLoop, SourceSpec, builtin_sources
+from kitlife.agent.service import InProcessUploader, ServiceLoop, SourceSpec, declared_sources
 from kitlife.collector.store import packed
 from kitlife.protocol import decode_batch
 from tests.agent.agent_helpers import (
@@ -201,13 +202,18 @@ def test_collector_down_for_a_week_drops_only_oldest_counts_it_and_drains(
 
         clock = FakeClock(world)
         clock.wall_s = T0
-        sources = {**builtin_sources(), "memslots": SourceSpec(_ManyCores(clock))}
+        # The loop's own sources as declared; the hardware probes are not the subject here.
+        loop_sources = {
+            name: spec
+            for name, spec in declared_sources(current_platform()).items()
+            if not spec.in_child
+        }
+        sources = {**loop_sources, "memslots": SourceSpec(_ManyCores(clock))}
         loop = ServiceLoop(
             config,
             sources=sources,
             uploader=InProcessUploader(),
             clock=clock,
-            discover_plugins=False,
             pinned=frozenset(),
         )
         assert loop.run() == 0

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from kitlife.agent.parsers.dmi import bios_date_iso, parse_dmidecode_memory
-from kitlife.agent.parsers.system import cpu_generation, parse_cpuinfo, parse_wmi_cpu_description
+from kitlife.agent.parsers.system import (
+    cpu_generation,
+    parse_cpuinfo,
+    parse_windows_edition,
+    parse_wmi_cpu_description,
+)
 from tests.agent.conftest import fixture_bytes
 
 GIB = 1 << 30
@@ -78,3 +83,22 @@ def test_cim_date_forms(value: str | None, iso: str | None) -> None:
     from kitlife.agent.parsers.wmi import cim_date
 
     assert cim_date(value) == iso
+
+
+@pytest.mark.parametrize(
+    ("caption", "edition"),
+    [
+        ("Microsoft Windows 11 Enterprise", "Enterprise"),
+        ("Microsoft Windows 10 Pro", "Pro"),
+        ("Microsoft Windows 11 Home Single Language", "Home Single Language"),
+        ("Microsoft Windows 10 Enterprise LTSC", "Enterprise LTSC"),
+        ("Microsoft Windows 11 Pro for Workstations ", "Pro for Workstations"),
+        ("Microsoft Windows 10 Education", "Education"),
+        ("Microsoft Windows 10 Professionnel", "Professionnel"),
+        ("Microsoft Windows Server 2019 Standard", "Standard"),
+        ("Microsoft Windows 11", None),
+        ("", None),
+    ],
+)
+def test_windows_edition_is_read_from_the_caption(caption: str, edition: str | None) -> None:
+    assert parse_windows_edition(caption) == edition

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from kitlife.agent.parsers._common import ParseError
+from kitlife.agent.parsers.emit import emit_disk
 from kitlife.agent.parsers.smartctl import (
     SmartctlDeviceError,
     ata_fill,
@@ -19,7 +20,6 @@ from kitlife.agent.parsers.smartctl import (
     parse_smartctl_text,
 )
 from kitlife.agent.readings import SourceResult
-from kitlife.agent.sources.emit import emit_disk
 from tests.agent.conftest import FIXTURES, fixture_bytes
 
 # (file, protocol, passed, capacity bytes, power-on h, temp C)

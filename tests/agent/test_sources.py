@@ -16,13 +16,12 @@ from kitlife.agent.platforms._smart import read_smart
 from kitlife.agent.platforms.linux import Linux
 from kitlife.agent.readings import SourceResult
 from kitlife.agent.sources.hardware import (
-    CADENCE_S,
-    SOURCES,
     collect_battery,
     collect_inventory,
     collect_storage,
     collect_thermal,
 )
+from kitlife.agent.sources.table import BY_NAME, SOURCES, Options, Where
 from tests.agent.conftest import fixture_bytes
 
 
@@ -70,11 +69,20 @@ def test_collect_never_raises(exc: Exception, reason: str) -> None:
 
 
 def test_sources_table() -> None:
-    assert set(SOURCES) == {"battery", "storage", "thermal", "inventory"}
-    assert CADENCE_S == {"inventory": 86400, "storage": 14400, "battery": 3600, "thermal": 3600}
-    for name, (func, cadence) in SOURCES.items():
-        assert cadence == CADENCE_S[name]
-        assert func(Broken(CommandError("x"))).source == name
+    hardware = {s.name: s.cadence_s for s in SOURCES if s.where is Where.CHILD}
+    assert hardware == {"inventory": 86400, "storage": 14400, "battery": 3600, "thermal": 3600}
+    assert {s.name for s in SOURCES if s.where is Where.LOOP} == {
+        "system",
+        "os",
+        "responsiveness",
+        "use",
+        "boot",
+        "reliability",
+    }
+    assert len(BY_NAME) == len(SOURCES)  # one row per name
+    for name in hardware:
+        collect = BY_NAME[name].start(Broken(CommandError("x")), Options())  # type: ignore[arg-type]
+        assert collect().source == name
 
 
 def _replay(files: dict[str, str]) -> object:

@@ -2,7 +2,7 @@
 
 ``kitlife serve`` runs as a subprocess on a free loopback port over an SQLite
 file; the agent commands run as the user would type them, with their state in
-a temp KITLIFE_STATE_DIR.
+a temp KITLIFE_AGENT_STATE_DIR.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ def collector(tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
     env = {
         **os.environ,
         "KITLIFE_DB": db,
-        "KITLIFE_STATE_DIR": str(tmp_path / "agent-state"),
-        "KITLIFE_ALLOW_HTTP": "1",
+        "KITLIFE_AGENT_STATE_DIR": str(tmp_path / "agent-state"),
+        "KITLIFE_AGENT_ALLOW_HTTP": "1",
     }
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -95,7 +95,7 @@ def test_rating_reaches_the_collector(collector: tuple[str, str, dict[str, str]]
     assert "feedback.score" in plain
 
     # The ack carried the rating schedule; the agent kept it.
-    spool = Path(env["KITLIFE_STATE_DIR"]) / "spool.db"
+    spool = Path(env["KITLIFE_AGENT_STATE_DIR"]) / "spool.db"
     with sqlite3.connect(spool) as db:
         (every,) = db.execute(
             "SELECT value FROM meta WHERE key='feedback_ask_every_days'"

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kitlife.agent.commands import Output
+from kitlife.agent.platforms.linux import Linux
+from kitlife.agent.platforms.windows import Windows
 from kitlife.agent.readings import SourceResult
 from kitlife.agent.sources.boot import BootSource
 from kitlife.agent.sources.reliability import ReliabilitySource
@@ -57,7 +59,7 @@ def _proc_root(tmp_path: Path) -> Path:
 def test_responsiveness_deltas_over_an_injected_root(tmp_path: Path) -> None:
     root = _proc_root(tmp_path)
     clock = FakeClock()
-    sampler = ResponsivenessSampler(root=root, clock=clock, warmup_s=0)
+    sampler = ResponsivenessSampler(Linux(root=root), clock=clock, warmup_s=0)
     sampler.collect()
     clock.t += 60
     text = (root / "proc" / "diskstats").read_text().replace(" 17364 ", " 23364 ")
@@ -76,7 +78,7 @@ def test_responsiveness_deltas_over_an_injected_root(tmp_path: Path) -> None:
 
 def test_responsiveness_clock_that_does_not_advance(tmp_path: Path) -> None:
     clock = FakeClock()
-    sampler = ResponsivenessSampler(root=_proc_root(tmp_path), clock=clock, warmup_s=0)
+    sampler = ResponsivenessSampler(Linux(root=_proc_root(tmp_path)), clock=clock, warmup_s=0)
     result = sampler.collect()  # warm-up snapshot at the same instant
     assert "interval" in reasons(result)
     assert not any(m.startswith("resp.cpu") for m, _ in values(result))
@@ -91,17 +93,17 @@ def test_percentile_is_a_seen_value() -> None:
 
 def test_boot_source_linux_and_missing_tool() -> None:
     text = (F / "systemd_analyze" / "arch_vm_2022.txt").read_text()
-    ok = BootSource(replay({"systemd-analyze time": Output(text)}), "linux").collect()
+    ok = BootSource(Linux(runner=replay({"systemd-analyze time": Output(text)}))).collect()
     assert values(ok)[("boot.duration_s", "")] == 67.4
     assert "boot.login_to_usable_s" in reasons(ok)
-    missing = BootSource(replay({}), "linux").collect()
+    missing = BootSource(Linux(runner=replay({}))).collect()
     assert missing.readings == []
     assert "systemd-analyze not installed" in missing.unavailable[0].reason
 
 
 def test_boot_source_windows_event() -> None:
     xml = (F / "winevent" / "boot_100.xml").read_text()
-    result = BootSource(replay({"wevtutil qe": Output(xml)}), "win32").collect()
+    result = BootSource(Windows(runner=replay({"wevtutil qe": Output(xml)}))).collect()
     assert values(result)[("boot.login_to_usable_s", "")] == 13.7
 
 
@@ -113,14 +115,14 @@ def test_reliability_windows_counts_and_names_only_when_allowed() -> None:
         return Output(system if argv[2] == "System" else apps)
 
     now = 1795521600.0  # 2026-11-24 12:00 UTC, just after the fixture's newest events
-    off = ReliabilitySource(logs, "win32", clock=lambda: now)
+    off = ReliabilitySource(Windows(runner=logs), clock=lambda: now)
     got = values(off.collect())
     assert got[("rel.unexpected_shutdowns_30d", "")] == 2
     assert got[("rel.os_crashes_30d", "")] == 1
     assert got[("rel.unexpected_shutdowns_24h", "")] == 1
     assert (got[("rel.app_crashes_24h", "")], got[("rel.app_hangs_24h", "")]) == (1, 1)
     assert not any(m == "rel.app_crashes_by_exe_24h" for m, _ in got)
-    on = ReliabilitySource(logs, "win32", report_crash_names=True, clock=lambda: now)
+    on = ReliabilitySource(Windows(runner=logs), report_crash_names=True, clock=lambda: now)
     names = {c for m, c in values(on.collect()) if m == "rel.app_crashes_by_exe_24h"}
     assert names == {"OUTLOOK.EXE"}  # Teams crashed two days earlier; base name, no path
 
@@ -140,9 +142,10 @@ def test_reliability_linux_unclean_boot_and_unreadable_journal(tmp_path: Path) -
         return Output(reason="no")
 
     now = 1666584438.0 + 3600
-    got = values(ReliabilitySource(runner, "linux", root=tmp_path, clock=lambda: now).collect())
+    linux = Linux(root=tmp_path, runner=runner)
+    got = values(ReliabilitySource(linux, clock=lambda: now).collect())
     assert got[("rel.unexpected_shutdowns_24h", "")] == 1  # boot -1 followed the unclean -2
-    broken = ReliabilitySource(replay({}), "linux", root=tmp_path, clock=lambda: now).collect()
+    broken = ReliabilitySource(Linux(root=tmp_path, runner=replay({})), clock=lambda: now).collect()
     assert "journalctl not installed" in reasons(broken)["shutdowns"]
     assert "os-crashes" in reasons(broken)
 
@@ -150,7 +153,7 @@ def test_reliability_linux_unclean_boot_and_unreadable_journal(tmp_path: Path) -
 def test_use_active_time_and_unknown_idle() -> None:
     seat = "IdleHint=no\nIdleSinceHintMonotonic=0\n"
     clock = FakeClock()
-    sampler = UseSampler(replay({"loginctl show-seat": Output(seat)}), "linux", clock)
+    sampler = UseSampler(Linux(runner=replay({"loginctl show-seat": Output(seat)})), clock)
     first = sampler.collect()
     assert values(first)[("use.input_idle_s", "")] == 0
     assert "interval" in reasons(first)
@@ -158,7 +161,7 @@ def test_use_active_time_and_unknown_idle() -> None:
     assert values(sampler.collect())[("use.active_s", "")] == 60
     clock.t -= 30  # a clock that went backwards: no negative active time
     assert ("use.active_s", "") not in values(sampler.collect())
-    none = UseSampler(replay({}), "linux", clock).collect()
+    none = UseSampler(Linux(runner=replay({})), clock).collect()
     assert "idle" in reasons(none)
 
 
@@ -170,7 +173,7 @@ def test_use_does_not_rerun_a_failing_idle_tool_every_cycle() -> None:
         return Output(reason=f"{argv[0]} not installed")
 
     clock = FakeClock()
-    sampler = UseSampler(runner, "linux", clock)
+    sampler = UseSampler(Linux(runner=runner), clock)
     sampler.collect()
     first = len(calls)  # loginctl, and xprintidle where DISPLAY is set
     assert calls[0] == "loginctl"

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from kitlife.agent.parsers.dmi import parse_dmidecode_batteries
+from kitlife.agent.parsers.emit import emit_battery, emit_disk
 from kitlife.agent.parsers.smartctl import ata_fill, parse_smartctl
 from kitlife.agent.parsers.system_profiler import parse_sppower_text
 from kitlife.agent.parsers.upower import parse_upower
 from kitlife.agent.readings import SourceResult
-from kitlife.agent.sources.emit import emit_battery, emit_disk
 from kitlife.collector.policy.scoring import DeviceHistory, Status, score_device
 from tests.collector.policy.scoring.conftest import NOW
 

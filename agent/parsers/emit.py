@@ -1,4 +1,4 @@
-"""Turn parsed facts into registry readings, the same way on every OS."""
+"""Turn parsed facts into registry readings, the same way on every OS (pure: no IO)."""
 
 from __future__ import annotations
 

@@ -1,1 +1,0 @@
-"""Data tables shipped with the agent (package so wheels carry the CSV)."""
