@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import gc
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -27,47 +24,25 @@ from kitlife.collector.api import (
 )
 from kitlife.collector.api.keycache import KeyCache
 from kitlife.collector.runtime import metrics
+from kitlife.collector.runtime.jobs import server_jobs
 from kitlife.collector.runtime.rescore import Rescorer
-from kitlife.collector.runtime.settings import Settings
+from kitlife.collector.runtime.settings import Settings, open_store
 from kitlife.collector.runtime.writer import GroupWriter
 from kitlife.collector.store import Store
 
-log = logging.getLogger("kitlife.collector")
 
+def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
+    """Build the app from settings read once by the caller (the CLI, or a worker at start).
 
-async def prune_forever(store: Store, settings: Settings) -> None:
-    """Retention on a schedule, so no cron job is needed: once soon after start, then daily.
-
-    Every worker runs this schedule. On PostgreSQL one of them prunes at a
-    time (an advisory lock, see ``Store.prune_if_free``) and the others skip
-    that round; SQLite has one worker.
+    Without ``store`` the app opens (and migrates) its own at start-up, from
+    ``settings``, and closes it at shutdown.
     """
-    delay = settings.prune_first_delay_s
-    while True:
-        await asyncio.sleep(delay)
-        delay = settings.prune_interval_s
-        try:
-            n = await run_in_threadpool(
-                store.prune_if_free, settings.raw_retention_days, None, "scheduler"
-            )
-            if n is None:
-                log.info("prune skipped: another worker is pruning")
-                continue
-            metrics.PRUNED.inc(n)
-            log.info("pruned raw batches", extra={"deleted": n})
-        except Exception:  # keep the schedule alive; the next run retries
-            log.exception("scheduled prune failed")
-
-
-def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
-    """Build the app; the store is opened (and migrated) once, at start-up."""
-    settings = settings or Settings()
     own_store = store is None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.store is None:
-            app.state.store = Store.from_url(settings.db_url)
+            app.state.store = open_store(settings)
             app.state.store.upgrade()
         the_store: Store = app.state.store
         writer = GroupWriter(
@@ -86,12 +61,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 duty=settings.rescore_duty,
                 # Scoring waits while a quarter of the admission limit is in flight.
                 busy=lambda: admission.inflight * 4 >= admission.limit,
+                roles_path=settings.roles_path,
             )
             if settings.rescore_on_ingest
             else None
         )
-        if rescorer is not None:
-            await run_in_threadpool(rescorer.start)
+        jobs = app.state.jobs = server_jobs(settings, the_store, rescorer)
+        await jobs.start()
         app.state.ingest = batches.IngestRuntime(
             writer,
             KeyCache(the_store),
@@ -109,22 +85,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         # stopped, about once a second under load: most of ingest's p99.
         gc.collect()
         gc.freeze()
-        pruner = (
-            asyncio.create_task(prune_forever(the_store, settings))
-            if settings.prune_interval_s > 0
-            else None
-        )
         try:
             yield
         finally:
             gc.unfreeze()  # an app started again in this process (tests) freezes anew
-            if pruner is not None:
-                pruner.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pruner
             await run_in_threadpool(writer.stop)
-            if rescorer is not None:
-                await run_in_threadpool(rescorer.stop)
+            await jobs.stop()
             if own_store and app.state.store is not None:
                 app.state.store.close()
 

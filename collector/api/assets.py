@@ -6,8 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
-from kitlife.collector.api.deps import Admin, ServiceDesk, StoreDep
-from kitlife.collector.policy.fit import load_roles
+from kitlife.collector.api.deps import Admin, RolesDep, ServiceDesk, StoreDep
 from kitlife.collector.policy.register import parse_register
 from kitlife.collector.store.assets import register_rows, replace_register, unmatched
 
@@ -29,9 +28,11 @@ def list_unmatched(store: StoreDep, _role: ServiceDesk) -> dict[str, list[dict[s
     summary="Replace the register with a CSV body; all rows or none",
     responses={422: {"description": "rows refused, with line numbers; nothing imported"}},
 )
-async def import_assets(request: Request, store: StoreDep, _role: Admin) -> dict[str, Any]:
+async def import_assets(
+    request: Request, store: StoreDep, _role: Admin, roles: RolesDep
+) -> dict[str, Any]:
     body = await request.body()
-    rows, errors = parse_register(body, load_roles().roles)
+    rows, errors = parse_register(body, roles.roles)
     if errors:
         raise HTTPException(
             422,  # unprocessable: named rows are wrong

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from kitlife.collector.policy.fit import RolesConfig, load_roles
 from kitlife.collector.runtime.settings import Settings
 from kitlife.collector.store import DeviceRef, Store
 
@@ -23,6 +24,12 @@ def get_store(request: Request) -> Store:
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def get_roles(request: Request) -> RolesConfig:
+    """The role profiles: KITLIFE_ROLES's file, else the shipped one (read per request,
+    so an edited file counts without a restart, as it does for the rescorer)."""
+    return load_roles(get_settings(request).roles_path)
 
 
 def _unauthorised(reason: str) -> HTTPException:
@@ -69,4 +76,5 @@ ServiceDesk = Annotated[str, Depends(require_role("servicedesk", "admin"))]
 Admin = Annotated[str, Depends(require_role("admin"))]
 StoreDep = Annotated[Store, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+RolesDep = Annotated[RolesConfig, Depends(get_roles)]
 DeviceDep = Annotated[DeviceRef, Depends(current_device)]

@@ -7,8 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from kitlife.collector.api.deps import ServiceDesk, StoreDep
-from kitlife.collector.policy.fit import load_roles
+from kitlife.collector.api.deps import RolesDep, ServiceDesk, StoreDep
 from kitlife.collector.policy.fleet import plan_inputs
 from kitlife.collector.policy.redeploy import build_plan
 from kitlife.collector.reports.fleet_inputs import devices_from_store
@@ -25,20 +24,23 @@ def _today() -> dt.date:
 def redeploy_plan(
     store: StoreDep,
     _role: ServiceDesk,
+    roles: RolesDep,
     site: str | None = None,
     max_moves: int | None = Query(default=None, ge=1),
 ) -> dict[str, Any]:
     today = _today()
     devs, holders = plan_inputs(devices_from_store(store, today))
-    plan = build_plan(devs, holders, load_roles(), today, site=site, max_moves=max_moves)
+    plan = build_plan(devs, holders, roles, today, site=site, max_moves=max_moves)
     return {"summary": plan.summary(), "moves": [m.to_dict() for m in plan.moves]}
 
 
 @router.get("/v1/fleet/fit", summary="Each held device against its holder's role profile")
-def fleet_fit(store: StoreDep, _role: ServiceDesk, poor: bool = False) -> list[dict[str, Any]]:
-    return fit_rows(store, load_roles(), _today(), poor_only=poor)
+def fleet_fit(
+    store: StoreDep, _role: ServiceDesk, roles: RolesDep, poor: bool = False
+) -> list[dict[str, Any]]:
+    return fit_rows(store, roles, _today(), poor_only=poor)
 
 
 @router.get("/v1/fleet/report", summary="Greening-government figures and fleet views")
-def fleet_report(store: StoreDep, _role: ServiceDesk) -> dict[str, Any]:
-    return fleet_report_from_store(store, load_roles(), _today())
+def fleet_report(store: StoreDep, _role: ServiceDesk, roles: RolesDep) -> dict[str, Any]:
+    return fleet_report_from_store(store, roles, _today())

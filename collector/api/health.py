@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
 
 from kitlife.collector.api.deps import StoreDep
 
@@ -13,8 +12,6 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz", summary="Liveness and database reachability")
 def healthz(store: StoreDep) -> JSONResponse:
-    try:
-        store.ping()
-    except SQLAlchemyError:
+    if not store.ping():
         return JSONResponse({"status": "degraded", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})

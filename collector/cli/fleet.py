@@ -32,11 +32,13 @@ def _store(ctx: click.Context) -> Store:
     return store
 
 
-def _roles(path: str | None) -> Any:
+def _roles(ctx: click.Context, path: str | None) -> Any:
+    """--roles FILE, else the settings' KITLIFE_ROLES, else the shipped profiles."""
+    from kitlife.collector.cli.main import settings_of
     from kitlife.collector.policy.fit import load_roles
 
     try:
-        return load_roles(path)
+        return load_roles(path or settings_of(ctx).roles_path)
     except (OSError, ValueError) as err:
         raise click.ClickException(f"roles: {err}") from err
 
@@ -95,7 +97,6 @@ def simulate(
     register_csv: str | None,
 ) -> None:
     """Fill the database with a synthetic estate, through the real ingest path."""
-    from kitlife.collector.policy.fit import load_roles
     from kitlife.collector.policy.register import parse_register
     from kitlife.collector.store.assets import replace_register
     from kitlife.collector.tools.simulate import (
@@ -130,7 +131,7 @@ def simulate(
         db_url=url,
     )
     text = register_csv_text(estate.register)
-    rows, errors = parse_register(text.encode(), load_roles().roles)
+    rows, errors = parse_register(text.encode(), _roles(ctx, None).roles)
     if errors:  # pragma: no cover - the generator and the parser disagree
         raise click.ClickException(f"generated register does not parse: {errors[0]}")
     replace_register(store, rows, actor="simulate")
@@ -142,10 +143,13 @@ def simulate(
         f"{stats.batches} batches, {stats.points} points, {stats.wire_bytes / 1e6:.1f} MB on "
         f"the wire; {len(estate.register)} register rows, {poor} injected poor fits"
     )
+    from kitlife.collector.cli.main import settings_of
     from kitlife.collector.runtime.rescore import rescore
 
     scored = rescore(
-        store, now_s=int(dt.datetime.combine(end_date, dt.time(12), dt.UTC).timestamp())
+        store,
+        now_s=int(dt.datetime.combine(end_date, dt.time(12), dt.UTC).timestamp()),
+        roles_path=settings_of(ctx).roles_path,
     )
     click.echo(
         f"scored {scored.devices} devices in {scored.seconds:.1f} s: "
@@ -175,7 +179,7 @@ def assets_import(ctx: click.Context, file: str, roles_path: str | None) -> None
     from kitlife.collector.policy.register import parse_register
     from kitlife.collector.store.assets import replace_register
 
-    cfg = _roles(roles_path)
+    cfg = _roles(ctx, roles_path)
     rows, errors = parse_register(Path(file).read_bytes(), cfg.roles)
     if errors:
         for e in errors:
@@ -249,7 +253,7 @@ def redeploy_plan(
     from kitlife.collector.policy.redeploy import build_plan
     from kitlife.collector.reports.fleet_inputs import devices_from_store
 
-    cfg = _roles(roles_path)
+    cfg = _roles(ctx, roles_path)
     today = _today()
     devs, holders = plan_inputs(devices_from_store(_store(ctx), today))
     plan = build_plan(devs, holders, cfg, today, site=site, max_moves=max_moves)
@@ -310,7 +314,7 @@ def redeploy_fit(
     from kitlife.collector.cli.main import _emit
     from kitlife.collector.reports.fleet_service import fit_rows
 
-    rows = fit_rows(_store(ctx), _roles(roles_path), _today(), poor_only)
+    rows = fit_rows(_store(ctx), _roles(ctx, roles_path), _today(), poor_only)
     _emit(
         rows,
         fmt or "text",
@@ -339,7 +343,7 @@ def report_fleet(ctx: click.Context, fmt: str, roles_path: str | None) -> None:
     """Greening-government figures, decisions by model/site/age, which models last."""
     from kitlife.collector.reports.fleet_service import fleet_report_from_store
 
-    rep = fleet_report_from_store(_store(ctx), _roles(roles_path), _today())
+    rep = fleet_report_from_store(_store(ctx), _roles(ctx, roles_path), _today())
     if fmt == "json":
         click.echo(json.dumps(rep, indent=2))
         return

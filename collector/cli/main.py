@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from kitlife import __version__
-from kitlife.collector.runtime.settings import Settings, default_db_url
+from kitlife.collector.runtime.settings import Settings, SettingsError, load_settings, open_store
 from kitlife.collector.store import NotFoundError, Store
 
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
@@ -29,12 +29,18 @@ def parse_duration(text: str) -> int:
     return int(match.group(1)) * _UNIT_S[match.group(2)]
 
 
+def settings_of(ctx: click.Context) -> Settings:
+    """The settings the group callback read, with this run's flags on top."""
+    settings: Settings = ctx.find_root().obj["settings"]
+    return settings
+
+
 def _store(ctx: click.Context) -> Store:
     """The command's store, opened on first use and closed when the command ends."""
-    if callable(ctx.obj["store"]):
-        ctx.obj["store"] = ctx.obj["store"]()
-        ctx.find_root().call_on_close(ctx.obj["store"].close)
-    store: Store = ctx.obj["store"]
+    store: Store | None = ctx.obj["store"]
+    if store is None:
+        store = ctx.obj["store"] = open_store(settings_of(ctx))
+        ctx.find_root().call_on_close(store.close)
     return store
 
 
@@ -87,8 +93,13 @@ def format_options(fn: Any) -> Any:
 @click.pass_context
 def cli(ctx: click.Context, db_url: str | None) -> None:
     """kitlife collector administration."""
-    url = db_url or default_db_url()
-    ctx.obj = {"db_url": url, "store": lambda: Store.from_url(url)}
+    # The one place the CLI reads KITLIFE_* settings; flags given override them.
+    flags = {"db_url": db_url} if db_url is not None else {}
+    try:
+        settings = load_settings(**flags)
+    except SettingsError as err:
+        raise click.UsageError(f"bad setting: {err}") from err
+    ctx.obj = {"settings": settings, "db_url": settings.db_url, "store": None}
 
 
 # -- serve ------------------------------------------------------------------------------
@@ -131,16 +142,15 @@ def serve(
     import os
 
     import uvicorn
-    from sqlalchemy.engine import make_url
 
     from kitlife.collector.store import writelock
+    from kitlife.collector.store.engine import sqlite_file
 
     url = ctx.obj["db_url"]
-    database = make_url(url).database if url.startswith("sqlite") else None
     if (
         workers > 1
         and url.startswith("sqlite")
-        and (not database or database == ":memory:" or not writelock.available())
+        and (sqlite_file(url) is None or not writelock.available())
     ):
         raise click.UsageError(
             "several workers on SQLite need a database file and POSIX file locks: run "
@@ -148,9 +158,11 @@ def serve(
         )
     if bool(ssl_certfile) != bool(ssl_keyfile):
         raise click.UsageError("--ssl-certfile and --ssl-keyfile go together")
-    store = Store.from_url(url)
+    store = _store(ctx)
     store.upgrade()  # once, here, not in every worker
     store.close()
+    # The workers read their settings from the environment when they start
+    # (api/asgi.py): the rest of it is what this process read, --db goes with it.
     os.environ["KITLIFE_DB"] = url
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker counts on its own; this folder lets /metrics add them up.
@@ -160,7 +172,8 @@ def serve(
     from kitlife.collector.runtime.logs import log_config
 
     uvicorn.run(
-        "kitlife.collector.api.asgi:app",
+        "kitlife.collector.api.asgi:app_from_environment",
+        factory=True,
         host=host,
         port=port,
         workers=workers,
@@ -185,24 +198,23 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Create or migrate the schema to the newest version."""
-    from kitlife.collector.store import migrate
-
     store = _store(ctx)
     store.upgrade()
-    click.echo(f"database at revision {migrate.current(store.engine)}")
+    click.echo(f"database at revision {store.revision()}")
 
 
 @db.command("prune")
 @click.option(
     "--days",
-    default=Settings().raw_retention_days,
-    show_default=True,
+    default=None,
     type=click.IntRange(1, 36500),
-    help="Keep raw batch chunks this many days.",
+    help="Keep raw batch chunks this many days [env KITLIFE_RAW_RETENTION_DAYS; default: 90].",
 )
 @click.pass_context
-def db_prune(ctx: click.Context, days: int) -> None:
+def db_prune(ctx: click.Context, days: int | None) -> None:
     """Delete raw batches past the retention window (rollups stay)."""
+    if days is None:
+        days = settings_of(ctx).raw_retention_days
     store = _store(ctx)
     store.upgrade()
     click.echo(f"pruned {store.prune(days)} batches older than {days} days")
@@ -397,7 +409,9 @@ def score(
         ids = None if all_ else [store.find_device(h)["id"] for h in hosts]
     except NotFoundError as err:
         raise click.ClickException(str(err)) from err
-    summary = rescore(store, ids, horizon_months=horizon_months)
+    summary = rescore(
+        store, ids, horizon_months=horizon_months, roles_path=settings_of(ctx).roles_path
+    )
     per = summary.seconds / summary.devices * 1000 if summary.devices else 0.0
     click.echo(
         f"scored {summary.devices} devices in {summary.seconds:.2f} s ({per:.2f} ms each): "

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -180,10 +179,12 @@ def parse_roles(
 
 
 def load_roles(path: str | Path | None = None) -> RolesConfig:
-    """--roles PATH, else KITLIFE_ROLES, else the shipped collector/policy/data/roles.toml."""
-    chosen = path or os.environ.get("KITLIFE_ROLES")
-    if chosen:
-        p = Path(chosen)
+    """The role profiles in ``path``, else the shipped collector/policy/data/roles.toml.
+
+    Callers pass --roles, else the settings' KITLIFE_ROLES; policy reads no environment.
+    """
+    if path:
+        p = Path(path)
         return parse_roles(p.read_text(encoding="utf-8"), str(p))
     return parse_roles(read_packaged("roles.toml"), "collector/policy/data/roles.toml (default)")
 

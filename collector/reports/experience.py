@@ -150,11 +150,11 @@ def _slices(
     since_day = now_s // DAY_S - days + 1
     ids = {metric_by_name(t.metric).id: t for t in TERMS}
     score_id = metric_by_name(SCORE).id
-    rows = experience_rollups(store.engine, [*ids, score_id], since_day)
-    facts = device_facts(store.engine)
+    rows = experience_rollups(store, [*ids, score_id], since_day)
+    facts = device_facts(store)
     sites: dict[int, str] | None = None
     if by == "site":
-        sites = site_by_device(store.engine)
+        sites = site_by_device(store)
         if sites is None:
             raise SiteUnavailableError(
                 "no site information: the asset register (a 'site' column on devices, or an "

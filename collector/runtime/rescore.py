@@ -6,7 +6,6 @@ lands, and by ``kitlife simulate``.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import threading
@@ -14,13 +13,12 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-
-from sqlalchemy import bindparam, select, update
+from pathlib import Path
 
 from kitlife.collector.policy.scoring import DeviceAssessment, Reason, score_device
 from kitlife.collector.policy.scoring.decide import RoleFit
 from kitlife.collector.store.histories import device_ids, load_histories
-from kitlife.collector.store.schema import devices, scores
+from kitlife.collector.store.scores import Assessed, save_assessments, scored_times
 from kitlife.collector.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -40,18 +38,20 @@ def rescore(
     horizon_months: float | None = None,
     now_s: int | None = None,
     fits: Mapping[str, tuple[RoleFit, list[Reason]]] | None = None,
+    roles_path: Path | None = None,
 ) -> RescoreSummary:
     """Score the given devices (all live ones by default) and store the results.
 
     ``fits`` (from :func:`role_fits`) may be passed in by a caller that reuses
-    them across calls; by default they are worked out afresh.
+    them across calls; by default they are worked out afresh, against the
+    role profiles in ``roles_path`` (None: the shipped roles.toml).
     """
     started = time.perf_counter()
     now_s = int(time.time()) if now_s is None else now_s
     today = datetime.fromtimestamp(now_s, UTC).date()
     ids = device_ids(store) if ids is None else list(ids)
     summary = RescoreSummary()
-    fits = role_fits(store, today) if fits is None else fits
+    fits = role_fits(store, today, roles_path) if fits is None else fits
     pending: list[tuple[int, DeviceAssessment]] = []
     for device_id, history in load_histories(store, ids, now_s // 86400):
         verdict, fit_reasons = fits.get(history.device_id, (None, []))
@@ -74,7 +74,9 @@ def rescore(
     return summary
 
 
-def role_fits(store: Store, today: date) -> dict[str, tuple[RoleFit, list[Reason]]]:
+def role_fits(
+    store: Store, today: date, roles_path: Path | None = None
+) -> dict[str, tuple[RoleFit, list[Reason]]]:
     """Device uid -> (poor/good, the fit's reasons in numbers), from the asset register.
 
     Empty while no register is imported: then no device is judged against a
@@ -86,7 +88,7 @@ def role_fits(store: Store, today: date) -> dict[str, tuple[RoleFit, list[Reason
 
     if not register_count(store):
         return {}
-    roles = load_roles()
+    roles = load_roles(roles_path)
     out: dict[str, tuple[RoleFit, list[Reason]]] = {}
     for f in devices_from_store(store, today):
         if not f.holder_id or f.role not in roles.roles:
@@ -103,38 +105,14 @@ def role_fits(store: Store, today: date) -> dict[str, tuple[RoleFit, list[Reason
 
 
 def _save(store: Store, results: Iterable[tuple[int, DeviceAssessment]], now_s: int) -> None:
-    history_rows = []
-    device_rows = []
-    # Device rows in id order, the order in which the ingest locks them (see
-    # store/ingest.py): two transactions that lock in one order cannot deadlock.
-    for device_id, a in sorted(results, key=lambda r: r[0]):
-        data = a.to_dict()
-        history_rows.append(
-            {
-                "device_id": device_id,
-                "t_s": now_s,
-                "score": a.score,
-                "decision": str(a.action),
-                "reasons": json.dumps(data["reasons"]),
-                "horizon": round(a.horizon_months),
-                "assessment": json.dumps(data),
-            }
-        )
-        device_rows.append(
-            {"b_id": device_id, "b_score": a.score, "b_decision": str(a.action), "b_t": now_s}
-        )
-    with store.engine.begin() as conn:
-        conn.execute(scores.insert(), history_rows)
-        conn.execute(
-            update(devices)
-            .where(devices.c.id == bindparam("b_id"))
-            .values(
-                score=bindparam("b_score"),
-                decision=bindparam("b_decision"),
-                scored_s=bindparam("b_t"),
-            ),
-            device_rows,
-        )
+    save_assessments(
+        store,
+        [
+            Assessed(device_id, a.score, str(a.action), a.horizon_months, a.to_dict())
+            for device_id, a in results
+        ],
+        now_s,
+    )
 
 
 class Rescorer:
@@ -176,8 +154,10 @@ class Rescorer:
         busy: Callable[[], bool] | None = None,
         max_defer_s: float = 60.0,
         quiet_s: float = 2.0,
+        roles_path: Path | None = None,
     ) -> None:
         self._store = store
+        self._roles_path = roles_path
         self._delay_s = delay_s
         self._min_interval_s = min_interval_s
         self._duty = min(1.0, max(0.01, duty))
@@ -197,11 +177,7 @@ class Rescorer:
         self.rescored = 0  # devices rescored since start (for tests and logs)
 
     def start(self) -> None:
-        with self._store.engine.connect() as conn:
-            rows = conn.execute(
-                select(devices.c.id, devices.c.scored_s).where(devices.c.scored_s.is_not(None))
-            ).all()
-        self._last = {int(i): float(t) for i, t in rows}
+        self._last = scored_times(self._store)
         self._thread.start()
 
     def mark(self, device_ids_: Iterable[int]) -> None:
@@ -265,7 +241,9 @@ class Rescorer:
                 t0 = time.monotonic()
                 try:
                     if t0 - self._fits_at >= self.FITS_MAX_AGE_S:
-                        self._fits = role_fits(self._store, datetime.now(UTC).date())
+                        self._fits = role_fits(
+                            self._store, datetime.now(UTC).date(), self._roles_path
+                        )
                         self._fits_at = t0
                     rescore(self._store, chunk, fits=self._fits)
                 except Exception:  # a scoring bug must not kill the server's rescorer

@@ -1,53 +1,158 @@
-"""Collector settings: one typed object, from the environment and flags."""
+"""Collector settings: one typed object, read from ``KITLIFE_*`` variables once, at start.
+
+Nothing here, nor anywhere in the collector, reads the environment when a
+module is imported: the CLI builds one :class:`Settings` in its group callback
+(its flags override the environment), and a uvicorn worker builds one when it
+starts (``kitlife.collector.api.asgi``). Each part then gets what it needs as
+arguments: the store its re-attach window, the app factory the whole object.
+
+Every field is read from exactly one variable, written beside it as its alias
+(the older names such as ``KITLIFE_MAX_INFLIGHT`` kept as they were), and
+checked against its bounds; a bad value is reported by variable name
+(:func:`load_settings`). docs/collector.md lists them all, and a test keeps
+that table and this class in step.
+"""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import platformdirs
+from pydantic import Field, FilePath, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kitlife.collector.policy.fit import load_roles
+from kitlife.collector.store import Store
+from kitlife.collector.store.engine import check_url
+from kitlife.collector.store.identity import REATTACH_AFTER_SILENT_S
 from kitlife.protocol import DEFAULT_LIMITS, Limits
 
 
 def default_db_url() -> str:
-    """KITLIFE_DB, else an SQLite file in the per-OS data folder."""
-    url = os.environ.get("KITLIFE_DB")
-    if url:
-        return url
+    """An SQLite file in the per-OS user data folder (when KITLIFE_DB and --db are unset)."""
     folder = Path(platformdirs.user_data_dir("kitlife", appauthor=False))
     return f"sqlite:///{folder / 'kitlife.sqlite3'}"
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    db_url: str = field(default_factory=default_db_url)
-    limits: Limits = DEFAULT_LIMITS
+class SettingsError(ValueError):
+    """Settings that do not validate; the message names each bad variable, one per line."""
+
+
+class Settings(BaseSettings):
+    """The collector's configuration. Fields are set by name in code and tests,
+    by their ``KITLIFE_*`` alias from the environment."""
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+        extra="forbid",
+        # KITLIFE_ROLES= (empty) means "not set", as it did before.
+        env_ignore_empty=True,
+    )
+
+    # Wire limits are the protocol's, the same on both sides: not a deployment setting.
+    limits: ClassVar[Limits] = DEFAULT_LIMITS
+
+    db_url: str = Field(default_factory=default_db_url, validation_alias="KITLIFE_DB")
     # Ingests in flight above this get 429 + Retry-After rather than an unbounded queue.
-    max_inflight_ingests: int = int(os.environ.get("KITLIFE_MAX_INFLIGHT", "64"))
-    retry_after_s: int = 30
-    raw_retention_days: int = 90
+    max_inflight_ingests: int = Field(
+        default=64, ge=1, le=100_000, validation_alias="KITLIFE_MAX_INFLIGHT"
+    )
+    retry_after_s: int = Field(default=30, ge=1, le=3600, validation_alias="KITLIFE_RETRY_AFTER_S")
+    raw_retention_days: int = Field(
+        default=90, ge=1, le=36_500, validation_alias="KITLIFE_RAW_RETENTION_DAYS"
+    )
     # Retention runs inside the server: first this long after start, then every interval
     # (0 turns the schedule off, e.g. when cron runs `kitlife db prune`).
-    prune_first_delay_s: float = 60.0
-    prune_interval_s: float = 86400.0
+    prune_first_delay_s: float = Field(
+        default=60.0, ge=0, le=86_400 * 7, validation_alias="KITLIFE_PRUNE_FIRST_DELAY_S"
+    )
+    prune_interval_s: float = Field(
+        default=86_400.0, ge=0, le=86_400 * 365, validation_alias="KITLIFE_PRUNE_INTERVAL_S"
+    )
     # Group commit: batches per transaction, and writer threads per worker (SQLite
     # always uses one). One on PostgreSQL too by default: measured on two cores,
     # a second thread split the groups (more round trips per batch) and fought
     # the event loop for the interpreter: 2,890 vs 3,096 batches/s, p99 43 vs 36 ms.
     # Concurrency on PostgreSQL comes from workers (`serve --workers N`).
-    max_group: int = 256
-    group_linger_s: float = float(os.environ.get("KITLIFE_GROUP_LINGER_S", "0.001"))
-    writer_threads: int = int(os.environ.get("KITLIFE_WRITER_THREADS", "1"))
-    # Sent to agents in every ack; they bound-check before applying.
-    agent_sample_interval_s: int = 60
-    agent_upload_interval_s: int = 900
+    max_group: int = Field(default=256, ge=1, le=10_000, validation_alias="KITLIFE_MAX_GROUP")
+    group_linger_s: float = Field(
+        default=0.001, ge=0, le=1.0, validation_alias="KITLIFE_GROUP_LINGER_S"
+    )
+    writer_threads: int = Field(default=1, ge=1, le=64, validation_alias="KITLIFE_WRITER_THREADS")
+    # Sent to agents in every ack; they bound-check before applying (docs/agent.md).
+    agent_sample_interval_s: int = Field(
+        default=60, ge=10, le=3600, validation_alias="KITLIFE_AGENT_SAMPLE_INTERVAL_S"
+    )
+    agent_upload_interval_s: int = Field(
+        default=900, ge=60, le=604_800, validation_alias="KITLIFE_AGENT_UPLOAD_INTERVAL_S"
+    )
     # How often agents ask their user for a 1-5 rating (0: never).
-    agent_feedback_ask_every_days: int = 30
+    agent_feedback_ask_every_days: int = Field(
+        default=30, ge=0, le=3650, validation_alias="KITLIFE_AGENT_FEEDBACK_ASK_EVERY_DAYS"
+    )
     # Rescore a device in the background after its batch lands (kitlife score does it by hand).
-    rescore_on_ingest: bool = True
+    rescore_on_ingest: bool = Field(default=True, validation_alias="KITLIFE_RESCORE_ON_INGEST")
     # ... at most this often per device (scores move over weeks; see Rescorer), and
     # working at most this share of the time, so scoring never crowds out ingest.
-    rescore_min_interval_s: float = float(os.environ.get("KITLIFE_RESCORE_EVERY_S", "21600"))
-    rescore_duty: float = 0.25
+    rescore_min_interval_s: float = Field(
+        default=21_600.0, ge=0, le=86_400 * 365, validation_alias="KITLIFE_RESCORE_EVERY_S"
+    )
+    rescore_duty: float = Field(
+        default=0.25, ge=0.01, le=1.0, validation_alias="KITLIFE_RESCORE_DUTY"
+    )
+    # A re-enrolling laptop gets its old device back only after this long silent (Store.enroll).
+    reattach_after_silent_s: int = Field(
+        default=REATTACH_AFTER_SILENT_S,
+        ge=0,
+        le=86_400 * 365,
+        validation_alias="KITLIFE_REATTACH_AFTER_SILENT_S",
+    )
+    # Role profiles TOML; None: the shipped collector/policy/data/roles.toml.
+    roles_path: FilePath | None = Field(default=None, validation_alias="KITLIFE_ROLES")
+
+    @field_validator("db_url")
+    @classmethod
+    def _supported_database(cls, url: str) -> str:
+        return check_url(url)
+
+    @field_validator("roles_path")
+    @classmethod
+    def _roles_parse(cls, path: Path | None) -> Path | None:
+        # At start, not at the first fleet request: a broken file stops the
+        # server in one line instead of failing requests later.
+        if path is not None:
+            try:
+                load_roles(path)
+            except (OSError, ValueError) as err:
+                raise ValueError(f"role profiles do not load: {err}") from err
+        return path
+
+
+def load_settings(**overrides: object) -> Settings:
+    """The environment's settings with ``overrides`` (the CLI's flags) on top.
+
+    Raises SettingsError naming every bad variable, one line each, so that a
+    command or a worker can refuse in one line instead of a traceback.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as err:
+        raise SettingsError(describe(err)) from err
+
+
+def describe(err: ValidationError) -> str:
+    """One line per problem: ``KITLIFE_X='value': what is wrong``."""
+    lines = []
+    for e in err.errors(include_url=False):
+        name = ".".join(str(part) for part in e["loc"]) or "settings"
+        value = f"={e['input']!r}" if isinstance(e.get("input"), str | int | float) else ""
+        lines.append(f"{name}{value}: {e['msg']}")
+    return "\n".join(lines)
+
+
+def open_store(settings: Settings) -> Store:
+    """The store these settings name, with the parts of them the store needs."""
+    return Store.from_url(settings.db_url, reattach_after_silent_s=settings.reattach_after_silent_s)

@@ -5,13 +5,43 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+def sqlite_file(url: str | URL) -> str | None:
+    """The database file of an SQLite URL; None for in-memory SQLite and other databases.
+
+    Both the store (where to put its writers' lock) and ``kitlife serve``
+    (whether several workers can share the database) ask this.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database
+    return database if database and database != ":memory:" else None
+
+
+_BACKENDS = ("sqlite", "postgresql")
+
+
+def check_url(url: str) -> str:
+    """``url`` when it names a database the store supports; ValueError saying what does."""
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError as err:
+        raise ValueError(f"{url!r} is not a database URL: {err}") from err
+    if backend not in _BACKENDS:
+        raise ValueError(
+            f"unsupported database {backend!r}: use sqlite:///PATH or postgresql+psycopg://..."
+        )
+    return url
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """SQLite gets WAL, a busy timeout and foreign keys; PostgreSQL a sized pool."""
-    parsed = make_url(url)
+    parsed = make_url(check_url(url))
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -35,7 +65,24 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("max_overflow", 10)
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, **kwargs)
-    raise ValueError(
-        f"unsupported database {parsed.get_backend_name()!r}: "
-        "use sqlite:///PATH or postgresql+psycopg://..."
-    )
+    raise AssertionError(f"check_url let {parsed.get_backend_name()!r} through")
+
+
+def relax_sqlite_durability(engine: Engine) -> bool:
+    """SQLite only: commit with synchronous=NORMAL instead of FULL on this engine.
+
+    For estates that can be regenerated (the simulator): WAL + NORMAL stays
+    consistent after a crash and may only lose the newest commits. Returns True
+    when it applied.
+    """
+    if engine.dialect.name != "sqlite":
+        return False
+    engine.dispose()
+
+    @event.listens_for(engine, "connect")
+    def _normal(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    return True

@@ -17,13 +17,13 @@ other tools that send the raw firmware string.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 # A device is given back to a re-enrolling laptop only after this long without
 # a batch (see Store.enroll): an hour is four missed 15-minute uploads, and a
-# reimage takes longer than that.
-REATTACH_AFTER_SILENT_S = int(os.environ.get("KITLIFE_REATTACH_AFTER_SILENT_S", "3600"))
+# reimage takes longer than that. The default of KITLIFE_REATTACH_AFTER_SILENT_S
+# (runtime/settings.py), which reaches the store as a constructor argument.
+REATTACH_AFTER_SILENT_S = 3600
 
 # Compared case-folded, after trimming whitespace.
 PLACEHOLDER_SERIALS = frozenset(

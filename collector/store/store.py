@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from kitlife.collector.store import derived, migrate, writelock
-from kitlife.collector.store.engine import make_engine
+from kitlife.collector.store.engine import make_engine, sqlite_file
 from kitlife.collector.store.identity import REATTACH_AFTER_SILENT_S, hardware_identity, same_vendor
 from kitlife.collector.store.ingest import INVENTORY_COLUMNS, Item, write_group
 from kitlife.collector.store.schema import (
@@ -61,20 +62,25 @@ def _now() -> int:
 
 
 class Store:
-    def __init__(self, engine: Engine) -> None:
+    """The database behind one interface.
+
+    What the store needs from the deployment's settings comes in as
+    constructor arguments (it never reads the environment): the caller,
+    the CLI or the app, holds the one settings object.
+    """
+
+    def __init__(
+        self, engine: Engine, *, reattach_after_silent_s: int = REATTACH_AFTER_SILENT_S
+    ) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self.reattach_after_silent_s = reattach_after_silent_s
         # SQLite file: ingest writers of all worker processes queue on a file lock
         # (see writelock), opened at the first ingest so that stores that only
         # read (the CLI's reports) never create it; PostgreSQL has row locks.
-        database = engine.url.database
+        database = sqlite_file(engine.url)
         self._write_lock_path = (
-            database + "-writers.lock"
-            if self.dialect == "sqlite"
-            and database
-            and database != ":memory:"
-            and writelock.available()
-            else None
+            database + "-writers.lock" if database and writelock.available() else None
         )
         self._write_lock: writelock.WriteLock | None = None
         # Bumped by every revocation through this store: caches of key lookups
@@ -82,11 +88,23 @@ class Store:
         self.revocations = 0
 
     @classmethod
-    def from_url(cls, url: str, **engine_kwargs: Any) -> Store:
-        return cls(make_engine(url, **engine_kwargs))
+    def from_url(
+        cls,
+        url: str,
+        *,
+        reattach_after_silent_s: int = REATTACH_AFTER_SILENT_S,
+        **engine_kwargs: Any,
+    ) -> Store:
+        return cls(
+            make_engine(url, **engine_kwargs), reattach_after_silent_s=reattach_after_silent_s
+        )
 
     def upgrade(self) -> None:
         migrate.upgrade(self.engine)
+
+    def revision(self) -> str | None:
+        """The schema's Alembic revision; None for an empty database."""
+        return migrate.current(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -95,8 +113,12 @@ class Store:
             self._write_lock = None
 
     def ping(self) -> bool:
-        with self.engine.connect() as conn:
-            conn.execute(select(1))
+        """True when the database answers a query; False when it cannot be reached."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(select(1))
+        except SQLAlchemyError:
+            return False
         return True
 
     # -- audit -----------------------------------------------------------------------
@@ -240,7 +262,7 @@ class Store:
         self,
         enrol_secret: str,
         facts: Mapping[str, str],
-        reattach_after_silent_s: int = REATTACH_AFTER_SILENT_S,
+        reattach_after_silent_s: int | None = None,
     ) -> tuple[str, str]:
         """Spend one use of an enrolment token on a device key; returns (uid, key).
 
@@ -250,13 +272,16 @@ class Store:
         the new key goes to that device, whose uid is returned, and its older
         keys are revoked. Otherwise a new device is made.
 
-        Only a device silent for ``reattach_after_silent_s`` is given back: a
+        Only a device silent for ``reattach_after_silent_s`` (by default the
+        store's, from KITLIFE_REATTACH_AFTER_SILENT_S) is given back: a
         reimaged laptop's old agent has stopped, while a device still uploading
         is in use. Without this, anyone holding an enrolment token (which ships
         inside installers) could take over a working laptop's identity from a
         serial read off its sticker and lock its agent out. A match that is too
         recent enrols a new device and says so in the audit log.
         """
+        if reattach_after_silent_s is None:
+            reattach_after_silent_s = self.reattach_after_silent_s
         now = _now()
         key = new_secret("device")
         values = {

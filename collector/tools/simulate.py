@@ -933,19 +933,9 @@ def relax_sqlite_durability(store: Any) -> bool:
     after a crash, it may only lose the newest commits). Same Store.ingest
     path otherwise. Returns True when it applied.
     """
-    from sqlalchemy import event
+    from kitlife.collector.store.engine import relax_sqlite_durability as relax
 
-    if store.engine.dialect.name != "sqlite":
-        return False
-    store.engine.dispose()
-
-    @event.listens_for(store.engine, "connect")
-    def _normal(dbapi_conn: Any, _record: Any) -> None:
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.close()
-
-    return True
+    return relax(store.engine)
 
 
 def populate(

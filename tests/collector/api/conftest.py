@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -60,7 +60,7 @@ def start_server(settings: Settings, store: Store) -> tuple[uvicorn.Server, thre
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return replace(Settings(db_url=db_url), prune_interval_s=0)
+    return Settings(db_url=db_url, prune_interval_s=0)
 
 
 @contextmanager

@@ -6,7 +6,6 @@ import contextlib
 import select
 import socket
 import time
-from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -115,7 +114,7 @@ def test_chunked_endless_body_is_cut_off_at_the_limit(live: Live) -> None:
 
 def test_overload_answers_429_with_retry_after(db_url: str) -> None:
     """One slot: a request stalled mid-body holds it; the next is told to come back."""
-    settings = replace(Settings(db_url=db_url), max_inflight_ingests=1, prune_interval_s=0)
+    settings = Settings(db_url=db_url, max_inflight_ingests=1, prune_interval_s=0)
     with running(settings) as live:
         uid, key = live.enroll()
         body = body_for(uid)

@@ -6,7 +6,6 @@ import gc
 import json
 import logging
 import time
-from dataclasses import replace
 
 from kitlife.collector.runtime.logs import JsonFormatter
 from kitlife.collector.runtime.settings import Settings
@@ -61,8 +60,8 @@ def test_json_log_lines_carry_extra_fields() -> None:
 
 
 def test_retention_prunes_on_a_schedule_inside_the_server(db_url: str) -> None:
-    settings = replace(
-        Settings(db_url=db_url),
+    settings = Settings(
+        db_url=db_url,
         prune_first_delay_s=0.2,
         prune_interval_s=0.2,
         raw_retention_days=90,

@@ -46,7 +46,7 @@ def test_windows_10_is_out_of_support() -> None:
     assert any("support ended 2025-10-14" in r for r in fit.reasons)
 
 
-def test_roles_file_errors_name_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_roles_file_errors_name_the_key(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"roles.x lacks"):
         parse_roles("[roles.x]\nmin_ram_gb = 8\n")
     p = tmp_path / "roles.toml"
@@ -56,5 +56,4 @@ def test_roles_file_errors_name_the_key(tmp_path: Path, monkeypatch: pytest.Monk
         "max_mem_used_p95=95\nmax_swap_used_p95=50\n",
         encoding="utf-8",
     )
-    monkeypatch.setenv("KITLIFE_ROLES", str(p))
-    assert list(load_roles().roles) == ["kiosk"]
+    assert list(load_roles(p).roles) == ["kiosk"]
