@@ -158,7 +158,7 @@ def wxs_text(agent_build: Path, enrolment: Enrolment) -> str:
     _el(product, "Property", Id="TOKEN", Value=enrolment.token)
     # What WiX's Hidden="yes" writes, which wixl does not know: the token is not
     # written to the installer's log. Secure="yes" is set after the build
-    # (SECURE_PROPERTIES), since wixl writes that row itself.
+    # (SECURE_QUERY), since wixl writes that row itself.
     _el(product, "Property", Id="MsiHiddenProperties", Value="TOKEN")
     _el(product, "Property", Id="ARPNOMODIFY", Value="1")
 
