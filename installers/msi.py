@@ -154,11 +154,12 @@ def wxs_text(agent_build: Path, enrolment: Enrolment) -> str:
         Description=AGENT.description,
     )
     _el(product, "Media", Id="1", Cabinet="agent.cab", EmbedCab="yes")
-    _el(product, "Property", Id="URL", Value=enrolment.url)
-    _el(product, "Property", Id="TOKEN", Value=enrolment.token)
+    # Secure: msiexec's URL=/TOKEN= reach the elevated install. WiX 3 (candle, in the
+    # Windows workflow) honours it; wixl ignores it, so build_msi sets the row after.
+    _el(product, "Property", Id="URL", Value=enrolment.url, Secure="yes")
+    _el(product, "Property", Id="TOKEN", Value=enrolment.token, Secure="yes")
     # What WiX's Hidden="yes" writes, which wixl does not know: the token is not
-    # written to the installer's log. Secure="yes" is set after the build
-    # (SECURE_QUERY), since wixl writes that row itself.
+    # written to the installer's log.
     _el(product, "Property", Id="MsiHiddenProperties", Value="TOKEN")
     _el(product, "Property", Id="ARPNOMODIFY", Value="1")
 
