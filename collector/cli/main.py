@@ -500,3 +500,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 from kitlife.collector.cli.fleet import register as _register_fleet  # noqa: E402
 
 _register_fleet(cli)
+
+# `kitlife package`: agent installers with the collector URL and enrolment token inside.
+from kitlife.installers.cli import package as _package  # noqa: E402
+
+cli.add_command(_package)

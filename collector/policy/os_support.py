@@ -203,6 +203,25 @@ def support_end(ident: OsIdentity) -> SupportEnd | None:
     return None
 
 
+def knows(ident: OsIdentity) -> bool:
+    """True when the table speaks for this release: a dated row, a Windows 11 build it
+    lists (undated on purpose), or a macOS newer than its newest row (still patched)."""
+    if support_end(ident) is not None:
+        return True
+    name = ident.name.lower()
+    if name.startswith("windows"):
+        build = _windows_build(ident)
+        return build is not None and build in _windows_builds("11")
+    if name in ("darwin", "macos"):
+        release = _macos_release(ident)
+        newest = max(
+            (float(r.release) for r in _rows() if r.os == "macOS" and r.release.isdigit()),
+            default=0.0,
+        )
+        return release is not None and release.isdigit() and float(release) > newest
+    return False
+
+
 def is_windows10(ident: OsIdentity) -> bool:
     """A Windows NT 10.0 build below Windows 11's first (the Windows 11 upgrade question)."""
     build = _windows_build(ident) if ident.name.lower().startswith("windows") else None

@@ -294,7 +294,7 @@ _WINDOWS_BUILDS = (WIN11_25H2, WIN11_24H2, WIN11_23H2, WIN10_22H2)
 _WINDOWS_SHARES = (0.22, 0.74, 0.02, 0.02)
 _MACOS_VERSIONS = ("25.1.0", "24.6.0")
 _UBUNTU_VERSIONS = ("6.8.0-ubuntu24.04", "6.5.0-ubuntu22.04")
-#: Every (os_name, os_version) the simulator reports; tests check os_support_end knows each.
+#: Every (os_name, os_version) the simulator reports; a test checks the OS table knows each.
 SIM_OS_RELEASES: tuple[tuple[str, str], ...] = (
     *(("Windows", b) for b in _WINDOWS_BUILDS),
     *(("Darwin", v) for v in _MACOS_VERSIONS),
