@@ -84,14 +84,14 @@ class Settings(BaseSettings):
     writer_threads: int = Field(default=1, ge=1, le=64, validation_alias="KITLIFE_WRITER_THREADS")
     # Sent to agents in every ack; they bound-check before applying (docs/agent.md).
     agent_sample_interval_s: int = Field(
-        default=60, ge=10, le=3600, validation_alias="KITLIFE_AGENT_SAMPLE_INTERVAL_S"
+        default=60, ge=10, le=3600, validation_alias="KITLIFE_ACK_SAMPLE_INTERVAL_S"
     )
     agent_upload_interval_s: int = Field(
-        default=900, ge=60, le=604_800, validation_alias="KITLIFE_AGENT_UPLOAD_INTERVAL_S"
+        default=900, ge=60, le=604_800, validation_alias="KITLIFE_ACK_UPLOAD_INTERVAL_S"
     )
     # How often agents ask their user for a 1-5 rating (0: never).
     agent_feedback_ask_every_days: int = Field(
-        default=30, ge=0, le=3650, validation_alias="KITLIFE_AGENT_FEEDBACK_ASK_EVERY_DAYS"
+        default=30, ge=0, le=3650, validation_alias="KITLIFE_ACK_FEEDBACK_ASK_EVERY_DAYS"
     )
     # Rescore a device in the background after its batch lands (kitlife score does it by hand).
     rescore_on_ingest: bool = Field(default=True, validation_alias="KITLIFE_RESCORE_ON_INGEST")

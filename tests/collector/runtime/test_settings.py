@@ -162,3 +162,11 @@ def test_the_settings_table_in_the_docs_lists_every_variable_with_its_default() 
         default = field.default
         shown = str(default).lower() if isinstance(default, bool) else f"{default:g}"
         assert rows[str(field.validation_alias)].replace(",", "") == shown, name
+
+
+def test_no_collector_variable_uses_the_agents_prefix() -> None:
+    """The agent reads KITLIFE_AGENT_*: a shared name would set both sides on a machine
+    that runs both (the demo, a test box)."""
+    aliases = [str(f.validation_alias) for f in Settings.model_fields.values()]
+    assert all(a.startswith("KITLIFE_") for a in aliases)
+    assert not [a for a in aliases if a.startswith("KITLIFE_AGENT_")]
