@@ -132,7 +132,8 @@ class Plan:
     mismatch_before: float
     mismatch_after: float
     solve_s: float
-    exact: bool
+    exact: bool  # the optimum of the whole problem (see exact_reason)
+    exact_reason: str = ""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -163,8 +164,334 @@ class Plan:
             "saves_gbp": round(self.saves_gbp, 2),
             "solve_s": round(self.solve_s, 3),
             "exact": self.exact,
+            "exact_reason": self.exact_reason,
             "notes": self.notes,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Exactness:
+    """Whether the plan is the optimum of the whole problem, and why (or why not)."""
+
+    exact: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Priced:
+    """Every device priced for every role: mismatch, surplus penalty and their sum."""
+
+    role_ix: dict[str, int]
+    dev_ix: dict[str, int]
+    mismatch: np.ndarray[Any, Any]  # (roles, devices)
+    surplus: np.ndarray[Any, Any]
+    cost: np.ndarray[Any, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Holders:
+    """The holders the plan can serve, with today's device and fit as arrays (row i)."""
+
+    rows: list[PlanHolder]
+    role: np.ndarray[Any, Any]  # role index
+    device: np.ndarray[Any, Any]  # device index, -1 for none
+    has: np.ndarray[Any, Any]  # has a device
+    mismatch: np.ndarray[Any, Any]  # today's
+    cost: np.ndarray[Any, Any]  # today's
+    poor: np.ndarray[Any, Any]
+    spares: list[int]  # device indices of spare stock
+
+
+@dataclass(frozen=True, slots=True)
+class _Regions:
+    """Who takes part, by region: poor fits, then donors; and the spares there."""
+
+    rows: dict[str, list[int]]
+    spares: dict[str, list[int]]
+    donors: int
+
+
+Block = tuple[list[int], list[int]]  # holder rows, spare device indices
+
+
+@dataclass(frozen=True, slots=True)
+class _Blocking:
+    blocks: list[Block]
+    exactness: Exactness
+    notes: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Solved:
+    assigned: dict[int, int]  # holder row -> device index (or -1 for none)
+    largest: tuple[int, int]
+
+
+def _price(devices: Sequence[PlanDevice], cfg: RolesConfig, today: dt.date) -> _Priced:
+    role_names = sorted(cfg.roles)
+    arrays = fact_arrays([d.facts for d in devices], cfg, today)
+    mm = mismatch_by_role(arrays, cfg, role_names)
+    sp = surplus_by_role(arrays, cfg, role_names)
+    return _Priced(
+        {r: i for i, r in enumerate(role_names)},
+        {d.key: i for i, d in enumerate(devices)},
+        mm,
+        sp,
+        mm + sp,
+    )
+
+
+def _holders(
+    holders: Sequence[PlanHolder], devices: Sequence[PlanDevice], priced: _Priced
+) -> _Holders:
+    """Holders with a known role, their device today, its fit, and the spare stock."""
+    hs = [h for h in holders if h.role in priced.role_ix]
+    role = np.array([priced.role_ix[h.role] for h in hs], dtype=np.int64)
+    device = np.array(
+        [priced.dev_ix.get(h.device_key, -1) if h.device_key else -1 for h in hs], dtype=np.int64
+    )
+    has = device >= 0
+    mismatch = np.full(len(hs), NO_DEVICE_COST)
+    cost = np.full(len(hs), NO_DEVICE_COST)
+    mismatch[has] = priced.mismatch[role[has], device[has]]
+    cost[has] = priced.cost[role[has], device[has]]
+    held = set(int(i) for i in device[has])
+    spares = [i for i, d in enumerate(devices) if not d.holder_id and i not in held]
+    return _Holders(hs, role, device, has, mismatch, cost, mismatch > 0, spares)
+
+
+def _regions(
+    h: _Holders,
+    devices: Sequence[PlanDevice],
+    priced: _Priced,
+    cfg: RolesConfig,
+    donor_ratio: float,
+    min_donor_surplus: float,
+) -> _Regions:
+    """Poor fits per region, plus donors: good fits with the most surplus, capped."""
+    poor_by_region: dict[str, list[int]] = defaultdict(list)
+    donor_cands: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    for i, holder in enumerate(h.rows):
+        if h.poor[i]:
+            poor_by_region[cfg.region(holder.site)].append(i)
+        elif h.has[i]:
+            s = float(priced.surplus[h.role[i], h.device[i]])
+            if s >= min_donor_surplus:
+                donor_cands[cfg.region(holder.site)].append((-s, i))
+    rows: dict[str, list[int]] = {}
+    n_donors = 0
+    for reg, prs in poor_by_region.items():
+        donors = [i for _, i in sorted(donor_cands.get(reg, []))[: int(donor_ratio * len(prs))]]
+        n_donors += len(donors)
+        rows[reg] = prs + donors
+    spares: dict[str, list[int]] = defaultdict(list)
+    for j in h.spares:
+        spares[cfg.region(devices[j].site)].append(j)
+    return _Regions(rows, spares, n_donors)
+
+
+def _split_region(
+    rows: list[int], spares: list[int], h: _Holders, devices: Sequence[PlanDevice], max_block: int
+) -> list[Block]:
+    """A region too big to solve whole: per site, dealt into equal chunks if still too big."""
+    by_site: dict[str, list[int]] = defaultdict(list)
+    for i in rows:
+        by_site[h.rows[i].site].append(i)
+    out: list[Block] = []
+    for s, site_rows in sorted(by_site.items()):
+        site_spares = [j for j in spares if devices[j].site == s]
+        k = -(-len(site_rows) // max_block)
+        out.extend((site_rows[q::k], site_spares[q::k]) for q in range(k))
+    return out
+
+
+def _blocks(
+    regions: _Regions,
+    h: _Holders,
+    devices: Sequence[PlanDevice],
+    max_block: int,
+    blocked: bool,
+) -> _Blocking:
+    """The assignment problems to solve, and whether together they give the optimum."""
+    blocks: list[Block] = []
+    split: list[str] = []
+    for reg, rows in sorted(regions.rows.items()):
+        spares = regions.spares.get(reg, [])
+        if len(rows) <= max_block:
+            blocks.append((rows, spares))
+        else:
+            split.append(f"region {reg}: {len(rows)} holders")
+            blocks.extend(_split_region(rows, spares, h, devices, max_block))
+    if not blocked:
+        # One assignment over every row (in the same order as the blocks, so that ties
+        # resolve as they did when this merged the blocks after splitting them).
+        rows_all = [i for rows, _ in blocks for i in rows]
+        spares_all = [j for _, spares in blocks for j in spares]
+        exactness = Exactness(True, "all regions solved as one assignment (blocked=False)")
+        return _Blocking([(rows_all, spares_all)] if rows_all else [], exactness, [])
+    notes = [
+        f"{what} > max_block {max_block}; solved per site (cross-site moves inside it not "
+        "considered)"
+        for what in split
+    ]
+    if split:
+        exactness = Exactness(
+            False,
+            f"{len(split)} region(s) above max_block {max_block} holders solved per site: "
+            "an approximation that leaves out cross-site moves inside them",
+        )
+    else:
+        exactness = Exactness(
+            True, "each region solved whole: moves never cross regions, so this is the optimum"
+        )
+    return _Blocking(blocks, exactness, notes)
+
+
+def _block_costs(
+    rows: list[int],
+    cols: list[int],
+    h: _Holders,
+    devices: Sequence[PlanDevice],
+    priced: _Priced,
+    cfg: RolesConfig,
+) -> np.ndarray[Any, Any]:
+    """(rows, cols + one dummy per holder without a device): fit + move cost, or _BIG."""
+    col_pos = {d: k for k, d in enumerate(cols)}
+    r_arr = np.array(rows, dtype=np.int64)
+    c_arr = np.array(cols, dtype=np.int64)
+    nr, nc = len(rows), len(cols)
+    # Index columns first: (roles x block columns) is small, (rows x fleet) is not.
+    m = priced.mismatch[:, c_arr][h.role[r_arr]] if nc else np.zeros((nr, 0))
+    c = priced.cost[:, c_arr][h.role[r_arr]] if nc else np.zeros((nr, 0))
+    codes: dict[str, int] = {}
+    hs_site = np.array([codes.setdefault(h.rows[i].site, len(codes)) for i in rows])
+    ds_site = np.array([codes.setdefault(devices[d].site, len(codes)) for d in cols])
+    hs_reg = np.array(
+        [codes.setdefault("R:" + cfg.region(h.rows[i].site), len(codes)) for i in rows]
+    )
+    ds_reg = np.array(
+        [codes.setdefault("R:" + cfg.region(devices[d].site), len(codes)) for d in cols]
+    )
+    same_site = hs_site[:, None] == ds_site[None, :]
+    same_reg = hs_reg[:, None] == ds_reg[None, :]
+    total = c + np.where(same_site, cfg.move_same_site, cfg.move_same_region)
+    ok = same_reg & (m <= h.mismatch[r_arr][:, None] + _EPS) & (c < h.cost[r_arr][:, None] - _EPS)
+    total = np.where(ok, total, _BIG)
+    for k, i in enumerate(rows):
+        if h.has[i]:
+            total[k, col_pos[int(h.device[i])]] = h.cost[i]
+    no_dev_rows = [k for k, i in enumerate(rows) if not h.has[i]]
+    if no_dev_rows:
+        dummy = np.full((nr, len(no_dev_rows)), _BIG)
+        for q, k in enumerate(no_dev_rows):
+            dummy[k, q] = NO_DEVICE_COST
+        total = np.hstack([total, dummy])
+    return total
+
+
+def _solve(
+    blocks: list[Block],
+    h: _Holders,
+    devices: Sequence[PlanDevice],
+    priced: _Priced,
+    cfg: RolesConfig,
+) -> _Solved:
+    """One linear_sum_assignment per block."""
+    assigned: dict[int, int] = {}
+    largest = (0, 0)
+    for rows, spares in blocks:
+        cols = sorted({int(h.device[i]) for i in rows if h.has[i]} | set(spares))
+        total = _block_costs(rows, cols, h, devices, priced, cfg)
+        largest = max(largest, (len(rows), total.shape[1]))
+        ri, ci = linear_sum_assignment(total)
+        for k, q in zip(ri, ci, strict=True):
+            assigned[rows[int(k)]] = cols[int(q)] if q < len(cols) else -1
+    return _Solved(assigned, largest)
+
+
+def _move(
+    i: int,
+    j: int,
+    h: _Holders,
+    devices: Sequence[PlanDevice],
+    priced: _Priced,
+    cfg: RolesConfig,
+    today: dt.date,
+    lap: BoaviztaIndex,
+    donor_from: int | None,
+) -> Move:
+    """Holder row ``i`` takes device ``j``: the move with its reasons and savings."""
+    holder = h.rows[i]
+    d = devices[j]
+    r = int(h.role[i])
+    mc = cfg.move_cost(d.site, holder.site)
+    current = devices[int(h.device[i])] if h.has[i] else None
+    before = assess(current.facts, holder.role, cfg, today).reasons if current else ("no device",)
+    fix = bool(h.poor[i])
+    kg, method = lap.embodied_kg(d.vendor, d.model) if fix else (0.0, "")
+    return Move(
+        holder_id=holder.holder_id,
+        role=holder.role,
+        site=holder.site,
+        device_key=d.key,
+        device=f"{d.vendor} {d.model}".strip(),
+        from_site=d.site,
+        from_holder=h.rows[donor_from].holder_id if donor_from is not None else "",
+        replaces=current.key if current else None,
+        mismatch_before=float(h.mismatch[i]),
+        mismatch_after=float(priced.mismatch[r, j]),
+        cost_before=float(h.cost[i]),
+        cost_after=float(priced.cost[r, j]),
+        move_cost=float(mc if mc is not None else cfg.move_same_region),
+        kind="fix" if fix else "right-size",
+        why_before=before,
+        why_after=assess(d.facts, holder.role, cfg, today).reasons,
+        saves_kg_co2e=kg,
+        saves_gbp=cfg.price_gbp(holder.role) if fix else 0.0,
+        carbon_method=method,
+    )
+
+
+def _keep_best_chains(
+    chains: list[list[int]], moves: dict[int, Move], max_moves: int
+) -> tuple[list[list[int]], int]:
+    """The chains worth most per move that fit in ``max_moves``, and how many moves dropped."""
+
+    def value(ch: list[int]) -> float:
+        gain = sum(moves[i].cost_before - moves[i].cost_after - moves[i].move_cost for i in ch)
+        return gain / len(ch)
+
+    kept: list[list[int]] = []
+    budget = max_moves
+    for ch in sorted(chains, key=lambda ch: -value(ch)):
+        if len(ch) <= budget:
+            kept.append(ch)
+            budget -= len(ch)
+    return kept, len(moves) - sum(len(ch) for ch in kept)
+
+
+@dataclass(frozen=True, slots=True)
+class _Totals:
+    objective_before: float
+    objective_after: float
+    mismatch_before: float
+    mismatch_after: float
+
+
+def _totals(blocks: list[Block], h: _Holders, moves: list[Move], rows: list[int]) -> _Totals:
+    """Fit cost and mismatch of everyone considered, today and after the kept moves."""
+    considered = [i for block_rows, _ in blocks for i in block_rows]
+    after_mm = {i: h.mismatch[i] for i in considered}
+    after_obj = {i: h.cost[i] for i in considered}
+    for i, mv in zip(rows, moves, strict=True):
+        after_mm[i] = mv.mismatch_after
+        after_obj[i] = mv.cost_after + mv.move_cost
+    return _Totals(
+        float(sum(h.cost[i] for i in considered)),
+        float(sum(after_obj.values())),
+        float(sum(h.mismatch[i] for i in considered)),
+        float(sum(after_mm.values())),
+    )
 
 
 def build_plan(
@@ -181,224 +508,58 @@ def build_plan(
     blocked: bool = True,
     table: BoaviztaIndex | None = None,
 ) -> Plan:
-    """The cheapest set of moves that makes poor fits fit; see the module docstring."""
+    """The cheapest set of moves that makes poor fits fit; see the module docstring.
+
+    Steps: price every device for every role, take today's fit of each holder, gather
+    poor fits and donors per region, cut the regions into blocks, solve each block,
+    turn assignments into moves grouped in chains, keep the best chains under
+    ``max_moves``, and total the fit before and after.
+    """
     t0 = time.perf_counter()
     notes: list[str] = []
     if site is not None:
         devices = [d for d in devices if d.site == site]
         holders = [h for h in holders if h.site == site]
-    role_names = sorted(cfg.roles)
-    role_ix = {r: i for i, r in enumerate(role_names)}
-    dev_ix = {d.key: i for i, d in enumerate(devices)}
-    arrays = fact_arrays([d.facts for d in devices], cfg, today)
-    mm = mismatch_by_role(arrays, cfg, role_names)
-    sp = surplus_by_role(arrays, cfg, role_names)
-    cost_rd = mm + sp
+    priced = _price(devices, cfg, today)
+    h = _holders(holders, devices, priced)
+    if len(h.rows) < len(holders):
+        notes.append(
+            f"{len(holders) - len(h.rows)} holders with a role not in {cfg.source} skipped"
+        )
+    regions = _regions(h, devices, priced, cfg, donor_ratio, min_donor_surplus)
+    blocking = _blocks(regions, h, devices, max_block, blocked)
+    notes += blocking.notes
+    solved = _solve(blocking.blocks, h, devices, priced, cfg)
 
-    hs = [h for h in holders if h.role in role_ix]
-    if len(hs) < len(holders):
-        notes.append(f"{len(holders) - len(hs)} holders with a role not in {cfg.source} skipped")
-    n_h = len(hs)
-    h_role = np.array([role_ix[h.role] for h in hs], dtype=np.int64)
-    h_dev = np.array(
-        [dev_ix.get(h.device_key, -1) if h.device_key else -1 for h in hs], dtype=np.int64
-    )
-    has = h_dev >= 0
-    cur_mm = np.full(n_h, NO_DEVICE_COST)
-    cur_cost = np.full(n_h, NO_DEVICE_COST)
-    cur_mm[has] = mm[h_role[has], h_dev[has]]
-    cur_cost[has] = cost_rd[h_role[has], h_dev[has]]
-    poor = cur_mm > 0
-    held = set(int(i) for i in h_dev[has])
-    spare_ix = [i for i, d in enumerate(devices) if not d.holder_id and i not in held]
-
-    # Donors: good fits with the most surplus, per region, capped by poor count.
-    region_of_site: dict[str, str] = {}
-
-    def region(s: str) -> str:
-        if s not in region_of_site:
-            region_of_site[s] = cfg.region(s)
-        return region_of_site[s]
-
-    poor_by_region: dict[str, list[int]] = defaultdict(list)
-    donor_cands: dict[str, list[tuple[float, int]]] = defaultdict(list)
-    for i, h in enumerate(hs):
-        if poor[i]:
-            poor_by_region[region(h.site)].append(i)
-        elif has[i]:
-            s = float(sp[h_role[i], h_dev[i]])
-            if s >= min_donor_surplus:
-                donor_cands[region(h.site)].append((-s, i))
-    rows_by_region: dict[str, list[int]] = {}
-    n_donors = 0
-    for reg, prs in poor_by_region.items():
-        cap = int(donor_ratio * len(prs))
-        donors = [i for _, i in sorted(donor_cands.get(reg, []))[:cap]]
-        n_donors += len(donors)
-        rows_by_region[reg] = prs + donors
-    spares_by_region: dict[str, list[int]] = defaultdict(list)
-    for j in spare_ix:
-        spares_by_region[region(devices[j].site)].append(j)
-
-    site_code: dict[str, int] = {}
-
-    def code(s: str) -> int:
-        return site_code.setdefault(s, len(site_code))
-
-    def blocks() -> list[tuple[list[int], list[int]]]:
-        out: list[tuple[list[int], list[int]]] = []
-        for reg, rows in sorted(rows_by_region.items()):
-            spares = spares_by_region.get(reg, [])
-            if len(rows) <= max_block:
-                out.append((rows, spares))
-                continue
-            notes.append(
-                f"region {reg}: {len(rows)} holders > max_block {max_block}; "
-                "solved per site (cross-site moves inside it not considered)"
-            )
-            by_site: dict[str, list[int]] = defaultdict(list)
-            for i in rows:
-                by_site[hs[i].site].append(i)
-            for s, site_rows in sorted(by_site.items()):
-                site_spares = [j for j in spares if devices[j].site == s]
-                # Still too big: deal the site's rows and spares into equal chunks.
-                k = -(-len(site_rows) // max_block)
-                for q in range(k):
-                    out.append((site_rows[q::k], site_spares[q::k]))
-        return out
-
-    block_list = blocks()
-    exact = not any("max_block" in n for n in notes)
-    if not blocked:
-        all_rows = [i for rows, _ in block_list for i in rows]
-        all_sp = [j for _, sps in block_list for j in sps]
-        block_list = [(all_rows, all_sp)] if all_rows else []
-
-    assigned: dict[int, int] = {}  # holder row -> device index (or -1 for none)
-    largest = (0, 0)
-    for rows, spares in block_list:
-        cols = sorted({int(h_dev[i]) for i in rows if has[i]} | set(spares))
-        col_pos = {d: k for k, d in enumerate(cols)}
-        r_arr = np.array(rows, dtype=np.int64)
-        c_arr = np.array(cols, dtype=np.int64)
-        nr, nc = len(rows), len(cols)
-        no_dev_rows = [k for k, i in enumerate(rows) if not has[i]]
-        largest = max(largest, (nr, nc + len(no_dev_rows)))
-        # Index columns first: (roles x block columns) is small, (rows x fleet) is not.
-        m = mm[:, c_arr][h_role[r_arr]] if nc else np.zeros((nr, 0))
-        c = cost_rd[:, c_arr][h_role[r_arr]] if nc else np.zeros((nr, 0))
-        hs_site = np.array([code(hs[i].site) for i in rows])
-        hs_reg = np.array([code("R:" + region(hs[i].site)) for i in rows])
-        ds_site = np.array([code(devices[d].site) for d in cols])
-        ds_reg = np.array([code("R:" + region(devices[d].site)) for d in cols])
-        same_site = hs_site[:, None] == ds_site[None, :]
-        same_reg = hs_reg[:, None] == ds_reg[None, :]
-        move = np.where(same_site, cfg.move_same_site, cfg.move_same_region)
-        total = c + move
-        ok = same_reg & (m <= cur_mm[r_arr][:, None] + _EPS) & (c < cur_cost[r_arr][:, None] - _EPS)
-        total = np.where(ok, total, _BIG)
-        for k, i in enumerate(rows):
-            if has[i]:
-                total[k, col_pos[int(h_dev[i])]] = cur_cost[i]
-        if no_dev_rows:
-            dummy = np.full((nr, len(no_dev_rows)), _BIG)
-            for q, k in enumerate(no_dev_rows):
-                dummy[k, q] = NO_DEVICE_COST
-            total = np.hstack([total, dummy])
-        ri, ci = linear_sum_assignment(total)
-        for k, q in zip(ri, ci, strict=True):
-            i = rows[int(k)]
-            assigned[i] = cols[int(q)] if q < nc else -1
-
-    # Moves, then chains (a move can free a device for the next), then --max-moves.
-    holder_of_dev = {int(h_dev[i]): i for i in range(n_h) if has[i]}
+    holder_of_dev = {int(h.device[i]): i for i in range(len(h.rows)) if h.has[i]}
     lap = table or default_boavizta()
-    moves_by_row: dict[int, Move] = {}
-    for i, j in assigned.items():
-        if j < 0 or (has[i] and j == h_dev[i]):
-            continue
-        h = hs[i]
-        d = devices[j]
-        r = int(h_role[i])
-        mc = cfg.move_cost(d.site, h.site)
-        before = (
-            assess(devices[int(h_dev[i])].facts, h.role, cfg, today).reasons
-            if has[i]
-            else ("no device",)
-        )
-        after = assess(d.facts, h.role, cfg, today).reasons
-        fix = bool(poor[i])
-        kg, method = lap.embodied_kg(d.vendor, d.model) if fix else (0.0, "")
-        donor_from = holder_of_dev.get(j)
-        moves_by_row[i] = Move(
-            holder_id=h.holder_id,
-            role=h.role,
-            site=h.site,
-            device_key=d.key,
-            device=f"{d.vendor} {d.model}".strip(),
-            from_site=d.site,
-            from_holder=hs[donor_from].holder_id if donor_from is not None else "",
-            replaces=devices[int(h_dev[i])].key if has[i] else None,
-            mismatch_before=float(cur_mm[i]),
-            mismatch_after=float(mm[r, j]),
-            cost_before=float(cur_cost[i]),
-            cost_after=float(cost_rd[r, j]),
-            move_cost=float(mc if mc is not None else cfg.move_same_region),
-            kind="fix" if fix else "right-size",
-            why_before=before,
-            why_after=after,
-            saves_kg_co2e=kg,
-            saves_gbp=cfg.price_gbp(h.role) if fix else 0.0,
-            carbon_method=method,
-        )
-    chains = _chains(moves_by_row, holder_of_dev, dev_ix)
+    moves_by_row = {
+        i: _move(i, j, h, devices, priced, cfg, today, lap, holder_of_dev.get(j))
+        for i, j in solved.assigned.items()
+        if j >= 0 and not (h.has[i] and j == h.device[i])
+    }
+    chains = _chains(moves_by_row, holder_of_dev, priced.dev_ix)
     if max_moves is not None:
-        kept: list[list[int]] = []
-        budget = max_moves
-        ranked = sorted(
-            chains,
-            key=lambda ch: (
-                -sum(
-                    moves_by_row[i].cost_before
-                    - moves_by_row[i].cost_after
-                    - moves_by_row[i].move_cost
-                    for i in ch
-                )
-                / len(ch)
-            ),
-        )
-        for ch in ranked:
-            if len(ch) <= budget:
-                kept.append(ch)
-                budget -= len(ch)
-        dropped = len(moves_by_row) - sum(len(ch) for ch in kept)
+        chains, dropped = _keep_best_chains(chains, moves_by_row, max_moves)
         if dropped:
             notes.append(f"--max-moves {max_moves}: {dropped} lower-value moves left out")
-        chains = kept
-    final_rows = sorted((i for ch in chains for i in ch), key=lambda i: hs[i].holder_id)
-    moves = [moves_by_row[i] for i in final_rows]
-
-    rows_all = [i for rows, _ in block_list for i in rows]
-    after_mm = {i: cur_mm[i] for i in rows_all}
-    after_obj = {i: cur_cost[i] for i in rows_all}
-    for i in final_rows:
-        mv = moves_by_row[i]
-        after_mm[i] = mv.mismatch_after
-        after_obj[i] = mv.cost_after + mv.move_cost
+    final_rows = sorted((i for ch in chains for i in ch), key=lambda i: h.rows[i].holder_id)
+    totals = _totals(blocking.blocks, h, [moves_by_row[i] for i in final_rows], final_rows)
     return Plan(
-        moves=moves,
-        holders_considered=n_h,
-        poor_fit_holders=int(poor.sum()),
-        donors=n_donors,
-        spares=len(spare_ix),
-        blocks=len(block_list),
-        largest_block=largest,
-        objective_before=float(sum(cur_cost[i] for i in rows_all)),
-        objective_after=float(sum(after_obj.values())),
-        mismatch_before=float(sum(cur_mm[i] for i in rows_all)),
-        mismatch_after=float(sum(after_mm.values())),
+        moves=[moves_by_row[i] for i in final_rows],
+        holders_considered=len(h.rows),
+        poor_fit_holders=int(h.poor.sum()),
+        donors=regions.donors,
+        spares=len(h.spares),
+        blocks=len(blocking.blocks),
+        largest_block=solved.largest,
+        objective_before=totals.objective_before,
+        objective_after=totals.objective_after,
+        mismatch_before=totals.mismatch_before,
+        mismatch_after=totals.mismatch_after,
         solve_s=time.perf_counter() - t0,
-        exact=exact,
+        exact=blocking.exactness.exact,
+        exact_reason=blocking.exactness.reason,
         notes=notes,
     )
 

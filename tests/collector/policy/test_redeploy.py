@@ -105,3 +105,42 @@ def test_moves_never_cross_regions() -> None:
     ]
     plan = build_plan(devices, [PlanHolder("h1", "developer", "York", "w")], CFG, TODAY)
     assert plan.moves == []
+
+
+def _simulated_inputs() -> tuple[list[PlanDevice], list[PlanHolder]]:
+    from kitlife.collector.policy.fleet import plan_inputs
+    from kitlife.collector.tools.estate_inputs import devices_from_estate
+    from kitlife.collector.tools.simulate import generate_estate
+
+    return plan_inputs(devices_from_estate(generate_estate(400, 3, seed=21, end=TODAY)))
+
+
+def test_a_plan_solved_per_region_is_exact_and_says_why() -> None:
+    devices, holders = _simulated_inputs()
+    plan = build_plan(devices, holders, CFG, TODAY)
+    assert plan.exact and "each region solved whole" in plan.exact_reason
+    assert plan.summary()["exact_reason"] == plan.exact_reason
+
+
+def test_a_region_split_by_max_block_makes_the_plan_approximate() -> None:
+    devices, holders = _simulated_inputs()
+    plan = build_plan(devices, holders, CFG, TODAY, max_block=5)
+    assert not plan.exact
+    assert "above max_block 5" in plan.exact_reason
+    assert plan.blocks > len({CFG.region(h.site) for h in holders if h.role in CFG.roles})
+    # One assignment over everything is exact again, whatever max_block says.
+    whole = build_plan(devices, holders, CFG, TODAY, max_block=5, blocked=False)
+    assert whole.exact and whole.blocks == 1 and whole.notes == []
+    assert whole.objective_after <= plan.objective_after + 1e-9
+
+
+def test_exactness_does_not_come_from_the_notes() -> None:
+    """A note that happens to say max_block (here: the roles file's name) changes nothing."""
+    import dataclasses
+
+    devices, holders = _simulated_inputs()
+    cfg = dataclasses.replace(CFG, source="roles-max_block.toml")
+    stray = PlanHolder("h-unknown-role", "astronaut", holders[0].site, None)
+    plan = build_plan(devices, [*holders, stray], cfg, TODAY)
+    assert any("max_block" in n for n in plan.notes)
+    assert plan.exact
