@@ -51,6 +51,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from kitlife.collector.policy.os_support import OsIdentity
 from kitlife.collector.policy.register import REGISTER_COLUMNS
 from kitlife.collector.policy.scoring.carbon import BoaviztaIndex, default_boavizta
 from kitlife.protocol import Batch, Series, Text, encode_batch, metric_by_name
@@ -294,12 +295,37 @@ _WINDOWS_BUILDS = (WIN11_25H2, WIN11_24H2, WIN11_23H2, WIN10_22H2)
 _WINDOWS_SHARES = (0.22, 0.74, 0.02, 0.02)
 _MACOS_VERSIONS = ("25.1.0", "24.6.0")
 _UBUNTU_VERSIONS = ("6.8.0-ubuntu24.04", "6.5.0-ubuntu22.04")
-#: Every (os_name, os_version) the simulator reports; a test checks the OS table knows each.
-SIM_OS_RELEASES: tuple[tuple[str, str], ...] = (
-    *(("Windows", b) for b in _WINDOWS_BUILDS),
-    *(("Darwin", v) for v in _MACOS_VERSIONS),
-    *(("Linux", v) for v in _UBUNTU_VERSIONS),
+#: The rest of the OS identity agents send (inv.os_release_name, inv.os_build,
+#: inv.os_edition), per (inv.os_name, inv.os_version): what a managed estate's
+#: Windows Enterprise, macOS and Ubuntu LTS report (agent/platforms/*.py).
+_OS_IDENTITY: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("Windows", WIN11_25H2): ("Microsoft Windows 11 Enterprise", "26200", "Enterprise"),
+    ("Windows", WIN11_24H2): ("Microsoft Windows 11 Enterprise", "26100", "Enterprise"),
+    ("Windows", WIN11_23H2): ("Microsoft Windows 11 Enterprise", "22631", "Enterprise"),
+    ("Windows", WIN10_22H2): ("Microsoft Windows 10 Enterprise", "19045", "Enterprise"),
+    ("Darwin", "25.1.0"): ("macOS 26.1", "25B78", ""),
+    ("Darwin", "24.6.0"): ("macOS 15.6", "24G84", ""),
+    ("Linux", "6.8.0-ubuntu24.04"): ("Ubuntu 24.04.3 LTS", "6.8.0-85-generic", ""),
+    ("Linux", "6.5.0-ubuntu22.04"): ("Ubuntu 22.04.5 LTS", "6.5.0-45-generic", ""),
+}
+#: Every OS identity the simulator reports; a test checks the OS table knows each.
+SIM_OS_RELEASES: tuple[OsIdentity, ...] = tuple(
+    OsIdentity(name, version, build, edition, release_name)
+    for (name, version), (release_name, build, edition) in _OS_IDENTITY.items()
 )
+
+
+def os_identity_texts(os_name: str, os_version: str) -> tuple[tuple[str, str], ...]:
+    """The inv.os_* texts an agent on this OS sends, as (metric name, value)."""
+    release_name, build, edition = _OS_IDENTITY[(os_name, os_version)]
+    texts = (
+        ("inv.os_name", os_name),
+        ("inv.os_version", os_version),
+        ("inv.os_release_name", release_name),
+        ("inv.os_build", build),
+        ("inv.os_edition", edition),
+    )
+    return tuple((name, value) for name, value in texts if value)
 
 
 def _catalogue(table: BoaviztaIndex, end_day: int, rng: np.random.Generator) -> _Catalogue:
@@ -849,8 +875,7 @@ def device_batches(
                     ("inv.serial", dev.serial),
                     ("inv.vendor", dev.vendor),
                     ("inv.model", dev.model),
-                    ("inv.os_name", dev.os_name),
-                    ("inv.os_version", dev.os_version),
+                    *os_identity_texts(dev.os_name, dev.os_version),
                 )
             )
         yield Batch(

@@ -72,15 +72,26 @@ def test_simulate_refuses_a_database_that_already_has_devices(sqlite_url: str) -
 
 
 def test_every_simulated_os_release_is_one_the_os_table_knows() -> None:
-    """Each simulated release has a dated row, or is one the table deliberately leaves
-    undated (Windows 11: feature updates are free; a macOS newer than its newest row)."""
+    """Each simulated OS identity is one the table speaks for (a dated row, a Windows 11
+    build it lists, or a macOS newer than its newest row), from the full identity the
+    agents send and from name and version alone (what the role fit sees)."""
     from kitlife.collector.policy.os_support import OsIdentity, knows
     from kitlife.collector.tools.simulate import SIM_OS_RELEASES
 
-    for os_name, os_version in SIM_OS_RELEASES:
-        assert knows(OsIdentity(os_name, os_version)), (os_name, os_version)
+    for ident in SIM_OS_RELEASES:
+        assert knows(ident), ident
+        assert knows(OsIdentity(ident.name, ident.version)), ident
     estate = generate_estate(300, 1, seed=2, end=END)
-    assert {(d.os_name, d.os_version) for d in estate.devices} <= set(SIM_OS_RELEASES)
+    simulated = {(i.name, i.version) for i in SIM_OS_RELEASES}
+    assert {(d.os_name, d.os_version) for d in estate.devices} <= simulated
+
+
+def test_windows_10_devices_are_out_of_support_for_the_role_fit() -> None:
+    from kitlife.collector.policy.fit import os_support_end
+    from kitlife.collector.tools.simulate import WIN10_22H2
+
+    end = os_support_end("Windows", WIN10_22H2)
+    assert end is not None and end < END
 
 
 def test_experience_signals_follow_the_device() -> None:
