@@ -65,6 +65,10 @@ def emit_disk(out: SourceResult, disk: str, h: DiskHealth) -> None:
     out.add("nvme.data_units_written", h.nvme_data_units_written, disk)
     out.add("nvme.critical_warning", h.nvme_critical_warning, disk)
     out.add("nvme.error_log_entries", h.nvme_error_log_entries, disk)
+    out.add("scsi.grown_defects", h.scsi_grown_defects, disk)
+    out.add("scsi.uncorrected_read_errors", h.scsi_uncorrected_read, disk)
+    out.add("scsi.uncorrected_write_errors", h.scsi_uncorrected_write, disk)
+    out.add("scsi.uncorrected_verify_errors", h.scsi_uncorrected_verify, disk)
     for attr_id, attr in sorted(h.attributes.items()):
         metric = ATA_RAW_METRICS.get(attr_id)
         if metric is not None and attr.raw is not None and attr.raw >= 0:

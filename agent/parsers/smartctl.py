@@ -61,6 +61,10 @@ class DiskHealth:
     nvme_data_units_written: int | None = None
     nvme_critical_warning: int | None = None
     nvme_error_log_entries: int | None = None
+    scsi_grown_defects: int | None = None
+    scsi_uncorrected_read: int | None = None
+    scsi_uncorrected_write: int | None = None
+    scsi_uncorrected_verify: int | None = None
 
 
 class SmartctlDeviceError(ParseError):
@@ -86,6 +90,32 @@ def parse_smartctl(data: str | bytes) -> DiskHealth:
     if text.lstrip().startswith("{"):
         return parse_smartctl_json(text)
     return parse_smartctl_text(text)
+
+
+# --------------------------------------------------------------------------- packed raw values
+
+COMMAND_TIMEOUT_ID = 188
+_WORD = 0xFFFF
+_THREE_WORDS = re.compile(r"^\s*([0-9]+)\s+([0-9]+)\s+([0-9]+)\s*$")
+
+
+def decode_packed_raw(attr_id: int, raw: int | None, raw_string: str) -> int | None:
+    """The count an attribute's raw value stands for, where a vendor packs several into it.
+
+    SMART 188 (command timeout) on Seagate drives holds three 16-bit counters in its 48-bit
+    raw value: the total timeouts in the low word, those over 5 s and over 7.5 s above it.
+    smartctl decodes it for drives its database knows (``-v 188,raw16``) and prints the
+    three words most significant first (``"12 12 12"``): the total is the last. Where it
+    prints the undecoded number (``51540393996``), the low word is taken: a drive never
+    logs 65,536 timeouts and keeps working, so a larger raw value is packed, not a count.
+    This is Scrutiny's reading too (its issue 522). Other attributes pass through.
+    """
+    if attr_id != COMMAND_TIMEOUT_ID or raw is None:
+        return raw
+    words = _THREE_WORDS.match(raw_string)
+    if words:
+        return int(words.group(3))
+    return raw & _WORD if raw > _WORD else raw
 
 
 # --------------------------------------------------------------------------- JSON
@@ -159,9 +189,19 @@ def parse_smartctl_json(data: str | bytes) -> DiskHealth:
             h.temperature_c = _int(log.get("temperature"))
         if h.power_cycles is None:
             h.power_cycles = _int(log.get("power_cycles"))
+    _json_scsi(doc, h)
     if h.model is None and h.smart_passed is None and not h.attributes and not log:
         raise ParseError("smartctl JSON without any drive data")
     return h
+
+
+def _json_scsi(doc: dict[str, Any], h: DiskHealth) -> None:
+    """SAS/SCSI health: the grown defect list and the error counter log's uncorrected totals."""
+    h.scsi_grown_defects = _int(doc.get("scsi_grown_defect_list"))
+    counters = _dict(doc, "scsi_error_counter_log")
+    h.scsi_uncorrected_read = _int(_dict(counters, "read").get("total_uncorrected_errors"))
+    h.scsi_uncorrected_write = _int(_dict(counters, "write").get("total_uncorrected_errors"))
+    h.scsi_uncorrected_verify = _int(_dict(counters, "verify").get("total_uncorrected_errors"))
 
 
 def _json_attribute(row: Any) -> AtaAttribute | None:
@@ -177,6 +217,7 @@ def _json_attribute(row: Any) -> AtaAttribute | None:
     raw = leading_int(raw_str) if isinstance(raw_str, str) else None
     if raw is None:
         raw = _int(raw_obj.get("value"))
+    raw = decode_packed_raw(attr_id, raw, raw_str if isinstance(raw_str, str) else "")
     when = row.get("when_failed")
     return AtaAttribute(
         id=attr_id,
@@ -261,7 +302,8 @@ def _text_attribute(line: str, long_format: bool) -> AtaAttribute | None:
         return None
     raw_at = 9 if long_format else 7
     when = parts[8] if long_format and len(parts) > 8 else (parts[6] if not long_format else "")
-    raw = leading_int(" ".join(parts[raw_at:])) if len(parts) > raw_at else None
+    raw_text = " ".join(parts[raw_at:]) if len(parts) > raw_at else ""
+    raw = decode_packed_raw(int(parts[0]), leading_int(raw_text), raw_text)
 
     def num(s: str) -> int | None:
         return int(s) if is_digits(s) else None
@@ -326,6 +368,30 @@ def _fill_info(h: DiskHealth, kv: dict[str, str], text: str) -> None:
         m = re.search(r"power on time, hours:minutes\s+([0-9,.]+):", text)
         if m:
             h.power_on_hours = _number(m.group(1))
+        _text_scsi(h, text)
+
+
+_GROWN = re.compile(r"^\s*Elements in grown defect list:\s*([0-9][0-9,.' ]*)\s*$", re.MULTILINE)
+_COUNTER_ROW = re.compile(r"^\s*(read|write|verify):\s+(.*\S)\s*$", re.MULTILINE)
+
+
+def _text_scsi(h: DiskHealth, text: str) -> None:
+    """``Elements in grown defect list: N`` and the error counter log rows (last column)."""
+    m = _GROWN.search(text)
+    if m:
+        h.scsi_grown_defects = _number(m.group(1))
+    for row in _COUNTER_ROW.finditer(text):
+        cells = row.group(2).split()
+        # seven columns: ECC fast, delayed, rereads, corrected, invocations, GB, uncorrected
+        if len(cells) != 7 or not is_digits(cells[-1]):
+            continue
+        uncorrected = int(cells[-1])
+        if row.group(1) == "read":
+            h.scsi_uncorrected_read = uncorrected
+        elif row.group(1) == "write":
+            h.scsi_uncorrected_write = uncorrected
+        else:
+            h.scsi_uncorrected_verify = uncorrected
 
 
 def _from_attributes(h: DiskHealth) -> None:

@@ -79,6 +79,18 @@ def battery_from_props(name: str, props: dict[str, str], on_ac: bool | None) -> 
     return b
 
 
+_SMALL_FILE_BYTES = 4096
+
+
+def _read_small(path: Path) -> str:
+    """A sysfs attribute file's text (bounded), or "" when absent or unreadable."""
+    try:
+        with path.open("rb") as f:
+            return f.read(_SMALL_FILE_BYTES).decode("utf-8", errors="replace").strip()
+    except OSError:
+        return ""
+
+
 @dataclass(frozen=True, slots=True)
 class PowerSupplies:
     """Every system battery found, and whether any mains supply is online."""
@@ -88,13 +100,24 @@ class PowerSupplies:
 
 
 def _props_of(path: Path) -> dict[str, str]:
-    """A supply's properties: its ``uevent`` when readable, else one file per property."""
+    """A supply's properties: its ``uevent`` when readable, else one file per property.
+
+    Some kernels and drivers leave ``POWER_SUPPLY_TYPE`` out of ``uevent`` (the type is
+    only in the separate ``type`` attribute file); without it the pack would be skipped
+    as "not a battery", so the ``type`` file fills that gap.
+    """
     uevent = path / "uevent"
     try:
-        return parse_uevent(uevent.read_bytes())
+        props = parse_uevent(uevent.read_bytes())
     except (OSError, ParseError):
         pass
-    props: dict[str, str] = {}
+    else:
+        if "type" not in props:
+            kind = _read_small(path / "type")
+            if kind:
+                props["type"] = kind
+        return props
+    props = {}
     for f in path.iterdir():
         if f.is_file() and f.name not in ("uevent",):
             try:
@@ -106,8 +129,19 @@ def _props_of(path: Path) -> dict[str, str]:
 
 def read_power_supplies(root: Path = Path("/")) -> PowerSupplies:
     """Read ``<root>/sys/class/power_supply``; peripherals (mice, headsets) are skipped."""
-    base = root / "sys" / "class" / "power_supply"
-    entries = sorted(base.iterdir()) if base.is_dir() else []
+    return read_power_supply_dir(root / "sys" / "class" / "power_supply")
+
+
+def read_power_supply_dir(base: Path) -> PowerSupplies:
+    """Read a ``power_supply`` folder (one sub-folder per supply), or one supply's own folder.
+
+    The second form is what a technician copies off a machine (``cp -r
+    /sys/class/power_supply/BAT0``); ``kitlife inspect`` reads both.
+    """
+    if (base / "uevent").is_file() or (base / "type").is_file():
+        entries = [base]
+    else:
+        entries = sorted(base.iterdir()) if base.is_dir() else []
     mains: list[bool] = []
     packs: list[tuple[str, dict[str, str]]] = []
     for entry in entries:

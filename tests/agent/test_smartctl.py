@@ -13,6 +13,7 @@ from kitlife.agent.parsers.emit import emit_disk
 from kitlife.agent.parsers.smartctl import (
     SmartctlDeviceError,
     ata_fill,
+    decode_packed_raw,
     device_error,
     parse_scan,
     parse_smartctl,
@@ -54,6 +55,12 @@ DRIVE_TABLE = [
         3149,
         35,
     ),
+    ("exporter_HITACHI_H109060SESUN600G_10.json", "SCSI", True, 600127266816, 22364, 26),
+    ("exporter_SEAGATE_ST373453LC_26.json", "SCSI", True, 73407820800, 102880, 33),
+    ("exporter_ST3500418AS_11.json", "ATA", True, 500107862016, 44670, 32),
+    ("pysmart_megaraid_ph_sas_hdd_0.txt", "SCSI", True, 4000787030016, None, 40),
+    ("pysmart_sas_hdd_0_issue_51.txt", "SCSI", True, 12000138625024, None, 32),
+    ("scrutiny_scsi-smart.json", "SCSI", True, 4000787030016, 43549, 34),
     ("linuxhw_APPLE_HTS547575A9E384_15BE1B1301E3.txt", "ATA", True, 750156374016, 19379, 40),
     ("linuxhw_APPLE_HUA722010CLA330_4A1CCA954289.txt", "ATA", True, 1000204886016, 6460, 50),
     ("pysmart_heliumhdd_win10.json", "ATA", True, 16000900661248, 593, 26),
@@ -112,6 +119,18 @@ ATA_TABLE = [
     ("pysmart_macos_ssd_0.txt", 173, 165, 100, 3294309909395),
     ("pysmart_issue_49_sata.txt", 180, 100, 5, 1472),
     ("pysmart_heliumhdd_win10.json", 22, 100, 25, 100),
+    ("exporter_ST3500418AS_11.json", 5, 100, 36, 1),
+    ("exporter_ST3500418AS_11.json", 188, 100, 0, 1),
+    ("exporter_ST3500418AS_11.json", 194, 32, 0, 32),
+]
+
+# SAS/SCSI: (file, grown defects, uncorrected read, write, verify errors)
+SCSI_TABLE = [
+    ("exporter_SEAGATE_ST373453LC_26.json", 260, 1, 535, None),
+    ("exporter_HITACHI_H109060SESUN600G_10.json", 0, 0, 0, 0),
+    ("scrutiny_scsi-smart.json", 56, 0, 0, None),
+    ("pysmart_sas_hdd_0_issue_51.txt", 0, 0, 0, 0),
+    ("pysmart_megaraid_ph_sas_hdd_0.txt", 0, 0, 0, 0),
 ]
 
 
@@ -254,3 +273,39 @@ def test_emit_disk_readings_for_worn_nvme() -> None:
     assert got["nvme.percentage_used_pct"] == 69
     assert got["nvme.available_spare_threshold_pct"] == 5
     assert got["storage.protocol"] == "NVMe"
+
+
+@pytest.mark.parametrize("row", SCSI_TABLE, ids=lambda r: r[0])
+def test_scsi_defects_and_uncorrected_errors_match_the_capture(
+    row: tuple[str, int, int, int, int | None],
+) -> None:
+    name, defects, read, write, verify = row
+    h = parse_smartctl(fixture_bytes("smartctl", name))
+    assert h.protocol == "SCSI"
+    assert (h.scsi_grown_defects, h.scsi_uncorrected_read) == (defects, read)
+    assert (h.scsi_uncorrected_write, h.scsi_uncorrected_verify) == (write, verify)
+    out = SourceResult("storage")
+    emit_disk(out, "sdb", h)
+    emitted = {r.metric: r.value for r in out.readings}
+    assert emitted["scsi.grown_defects"] == defects
+    assert emitted["scsi.uncorrected_write_errors"] == write
+
+
+@pytest.mark.parametrize(
+    ("raw", "string", "count"),
+    [
+        (51540393996, "12 12 12", 12),  # smartctl -v 188,raw16: the total is the last word
+        (4295032853, "1 1 21", 21),
+        (51540393996, "51540393996", 12),  # undecoded: the low word
+        (4295032853, "4295032853", 21),  # the rkarlsba/ymse Seagate listing's value
+        (7, "7", 7),
+    ],
+)
+def test_packed_seagate_command_timeouts_decode_to_their_total(
+    raw: int, string: str, count: int
+) -> None:
+    assert decode_packed_raw(188, raw, string) == count
+
+
+def test_other_attributes_keep_their_raw_value() -> None:
+    assert decode_packed_raw(5, 51540393996, "51540393996") == 51540393996

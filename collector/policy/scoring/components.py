@@ -23,7 +23,9 @@ from kitlife.collector.policy.scoring.thresholds import Thresholds
 from kitlife.collector.policy.scoring.trend import (
     DAYS_PER_MONTH,
     Crossing,
+    FadeForecast,
     Trend,
+    fit_fade,
     fit_trend,
     months_to_cross,
     p_serves,
@@ -52,6 +54,19 @@ class Context:
             min_points=int(t.number("trend.min_points")),
             max_points=int(t.number("trend.max_points")),
             confidence=t.number("trend.confidence"),
+        )
+
+    def fade(self, series: DailySeries | None) -> FadeForecast | None:
+        """The battery fade forecast, with the constants the backtest chose."""
+        t = self.thresholds
+        return fit_fade(
+            series,
+            min_span_days=t.number("trend.min_span_days"),
+            min_points=int(t.number("trend.min_points")),
+            max_points=int(t.number("trend.max_points")),
+            interval=t.number("forecast.interval"),
+            recent_fraction=t.number("forecast.recent_fraction"),
+            age_factor=t.number("forecast.age_factor"),
         )
 
     def band_p(self, status: Status) -> float:
@@ -145,17 +160,166 @@ def _unplugged_h_per_day(
     return float(series.values[-1] - series.values[0]) / span / _SECONDS_PER_HOUR
 
 
+_CONDITION_PREFIX = "battery.os_condition."
+
+
+def _condition_key(condition: str) -> str:
+    """The table key of an OS label: "Service Recommended" -> ...service_recommended."""
+    return _CONDITION_PREFIX + "_".join(condition.lower().split())
+
+
+@dataclass(slots=True)
+class _PackLevel:
+    """The pack's health now, in % of design, and where the figure came from."""
+
+    health: float
+    what: str
+    unit: str = ""
+    design: float | None = None
+
+
+def _pack_level(
+    history: DeviceHistory, pack: str, ctx: Context, notes: list[str]
+) -> _PackLevel | None:
+    """Health from the design / full-charge pair, else the OS's own maximum-capacity %."""
+    capacity = _battery_capacity(history, pack)
+    max_pct = ctx.thresholds.number("battery.full_above_design_max_pct")
+    if capacity is not None:
+        design, full, unit = capacity
+        # Below one mWh (or mAh) no laptop pack was ever designed: not a reading, and
+        # dividing by it would overflow.
+        if design < 1 or full < 0:
+            notes.append(
+                f"battery {pack}: design {design:g} / full {full:g} {unit} is not a reading"
+            )
+            return None
+        health = 100.0 * full / design
+        if health > max_pct:
+            notes.append(
+                f"battery {pack}: full-charge {full:g} {unit} is {health:.0f}% of design "
+                f"(above {max_pct:g}%), a bad reading"
+            )
+            return None
+        return _PackLevel(
+            min(health, 100.0), f"({full:g} of {design:g} {unit})", unit=unit, design=design
+        )
+    os_pct = history.number("battery.os_max_capacity_pct", pack)
+    if os_pct is None:
+        return None
+    if not 0 <= os_pct <= max_pct:
+        notes.append(f"battery {pack}: OS maximum capacity {os_pct:g}% is out of range, ignored")
+        return None
+    return _PackLevel(min(os_pct, 100.0), "(the OS's own maximum-capacity figure)")
+
+
+def _judge_condition(
+    history: DeviceHistory, pack: str, ctx: Context, reasons: list[Reason]
+) -> Status | None:
+    """The OS's own battery label (macOS "Service Recommended", "Replace Soon"...), if it says one.
+
+    Each label is a row of the thresholds table (1 = warn, 2 = fail); "Normal" and unknown
+    labels judge nothing."""
+    condition = history.text("battery.os_condition", pack)
+    if condition is None:
+        return None
+    key = _condition_key(condition)
+    try:
+        level = ctx.thresholds.number(key)
+    except KeyError:
+        return None
+    status = Status.FAIL if level >= 2 else Status.WARN if level >= 1 else Status.OK
+    if status is not Status.OK:
+        reasons.append(ctx.reason(f"battery {pack}: the OS says '{condition}'", key))
+    return status
+
+
+def _battery_level_status(
+    pack: str, level: _PackLevel, ctx: Context, reasons: list[Reason]
+) -> Status:
+    t = ctx.thresholds
+    eol_key = "battery.health_most_impacted_below_pct"
+    eol = t.number(eol_key)
+    moderate = t.number("battery.health_moderate_below_pct")
+    health = level.health
+    if health < eol:
+        reasons.append(
+            ctx.reason(
+                f"battery {pack} at {health:.0f}% of design {level.what}, "
+                f"below {eol:g}% ('most impacted')",
+                eol_key,
+            )
+        )
+        return Status.FAIL
+    if health < moderate:
+        reasons.append(
+            ctx.reason(
+                f"battery {pack} at {health:.0f}% of design {level.what}, in the "
+                f"{eol:g}-{moderate:g}% 'moderately impacted' band",
+                "battery.health_moderate_below_pct",
+            )
+        )
+        return Status.WARN
+    normal = t.number("battery.fleet_normal_min_health_pct")
+    if health <= normal:
+        reasons.append(
+            ctx.reason(
+                f"battery {pack} at {health:.0f}% of design {level.what}, not above "
+                f"{normal:g}% (Fleet 'Normal')",
+                "battery.fleet_normal_min_health_pct",
+            )
+        )
+        return Status.WARN
+    return Status.OK
+
+
+def _battery_usage_weight(
+    history: DeviceHistory, pack: str, ctx: Context, reasons: list[Reason], notes: list[str]
+) -> float:
+    """How much a worn battery matters on this laptop: 0 docked, 1 at the reference hours."""
+    t = ctx.thresholds
+    hours = _unplugged_h_per_day(history, pack, ctx, notes)
+    if hours is None:
+        return 1.0
+    docked = t.number("battery.docked_max_unplugged_h_per_day")
+    reference = t.number("battery.unplugged_reference_h_per_day")
+    if hours < docked:
+        reasons.append(
+            ctx.reason(
+                f"battery {pack} on battery {hours * 60:.0f} min a day: docked, a worn battery "
+                "is not urgent",
+                "battery.docked_max_unplugged_h_per_day",
+            )
+        )
+        return 0.0
+    weight = min(1.0, hours / reference)
+    reasons.append(
+        ctx.reason(
+            f"battery {pack} on battery {hours:.1f} h a day, counts {weight:.0%} "
+            f"(full weight at {reference:g} h)",
+            "battery.unplugged_reference_h_per_day",
+        )
+    )
+    return weight
+
+
 def _judge_battery_pack(history: DeviceHistory, pack: str, ctx: Context) -> ComponentAssessment:
+    """Health now (capacity pair, else the OS's %), the OS's label, cycles, and the forecast.
+
+    A pack that is worn today (warn or fail) gets the catalogue battery as its repair, so
+    the plan costs it beside refurbishing. A pack that is healthy today is never repaired
+    on a forecast alone: its repair waits, and ``waits_for`` says for what.
+    """
     t = ctx.thresholds
     notes: list[str] = []
     reasons: list[Reason] = []
     part = ctx.catalogue.cheapest_for("battery")
-    capacity = _battery_capacity(history, pack)
     eol_key = "battery.health_most_impacted_below_pct"
     eol = t.number(eol_key)
-
-    def unknown(note: str) -> ComponentAssessment:
-        notes.append(note)
+    level = _pack_level(history, pack, ctx, notes)
+    condition = _judge_condition(history, pack, ctx, reasons)
+    if level is None and condition is None:
+        if not notes:
+            notes.append(f"battery {pack}: no design and full-charge capacity pair")
         return ComponentAssessment(
             "battery",
             pack,
@@ -165,56 +329,13 @@ def _judge_battery_pack(history: DeviceHistory, pack: str, ctx: Context) -> Comp
             reasons=reasons,
             data_quality=notes,
         )
-
-    if capacity is None:
-        return unknown(f"battery {pack}: no design and full-charge capacity pair")
-    design, full, unit = capacity
-    # Below one mWh (or mAh) no laptop pack was ever designed: not a reading, and
-    # dividing by it would overflow.
-    if design < 1 or full < 0:
-        return unknown(f"battery {pack}: design {design:g} / full {full:g} {unit} is not a reading")
-    max_pct = t.number("battery.full_above_design_max_pct")
-    health = 100.0 * full / design
-    if health > max_pct:
-        return unknown(
-            f"battery {pack}: full-charge {full:g} {unit} is {health:.0f}% of design "
-            f"(above {max_pct:g}%), a bad reading"
-        )
-    health = min(health, 100.0)
+    status = Status.OK if level is None else _battery_level_status(pack, level, ctx, reasons)
+    if condition is not None:
+        status = max(status, condition, key=_severity)
     cycles = history.number("battery.cycle_count", pack)
     if cycles is not None and cycles < 0:
         notes.append(f"battery {pack}: cycle count {cycles:g} is negative, ignored")
         cycles = None
-
-    status = Status.OK
-    moderate = t.number("battery.health_moderate_below_pct")
-    if health < eol:
-        status = Status.FAIL
-        reasons.append(
-            ctx.reason(
-                f"battery {pack} at {health:.0f}% of design ({full:g} of {design:g} {unit}), "
-                f"below {eol:g}% ('most impacted')",
-                eol_key,
-            )
-        )
-    elif health < moderate:
-        status = Status.WARN
-        reasons.append(
-            ctx.reason(
-                f"battery {pack} at {health:.0f}% of design, in the {eol:g}-{moderate:g}% "
-                "'moderately impacted' band",
-                "battery.health_moderate_below_pct",
-            )
-        )
-    elif health <= t.number("battery.fleet_normal_min_health_pct"):
-        status = Status.WARN
-        reasons.append(
-            ctx.reason(
-                f"battery {pack} at {health:.0f}% of design, not above "
-                f"{t.number('battery.fleet_normal_min_health_pct'):g}% (Fleet 'Normal')",
-                "battery.fleet_normal_min_health_pct",
-            )
-        )
     max_cycles = t.number("battery.fleet_normal_max_cycles")
     if cycles is not None and cycles >= max_cycles:
         status = max(status, Status.WARN, key=_severity)
@@ -225,18 +346,21 @@ def _judge_battery_pack(history: DeviceHistory, pack: str, ctx: Context) -> Comp
             )
         )
 
-    trend, crossing = _battery_trend(
-        history, pack, ctx, unit=unit, design=design, health=health, eol=eol, notes=notes
-    )
-    if trend is not None and crossing is not None:
-        p = p_serves(crossing, ctx.horizon_months)
+    forecast = None if level is None else _battery_forecast(history, pack, ctx, level, notes)
+    crossing = None
+    if forecast is not None:
+        crossing = forecast.crossing(eol)
+        p = 0.0 if status is Status.FAIL else p_serves(crossing, ctx.horizon_months)
+        low, expected, high = forecast.at(ctx.horizon_months)
         reasons.append(
             ctx.reason(
-                f"battery {pack} changing {trend.per_month:+.1f} points a month "
-                f"(interval {trend.low_per_month:+.1f} to {trend.high_per_month:+.1f}), "
-                f"crosses {eol:g}% in {_fmt_months(crossing.months)} months "
-                f"(interval {_fmt_months(crossing.soonest)} to {_fmt_months(crossing.latest)})",
-                eol_key,
+                f"battery {pack} fading {forecast.per_month:+.1f} points a month now "
+                f"(interval {forecast.low_per_month:+.1f} to {forecast.high_per_month:+.1f}), "
+                f"slowing with age: {expected:.0f}% in {ctx.horizon_months:g} months "
+                f"({forecast.interval:.0%} interval {low:.0f}-{high:.0f}%); crosses {eol:g}% in "
+                f"{_fmt_months(crossing.months)} months (interval {_fmt_months(crossing.soonest)} "
+                f"to {_fmt_months(crossing.latest)})",
+                "forecast.interval",
             )
         )
     else:
@@ -249,33 +373,18 @@ def _judge_battery_pack(history: DeviceHistory, pack: str, ctx: Context) -> Comp
             )
         )
 
-    weight = 1.0
-    hours = _unplugged_h_per_day(history, pack, ctx, notes)
-    if hours is not None:
-        docked = t.number("battery.docked_max_unplugged_h_per_day")
-        reference = t.number("battery.unplugged_reference_h_per_day")
-        if hours < docked:
-            weight = 0.0
-            reasons.append(
-                ctx.reason(
-                    f"battery {pack} on battery {hours * 60:.0f} min a day: docked, a worn battery "
-                    "is not urgent",
-                    "battery.docked_max_unplugged_h_per_day",
-                )
-            )
-        else:
-            weight = min(1.0, hours / reference)
-            reasons.append(
-                ctx.reason(
-                    f"battery {pack} on battery {hours:.1f} h a day, counts {weight:.0%} "
-                    f"(full weight at {reference:g} h)",
-                    "battery.unplugged_reference_h_per_day",
-                )
-            )
+    weight = _battery_usage_weight(history, pack, ctx, reasons, notes)
     p = 1.0 - weight * (1.0 - p)
-    months = crossing.months if crossing is not None else None
-    soon = status is Status.FAIL or (months is not None and months < ctx.horizon_months)
-    p_repaired = 1.0 if part is not None else p
+    worn = status in (Status.WARN, Status.FAIL)
+    waits_for = None
+    if not worn and crossing is not None and crossing.soonest < ctx.horizon_months and part:
+        moderate = t.number("battery.health_moderate_below_pct")
+        waits_for = (
+            f"battery {pack}: healthy today, no part bought on the forecast alone; replace "
+            f"when it reads below {moderate:g}% of design (forecast: {eol:g}% in "
+            f"{_fmt_months(crossing.months)} months, interval {_fmt_months(crossing.soonest)} to "
+            f"{_fmt_months(crossing.latest)})"
+        )
     m, lo, hi = _crossing_fields(crossing)
     if crossing is None and status is Status.FAIL:
         m, lo, hi = 0.0, 0.0, 0.0
@@ -283,53 +392,52 @@ def _judge_battery_pack(history: DeviceHistory, pack: str, ctx: Context) -> Comp
         "battery",
         pack,
         status,
-        level=round(health, 2),
+        level=None if level is None else round(level.health, 2),
         level_unit="% of design",
         threshold_key=eol_key,
-        trend=trend,
+        trend=forecast.trend() if forecast is not None else None,
         months_to_threshold=m,
         months_low=lo,
         months_high=hi,
         p_serves=p,
         repair_part=part.part if part else None,
-        p_serves_repaired=max(p, p_repaired),
-        needs_repair=soon and weight > 0,
+        p_serves_repaired=max(p, 1.0 if part is not None else p),
+        needs_repair=worn and weight > 0 and part is not None,
+        waits_for=waits_for if weight > 0 else None,
+        forecast=forecast,
         reasons=reasons,
         data_quality=notes,
     )
 
 
-def _battery_trend(
-    history: DeviceHistory,
-    pack: str,
-    ctx: Context,
-    *,
-    unit: str,
-    design: float,
-    health: float,
-    eol: float,
-    notes: list[str],
-) -> tuple[Trend | None, Crossing | None]:
-    series = history.series(f"battery.full_charge_capacity_{unit}", pack)
-    if series is None:
-        return None, None
-    with np.errstate(over="ignore"):  # absurd values become inf and are dropped below
-        pct = 100.0 * series.values / design
+def _battery_forecast(
+    history: DeviceHistory, pack: str, ctx: Context, level: _PackLevel, notes: list[str]
+) -> FadeForecast | None:
+    """The fade forecast from the pack's daily % of design (capacity pair, else the OS's %)."""
+    if level.design is not None:
+        series = history.series(f"battery.full_charge_capacity_{level.unit}", pack)
+        if series is None:
+            return None
+        with np.errstate(over="ignore"):  # absurd values become inf and are dropped below
+            pct = 100.0 * series.values / level.design
+    else:
+        series = history.series("battery.os_max_capacity_pct", pack)
+        if series is None:
+            return None
+        pct = series.values
+    eol = ctx.thresholds.number("battery.health_most_impacted_below_pct")
     max_pct = ctx.thresholds.number("battery.full_above_design_max_pct")
     bad = (pct < 0) | (pct > max_pct)
     if bad.any():
         notes.append(f"battery {pack}: {int(bad.sum())} daily values out of range ignored")
     cleaned = DailySeries(series.days[~bad], pct[~bad])
     if cleaned.days.size == 0:
-        return None, None
+        return None
     # A jump up of more than the moderate band's width is a pack swap, not a recovery.
     jump = ctx.thresholds.number("battery.health_moderate_below_pct") - eol
     rises = cleaned.values[1:] - cleaned.values[:-1] > jump
     cleaned = _after_last_break(cleaned, rises, notes, f"battery {pack}")
-    trend = ctx.trend(cleaned)
-    if trend is None:
-        return None, None
-    return trend, months_to_cross(health, eol, trend, rising=False)
+    return ctx.fade(cleaned)
 
 
 def _severity(status: Status) -> int:
@@ -511,11 +619,32 @@ def _judge_media_errors(
         reasons.append(ctx.reason(f"{disk}: {errors:g} media errors, not growing", key))
 
 
+def _command_timeouts(raw: float, ctx: Context, notes: list[str], disk: str) -> float:
+    """SMART 188 as a count: a packed Seagate raw value (three 16-bit counters) is reduced to
+    its low word, the total, as the agent's parser does for new readings."""
+    packed_above = ctx.thresholds.number("ata.command_timeout_packed_above")
+    if raw <= packed_above:
+        return raw
+    total = float(int(raw) & int(packed_above))
+    notes.append(
+        f"{disk}: SMART 188 raw {raw:.0f} is three packed 16-bit counters; "
+        f"{total:.0f} timeouts in total"
+    )
+    return total
+
+
 def _check_ata(history: DeviceHistory, disk: str, ctx: Context, found: _DiskFindings) -> None:
+    """Each SATA attribute against its own Backblaze-derived failure-rate buckets.
+
+    A bucket whose observed annual failure rate reaches the attribute's fail level fails
+    the drive, one at the warn level warns; a count that grew within the growth window is
+    judged by the bucket its growth leads to over the horizon. Small counts in a low-risk bucket
+    (a few command timeouts: usually a cable) pass, as in Scrutiny.
+    """
     reasons, notes = found.reasons, found.notes
     t = ctx.thresholds
     window = t.number("ata.growth_window_days")
-    fail_afr = t.number("ata.afr_fail_critical_pct")
+    warn_afr = t.number("ata.afr_warn_pct")
     years = ctx.horizon_months / 12.0
     for metric, label in _ATA_ATTRIBUTES:
         raw = history.number(metric, disk)
@@ -525,18 +654,25 @@ def _check_ata(history: DeviceHistory, disk: str, ctx: Context, found: _DiskFind
         if raw < 0:
             notes.append(f"{disk}: {label} {raw:g} is negative, ignored")
             continue
+        if metric == "ata.command_timeout":
+            raw = _command_timeouts(raw, ctx, notes, disk)
+        name = metric.removeprefix("ata.")
+        critical = t.number(f"ata.critical.{name}") >= 1
+        fail_afr = t.number(
+            "ata.afr_fail_critical_pct" if critical else "ata.afr_fail_noncritical_pct"
+        )
         grew = _growth(_counter_since_reset(history, metric, disk, notes), raw, window, ctx.now_day)
         now = buckets.lookup(raw)
         # Project the window's growth over the horizon: a count that is climbing is judged by
         # where it is heading, not only where it is.
         projected = buckets.lookup(raw + grew * ctx.horizon_months * DAYS_PER_MONTH / window)
+        # A growing count is judged by the bucket it is heading for, a steady one by its own.
+        judged = projected if grew > 0 else now
         status = Status.OK
-        if now.afr_pct >= fail_afr:
+        if judged.afr_pct >= fail_afr:
             status = Status.FAIL
-        elif raw > t.number("ata.raw_above_zero_warn"):
+        elif judged.afr_pct >= warn_afr:
             status = Status.WARN
-        if grew > 0:
-            status = Status.FAIL if status is not Status.OK else Status.WARN
         p = math.exp(-projected.afr_pct / 100.0 * years)
         found.worsen(status, p)
         if status is not Status.OK:
@@ -545,10 +681,91 @@ def _check_ata(history: DeviceHistory, disk: str, ctx: Context, found: _DiskFind
                 ctx.reason(
                     f"{disk}: {label} {raw:g}{growth}; observed annual failure rate "
                     f"{projected.afr_pct:.1f}% for drives heading there "
-                    f"(fail at >= {fail_afr:g}%)",
+                    f"(warn at >= {warn_afr:g}%, fail at >= {fail_afr:g}%)",
                     projected.afr_key,
                 )
             )
+
+
+def _check_normalised(
+    history: DeviceHistory, disk: str, ctx: Context, found: _DiskFindings
+) -> None:
+    """The SMART rule itself: a normalised value at or below its non-zero threshold has failed."""
+    key = "ata.normalised_at_or_below_threshold_fails"
+    prefix = f"{disk}:"
+    attributes = {
+        c for (m, c) in history.latest if m == "ata.attr_normalised" and c.startswith(prefix)
+    }
+    for component in sorted(attributes, key=lambda c: (len(c), c)):
+        value = history.number("ata.attr_normalised", component)
+        thresh = history.number("ata.attr_threshold", component)
+        if value is None or thresh is None:
+            continue
+        if not (0 <= value <= 255 and 0 <= thresh <= 255):
+            found.notes.append(f"{component}: normalised {value:g} / threshold {thresh:g} invalid")
+            continue
+        # Threshold 0 means "never fails" (ATA); 254 and above are not thresholds.
+        if 0 < thresh < 254 and value <= thresh:
+            found.worsen(Status.FAIL, 0.0)
+            found.reasons.append(
+                ctx.reason(
+                    f"{disk}: SMART attribute {component.removeprefix(prefix)} normalised value "
+                    f"{value:g} at or below its threshold {thresh:g}: the drive's own rule says "
+                    "it has failed",
+                    key,
+                )
+            )
+
+
+_SCSI_UNCORRECTED = (
+    ("scsi.uncorrected_read_errors", "uncorrected read errors"),
+    ("scsi.uncorrected_write_errors", "uncorrected write errors"),
+    ("scsi.uncorrected_verify_errors", "uncorrected verify errors"),
+)
+
+
+def _check_scsi(history: DeviceHistory, disk: str, ctx: Context, found: _DiskFindings) -> None:
+    """SAS/SCSI drives: the grown defect list and the error counter log's uncorrected totals."""
+    t = ctx.thresholds
+    reasons, notes = found.reasons, found.notes
+    window = t.number("ata.growth_window_days")
+    defects = history.number("scsi.grown_defects", disk)
+    if defects is not None:
+        if defects < 0:
+            notes.append(f"{disk}: grown defect list {defects:g} is negative, ignored")
+        else:
+            key = "scsi.grown_defects_warn_above"
+            series = _counter_since_reset(history, "scsi.grown_defects", disk, notes)
+            grew = _growth(series, defects, window, ctx.now_day)
+            if defects <= t.number(key):
+                found.worsen(Status.OK, 1.0)
+            elif grew > 0:
+                found.worsen(Status.FAIL, 0.0)
+                reasons.append(
+                    ctx.reason(
+                        f"{disk}: {defects:g} grown defects, {grew:g} new in the last "
+                        f"{window:g} days",
+                        "scsi.grown_defects_growing_fails",
+                    )
+                )
+            else:
+                found.worsen(Status.WARN, t.number("score.scsi_grown_defects_p"))
+                reasons.append(
+                    ctx.reason(f"{disk}: {defects:g} grown defects (blocks remapped)", key)
+                )
+    for metric, label in _SCSI_UNCORRECTED:
+        errors = history.number(metric, disk)
+        if errors is None:
+            continue
+        if errors < 0:
+            notes.append(f"{disk}: {label} {errors:g} is negative, ignored")
+            continue
+        key = "scsi.uncorrected_errors_fail_above"
+        if errors > t.number(key):
+            found.worsen(Status.FAIL, 0.0)
+            reasons.append(ctx.reason(f"{disk}: {errors:g} {label} (data lost)", key))
+        else:
+            found.worsen(Status.OK, 1.0)
 
 
 def _judge_disk(history: DeviceHistory, disk: str, ctx: Context) -> ComponentAssessment:
@@ -561,6 +778,8 @@ def _judge_disk(history: DeviceHistory, disk: str, ctx: Context) -> ComponentAss
     _check_smart_overall(history, disk, ctx, found)
     _check_nvme(history, disk, ctx, found)
     _check_ata(history, disk, ctx, found)
+    _check_normalised(history, disk, ctx, found)
+    _check_scsi(history, disk, ctx, found)
     part = ctx.catalogue.cheapest_for("storage")
     status = found.status if found.judged else Status.UNKNOWN
     crossing = found.crossing
@@ -590,8 +809,9 @@ def _judge_disk(history: DeviceHistory, disk: str, ctx: Context) -> ComponentAss
 
 
 def judge_storage(history: DeviceHistory, ctx: Context) -> list[ComponentAssessment]:
-    """One assessment per disk with any storage, NVMe or ATA reading."""
+    """One assessment per disk with any storage, NVMe, SCSI or ATA reading."""
     disks = set(history.components("storage.")) | set(history.components("nvme."))
+    disks |= set(history.components("scsi."))
     disks |= {c for c in history.components("ata.") if ":" not in c}
     return [_judge_disk(history, disk, ctx) for disk in sorted(disks)]
 

@@ -55,6 +55,10 @@ def plan_repairs(components: Sequence[ComponentAssessment], ctx: Context) -> Pla
     for c in components:
         part = ctx.catalogue.by_name(c.repair_part) if c.needs_repair and c.repair_part else None
         p = c.p_serves_repaired if part is not None else c.p_serves
+        if part is None and c.waits_for is not None:
+            # A healthy part a forecast says will wear: the plan relies on replacing it when
+            # it does (so its forecast does not sink the device), but buys nothing now.
+            p = max(c.p_serves, c.p_serves_repaired)
         if part is not None:
             parts.append(part)
             repaired.add(f"{c.component}:{c.name}")
@@ -93,7 +97,19 @@ def choose_action(
     role_fit: RoleFit | None,
     ctx: Context,
 ) -> tuple[Action, list[Reason]]:
-    """The action and the reasons that led to it."""
+    """The action and the reasons that led to it, then what any deferred repair waits for."""
+    action, reasons = _choose(components, score_as_is, plan, role_fit, ctx)
+    reasons.extend(ctx.reason(c.waits_for, "forecast.interval") for c in components if c.waits_for)
+    return action, reasons
+
+
+def _choose(
+    components: Sequence[ComponentAssessment],
+    score_as_is: int,
+    plan: Plan,
+    role_fit: RoleFit | None,
+    ctx: Context,
+) -> tuple[Action, list[Reason]]:
     t = ctx.thresholds
     keep_min = t.number("score.keep_min")
     cheap = t.number("repair.cheap_max_gbp")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
-from kitlife.collector.policy.scoring.trend import Trend
+from kitlife.collector.policy.scoring.trend import FadeForecast, Trend
 
 
 class Status(StrEnum):
@@ -65,6 +65,9 @@ class ComponentAssessment(_ToDict):
     ``p_serves`` is the chance it serves the planning horizon as-is;
     ``p_serves_repaired`` after ``repair_part`` (None when no catalogue part resets it).
     ``months_to_threshold`` is None when unknown, inf when no crossing is in sight.
+    ``waits_for`` is set when a repair is planned for later, not now (a healthy part that
+    a forecast says will wear out): the plan counts it as repaired but buys nothing yet.
+    ``forecast`` is the level's forecast with its interval, where the judge makes one.
     """
 
     component: str
@@ -81,6 +84,8 @@ class ComponentAssessment(_ToDict):
     repair_part: str | None = None
     p_serves_repaired: float = 1.0
     needs_repair: bool = False
+    waits_for: str | None = None
+    forecast: FadeForecast | None = None
     reasons: list[Reason] = field(default_factory=list)
     data_quality: list[str] = field(default_factory=list)
 

@@ -211,3 +211,152 @@ def p_serves(crossing: Crossing, horizon_months: float) -> float:
     if h >= latest:
         return 0.0
     return 0.5 * (latest - h) / (latest - months)
+
+
+# --- fade forecasts ----------------------------------------------------------------------------
+
+
+def decelerated(days_ahead: float, age_days: float) -> float:
+    """Days of fade at today's rate that a fade slowing like the square root of age adds.
+
+    Calendar and cycle ageing of Li-ion cells grows roughly with the square root of
+    time (SEI growth), so the rate falls as 1/sqrt(age). A pack whose fade rate today
+    is ``r`` at effective age ``T`` loses ``r * 2T(sqrt(1 + h/T) - 1)`` over the next
+    ``h`` days, always less than the linear ``r * h``. ``age_days <= 0`` is linear.
+    """
+    if age_days <= 0:
+        return days_ahead
+    return 2.0 * age_days * (math.sqrt(1.0 + days_ahead / age_days) - 1.0)
+
+
+def _days_to_reach(gap: float, rate_per_day: float, age_days: float) -> float:
+    """Days until a path falling at ``rate_per_day`` (decelerating with ``age_days``) drops
+    ``gap`` points (inf when it never does)."""
+    if gap <= 0:
+        return 0.0
+    if rate_per_day >= 0:
+        return math.inf
+    fade = gap / -rate_per_day  # days of fade at today's rate
+    if age_days <= 0:
+        return fade
+    return age_days * ((1.0 + fade / (2.0 * age_days)) ** 2 - 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class FadeForecast:
+    """Where a falling level (battery capacity, % of design) is heading, with an interval.
+
+    ``level`` is the fitted level on the last day; ``per_month`` the fade rate now (Theil-Sen
+    over the recent part of the history) and ``low_per_month``/``high_per_month`` its
+    interval. The point path decelerates as a pack of effective age ``age_days``; the
+    optimistic bound decelerates from ``optimistic_age_days`` at the slow rate; the
+    pessimistic bound keeps the fast rate linearly. Both bounds are widened by ``z`` times
+    ``noise``, the scatter of the binned readings around the fit, so a forecast from a
+    short or bending history says less. ``interval`` is the stated coverage.
+    """
+
+    level: float
+    per_month: float
+    low_per_month: float
+    high_per_month: float
+    age_days: float
+    optimistic_age_days: float
+    noise: float
+    z: float
+    interval: float
+    points: int
+    span_days: float
+
+    def _rates_per_day(self) -> tuple[float, float, float]:
+        rates = sorted(
+            min(0.0, r) / DAYS_PER_MONTH
+            for r in (self.per_month, self.low_per_month, self.high_per_month)
+        )
+        fast, mid, slow = rates
+        return fast, mid, slow
+
+    def at(self, months_ahead: float) -> tuple[float, float, float]:
+        """(low, expected, high) level ``months_ahead`` from the last reading."""
+        h = max(0.0, months_ahead) * DAYS_PER_MONTH
+        fast, mid, slow = self._rates_per_day()
+        spread = self.z * self.noise
+        low = self.level + fast * h - spread
+        expected = self.level + mid * decelerated(h, self.age_days)
+        high = self.level + slow * decelerated(h, self.optimistic_age_days) + spread
+        return min(low, expected), expected, max(high, expected)
+
+    def crossing(self, threshold: float) -> Crossing:
+        """Months until the level falls to ``threshold``: expected, soonest and latest."""
+        fast, mid, slow = self._rates_per_day()
+        spread = self.z * self.noise
+        gap = self.level - threshold
+        soonest = _days_to_reach(gap - spread, fast, 0.0)
+        months = _days_to_reach(gap, mid, self.age_days)
+        latest = _days_to_reach(gap + spread, slow, self.optimistic_age_days)
+        return Crossing(months / DAYS_PER_MONTH, soonest / DAYS_PER_MONTH, latest / DAYS_PER_MONTH)
+
+    def trend(self) -> Trend:
+        return Trend(
+            self.per_month, self.low_per_month, self.high_per_month, self.points, self.span_days
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _mad_sigma(values: FloatArray) -> float:
+    """1.4826 x median absolute deviation: a standard deviation that ignores outliers."""
+    if values.size < 3:
+        return 0.0
+    centre = float(np.median(values))
+    return 1.4826 * float(np.median(np.abs(values - centre)))
+
+
+def fit_fade(
+    series: DailySeries | None,
+    *,
+    min_span_days: float,
+    min_points: int,
+    max_points: int,
+    interval: float,
+    recent_fraction: float,
+    age_factor: float,
+) -> FadeForecast | None:
+    """A fade forecast from a daily series of a falling level, or None when too short.
+
+    The rate is the Theil-Sen slope (with Sen's interval at ``interval``) over the last
+    ``recent_fraction`` of the history, because fade slows with age and the early part
+    overstates today's rate; the constants are chosen by the backtest (bench/backtest.py)
+    and their measured calibration is in docs/scoring.md.
+    """
+    if series is None or series.days.size < min_points:
+        return None
+    span = float(series.days[-1] - series.days[0])
+    if span < min_span_days:
+        return None
+    binned = downsample(series, max_points)
+    last = float(series.days[-1])
+    recent = binned.days >= last - recent_fraction * span
+    if int(recent.sum()) < min_points:
+        recent = np.ones(binned.days.size, dtype=bool)
+    days, values = binned.days[recent], binned.values[recent]
+    if days.size < 2 or float(days[-1] - days[0]) <= 0:
+        return None
+    fit = theil_sen(days, values, interval)
+    if math.isnan(fit.low_slope) or math.isnan(fit.high_slope):
+        return None
+    level = fit.intercept + fit.slope * last
+    residuals = values - (fit.intercept + fit.slope * days)
+    return FadeForecast(
+        level=float(level),
+        per_month=fit.slope * DAYS_PER_MONTH,
+        low_per_month=fit.low_slope * DAYS_PER_MONTH,
+        high_per_month=fit.high_slope * DAYS_PER_MONTH,
+        age_days=age_factor * span,
+        optimistic_age_days=span,
+        noise=_mad_sigma(residuals),
+        z=-_z(interval),
+        interval=interval,
+        points=int(series.days.size),
+        span_days=span,
+    )

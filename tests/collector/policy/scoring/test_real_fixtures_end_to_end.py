@@ -33,6 +33,8 @@ FAILING_DRIVES = {
     "scrutiny_smart-fail2.json": "self-assessment FAILED, 1975 reallocated, 8 pending",
     "linuxhw_APPLE_HUA722010CLA330_4A1CCA954289.txt": "50 reallocated sectors",
     "scrutiny_smart-nvme-failed.json": "7 NVMe media errors",
+    "exporter_SEAGATE_ST373453LC_26.json": "SCSI: 260 grown defects, 535 uncorrected write errors",
+    "scrutiny_scsi-smart.json": "SCSI: 56 grown defects",
 }
 
 

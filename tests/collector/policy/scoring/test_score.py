@@ -48,7 +48,7 @@ def test_worn_battery_is_repaired_with_cost_and_numbers(laptop: Build) -> None:
     assert [r.part for r in result.repairs] == ["battery"]
     assert result.repair_cost_gbp == 80
     texts = " | ".join(r.text for r in result.reasons)
-    assert "battery BAT0 changing -1.8 points a month" in texts
+    assert "battery BAT0 fading -1.8 points a month now" in texts
     assert "crosses 60% in 1 months" in texts
     assert "battery GBP 80 (indicative), 30 min, 5.3 kg CO2e" in texts
     assert result.rul_as_is.limiting == "battery:BAT0"
