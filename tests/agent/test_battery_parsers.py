@@ -5,10 +5,13 @@ One table per format; numbers read off each capture by hand (Wh -> mWh by x1000)
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kitlife.agent.parsers.dmi import parse_dmidecode_batteries
 from kitlife.agent.parsers.emit import emit_battery
+from kitlife.agent.parsers.sysfs_battery import read_power_supplies, read_power_supply_dir
 from kitlife.agent.parsers.system_profiler import parse_sppower_text
 from kitlife.agent.parsers.upower import parse_upower
 from kitlife.agent.readings import SourceResult
@@ -158,3 +161,37 @@ def test_emit_battery_uses_registry_units() -> None:
     assert got["battery.on_ac"] == 1
     assert got["battery.charge_pct"] == 89
     assert {r.component for r in out.readings} == {"BAT0"}
+
+
+def test_sysfs_supply_without_type_in_uevent_is_typed_from_its_type_file(tmp_path: Path) -> None:
+    # Some drivers leave POWER_SUPPLY_TYPE out of uevent; the kernel still has the `type`
+    # attribute file. Before, such a pack was skipped and the battery vanished.
+    supply = tmp_path / "sys" / "class" / "power_supply" / "BAT0"
+    supply.mkdir(parents=True)
+    (supply / "uevent").write_text(
+        "POWER_SUPPLY_NAME=BAT0\nPOWER_SUPPLY_PRESENT=1\n"
+        "POWER_SUPPLY_ENERGY_FULL_DESIGN=57020000\nPOWER_SUPPLY_ENERGY_FULL=41630000\n"
+    )
+    (supply / "type").write_text("Battery\n")
+    (batteries,) = [read_power_supplies(tmp_path).batteries]
+    assert [(b.name, b.design_mwh, b.full_mwh) for b in batteries] == [("BAT0", 57020, 41630)]
+
+
+def test_a_copied_supply_folder_reads_like_the_live_tree(tmp_path: Path) -> None:
+    supply = tmp_path / "BAT1"
+    supply.mkdir()
+    (supply / "uevent").write_text(
+        "POWER_SUPPLY_TYPE=Battery\nPOWER_SUPPLY_CHARGE_FULL_DESIGN=4400000\n"
+        "POWER_SUPPLY_CHARGE_FULL=3100000\n"
+    )
+    (pack,) = read_power_supply_dir(supply).batteries
+    assert (pack.name, pack.design_mah, pack.full_mah) == ("BAT1", 4400, 3100)
+
+
+def test_mains_supply_without_type_in_uevent_is_not_a_battery(tmp_path: Path) -> None:
+    supply = tmp_path / "AC"
+    supply.mkdir()
+    (supply / "uevent").write_text("POWER_SUPPLY_NAME=AC\nPOWER_SUPPLY_ONLINE=1\n")
+    (supply / "type").write_text("Mains\n")
+    assert read_power_supply_dir(tmp_path).batteries == []
+    assert read_power_supply_dir(tmp_path).on_ac is True

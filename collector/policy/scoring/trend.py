@@ -242,23 +242,44 @@ def _days_to_reach(gap: float, rate_per_day: float, age_days: float) -> float:
     return age_days * ((1.0 + fade / (2.0 * age_days)) ** 2 - 1.0)
 
 
+def rate_at_end(window_days: float, age_days: float) -> float:
+    """Today's fade rate as a share of the average rate over the last ``window_days``,
+    for a fade that slows like the square root of age and a pack ``age_days`` old today.
+
+    Averaging c/sqrt(t) over [T - w, T] gives 2c(sqrt(T) - sqrt(T - w))/w, and today's
+    rate is c/sqrt(T): the ratio is w / (2 sqrt(T) (sqrt(T) - sqrt(T - w))). A pack new at
+    the first reading (T = w) fades today at half its average rate; an old pack (T much
+    larger than w) at nearly the average rate.
+    """
+    if window_days <= 0 or age_days <= 0:
+        return 1.0
+    age = max(age_days, window_days)
+    root = math.sqrt(age)
+    return window_days / (2.0 * root * (root - math.sqrt(age - window_days)))
+
+
 @dataclass(frozen=True, slots=True)
 class FadeForecast:
     """Where a falling level (battery capacity, % of design) is heading, with an interval.
 
-    ``level`` is the fitted level on the last day; ``per_month`` the fade rate now (Theil-Sen
-    over the recent part of the history) and ``low_per_month``/``high_per_month`` its
-    interval. The point path decelerates as a pack of effective age ``age_days``; the
-    optimistic bound decelerates from ``optimistic_age_days`` at the slow rate; the
-    pessimistic bound keeps the fast rate linearly. Both bounds are widened by ``z`` times
-    ``noise``, the scatter of the binned readings around the fit, so a forecast from a
-    short or bending history says less. ``interval`` is the stated coverage.
+    ``level`` is the fitted level on the last day. ``per_month`` is the average fade rate
+    over the history (Theil-Sen) and ``low_per_month``/``high_per_month`` its interval (with
+    that of the recent part). The expected path starts at ``expected_per_month``, today's
+    rate for a pack ``age_days`` old whose fade slows like the square root of age, and keeps
+    slowing; the optimistic bound does the same from ``slow_per_month`` for a pack new at
+    the first reading (``optimistic_age_days``); the pessimistic bound keeps
+    ``fast_per_month`` for ever. Both bounds are widened by ``z`` times ``noise``, the
+    scatter of the binned readings around the fit, so a forecast from a short or bending
+    history says less. ``interval`` is the stated coverage.
     """
 
     level: float
     per_month: float
     low_per_month: float
     high_per_month: float
+    expected_per_month: float
+    fast_per_month: float
+    slow_per_month: float
     age_days: float
     optimistic_age_days: float
     noise: float
@@ -267,33 +288,35 @@ class FadeForecast:
     points: int
     span_days: float
 
-    def _rates_per_day(self) -> tuple[float, float, float]:
-        rates = sorted(
-            min(0.0, r) / DAYS_PER_MONTH
-            for r in (self.per_month, self.low_per_month, self.high_per_month)
-        )
-        fast, mid, slow = rates
-        return fast, mid, slow
-
     def at(self, months_ahead: float) -> tuple[float, float, float]:
         """(low, expected, high) level ``months_ahead`` from the last reading."""
         h = max(0.0, months_ahead) * DAYS_PER_MONTH
-        fast, mid, slow = self._rates_per_day()
         spread = self.z * self.noise
-        low = self.level + fast * h - spread
-        expected = self.level + mid * decelerated(h, self.age_days)
-        high = self.level + slow * decelerated(h, self.optimistic_age_days) + spread
+        per_day = 1.0 / DAYS_PER_MONTH
+        low = self.level + self.fast_per_month * per_day * h - spread
+        expected = self.level + self.expected_per_month * per_day * decelerated(h, self.age_days)
+        high = (
+            self.level
+            + self.slow_per_month * per_day * decelerated(h, self.optimistic_age_days)
+            + spread
+        )
         return min(low, expected), expected, max(high, expected)
 
     def crossing(self, threshold: float) -> Crossing:
         """Months until the level falls to ``threshold``: expected, soonest and latest."""
-        fast, mid, slow = self._rates_per_day()
         spread = self.z * self.noise
         gap = self.level - threshold
-        soonest = _days_to_reach(gap - spread, fast, 0.0)
-        months = _days_to_reach(gap, mid, self.age_days)
-        latest = _days_to_reach(gap + spread, slow, self.optimistic_age_days)
-        return Crossing(months / DAYS_PER_MONTH, soonest / DAYS_PER_MONTH, latest / DAYS_PER_MONTH)
+        per_day = 1.0 / DAYS_PER_MONTH
+        soonest = _days_to_reach(gap - spread, self.fast_per_month * per_day, 0.0)
+        months = _days_to_reach(gap, self.expected_per_month * per_day, self.age_days)
+        latest = _days_to_reach(
+            gap + spread, self.slow_per_month * per_day, self.optimistic_age_days
+        )
+        return Crossing(
+            months / DAYS_PER_MONTH,
+            min(soonest, months) / DAYS_PER_MONTH,
+            max(latest, months) / DAYS_PER_MONTH,
+        )
 
     def trend(self) -> Trend:
         return Trend(
@@ -324,10 +347,15 @@ def fit_fade(
 ) -> FadeForecast | None:
     """A fade forecast from a daily series of a falling level, or None when too short.
 
-    The rate is the Theil-Sen slope (with Sen's interval at ``interval``) over the last
-    ``recent_fraction`` of the history, because fade slows with age and the early part
-    overstates today's rate; the constants are chosen by the backtest (bench/backtest.py)
-    and their measured calibration is in docs/scoring.md.
+    Two Theil-Sen fits with Sen's interval at ``interval``: the whole (binned) history and
+    its last ``recent_fraction``. Today's level is the recent line at the last day (on a
+    bending history the whole-history line misses the end of the curve). The expected rate
+    today is the whole-history rate scaled by :func:`rate_at_end` for a pack
+    ``age_factor`` times the span old; the slow bound is the slowest end of either
+    interval, scaled for a pack new at the first reading; the fast bound is the fastest
+    end, unscaled. A short or noisy recent part has a wide interval, and so has the
+    forecast. The constants were chosen by the backtest (bench/backtest.py); the measured
+    calibration is in docs/scoring.md.
     """
     if series is None or series.days.size < min_points:
         return None
@@ -336,23 +364,34 @@ def fit_fade(
         return None
     binned = downsample(series, max_points)
     last = float(series.days[-1])
-    recent = binned.days >= last - recent_fraction * span
-    if int(recent.sum()) < min_points:
-        recent = np.ones(binned.days.size, dtype=bool)
-    days, values = binned.days[recent], binned.values[recent]
-    if days.size < 2 or float(days[-1] - days[0]) <= 0:
-        return None
-    fit = theil_sen(days, values, interval)
+    fit = theil_sen(binned.days, binned.values, interval)
     if math.isnan(fit.low_slope) or math.isnan(fit.high_slope):
         return None
+    age = age_factor * span
     level = fit.intercept + fit.slope * last
-    residuals = values - (fit.intercept + fit.slope * days)
+    fast = min(fit.low_slope, fit.high_slope)
+    slow = max(fit.low_slope, fit.high_slope) * rate_at_end(span, span)
+    low, high = fit.low_slope, fit.high_slope
+    recent = binned.days >= last - recent_fraction * span
+    if int(recent.sum()) >= min_points:
+        tail = theil_sen(binned.days[recent], binned.values[recent], interval)
+        if not (math.isnan(tail.low_slope) or math.isnan(tail.high_slope)):
+            window = last - float(binned.days[recent][0])
+            level = tail.intercept + tail.slope * last
+            low, high = min(low, tail.low_slope), max(high, tail.high_slope)
+            fast = min(fast, tail.low_slope, tail.high_slope)
+            slow = max(slow, max(tail.low_slope, tail.high_slope) * rate_at_end(window, span))
+    residuals = binned.values - (fit.intercept + fit.slope * binned.days)
+    to_month = DAYS_PER_MONTH
     return FadeForecast(
         level=float(level),
-        per_month=fit.slope * DAYS_PER_MONTH,
-        low_per_month=fit.low_slope * DAYS_PER_MONTH,
-        high_per_month=fit.high_slope * DAYS_PER_MONTH,
-        age_days=age_factor * span,
+        per_month=fit.slope * to_month,
+        low_per_month=low * to_month,
+        high_per_month=high * to_month,
+        expected_per_month=min(0.0, fit.slope * rate_at_end(span, age)) * to_month,
+        fast_per_month=min(0.0, fast) * to_month,
+        slow_per_month=min(0.0, slow) * to_month,
+        age_days=age,
         optimistic_age_days=span,
         noise=_mad_sigma(residuals),
         z=-_z(interval),
