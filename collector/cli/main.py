@@ -505,3 +505,8 @@ _register_fleet(cli)
 from kitlife.installers.cli import package as _package  # noqa: E402
 
 cli.add_command(_package)
+
+# `kitlife inspect`: captured outputs judged offline (the one command that runs agent parsers).
+from kitlife.collector.cli.inspect import inspect as _inspect  # noqa: E402
+
+cli.add_command(_inspect)
