@@ -122,6 +122,18 @@ device_state = Table(
     Column("unavailable", LargeBinary, nullable=False),
 )
 
+# The scoring series' closed weeks, packed (see :mod:`kitlife.collector.store.weekly`):
+# the rescorer reads this row and the days after ``upto_day`` instead of two
+# years of days. ``version`` moves whenever an ingest invalidates it.
+device_weeks = Table(
+    "device_weeks",
+    metadata,
+    Column("device_id", Integer, ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True),
+    Column("upto_day", Integer, nullable=False, server_default="0"),
+    Column("version", Integer, nullable=False, server_default="0"),
+    Column("body", LargeBinary, nullable=False),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,
