@@ -18,6 +18,7 @@ from pathlib import Path
 from kitlife.collector.policy.scoring import DeviceAssessment, Reason, score_device
 from kitlife.collector.policy.scoring.decide import RoleFit
 from kitlife.collector.store.histories import device_ids, load_histories
+from kitlife.collector.store.jobs import claim_devices
 from kitlife.collector.store.scores import Assessed, save_assessments, scored_times
 from kitlife.collector.store.store import Store
 
@@ -240,6 +241,13 @@ class Rescorer:
                     return
                 t0 = time.monotonic()
                 try:
+                    if self._min_interval_s > 0:
+                        # Another host may have rescored some of these (their batches
+                        # reached it too): take only the ones nobody scored lately.
+                        now = time.time()
+                        chunk = claim_devices(
+                            self._store, chunk, now - self._min_interval_s, int(now)
+                        )
                     if t0 - self._fits_at >= self.FITS_MAX_AGE_S:
                         self._fits = role_fits(
                             self._store, datetime.now(UTC).date(), self._roles_path

@@ -134,6 +134,17 @@ device_weeks = Table(
     Column("body", LargeBinary, nullable=False),
 )
 
+# Background jobs' rounds: which host process claimed each job's last round, and
+# when (see :mod:`kitlife.collector.store.jobs`).
+job_rounds = Table(
+    "job_rounds",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("started_ms", BigInteger, nullable=False),
+    Column("holder", String(255), nullable=False, server_default=""),
+    Column("rounds", BigInteger, nullable=False, server_default="0"),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,

@@ -1,4 +1,4 @@
-"""a device's closed weeks of the scoring series, kept for the rescorer
+"""a device's closed weeks of the scoring series, kept for the rescorer; job rounds
 
 Revision ID: 0008
 Revises: 0006
@@ -11,6 +11,11 @@ reads only the days after it; an ingest that writes a day before
 ``upto_day`` (a late batch) moves ``upto_day`` back and bumps ``version``.
 See kitlife.collector.store.weekly. Nothing to move: the rows are built
 from ``device_days`` the first time each device is rescored.
+
+``job_rounds``: one row per background job, the round last claimed (when
+and by which host process): several collector hosts on one database run the
+same schedule, and the first to claim a round does it (kitlife.collector.
+store.jobs).
 
 Numbered 0008 because 0007 is taken by another branch; at merge its
 ``down_revision`` becomes that migration's.
@@ -41,6 +46,15 @@ def upgrade() -> None:
         sa.Column("body", sa.LargeBinary(), nullable=False),
     )
 
+    op.create_table(
+        "job_rounds",
+        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("started_ms", sa.BigInteger(), nullable=False),
+        sa.Column("holder", sa.String(255), nullable=False, server_default=""),
+        sa.Column("rounds", sa.BigInteger(), nullable=False, server_default="0"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("job_rounds")
     op.drop_table("device_weeks")
