@@ -40,8 +40,12 @@ def rescore(
     now_s: int | None = None,
     fits: Mapping[str, tuple[RoleFit, list[Reason]]] | None = None,
     roles_path: Path | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> RescoreSummary:
     """Score the given devices (all live ones by default) and store the results.
+
+    ``progress`` is called with the number of devices scored since its last
+    call, after each chunk is stored.
 
     ``fits`` (from :func:`role_fits`) may be passed in by a caller that reuses
     them across calls; by default they are worked out afresh, against the
@@ -68,9 +72,13 @@ def rescore(
         summary.by_decision[action] = summary.by_decision.get(action, 0) + 1
         if len(pending) >= 500:
             _save(store, pending, now_s)
+            if progress:
+                progress(len(pending))
             pending = []
     if pending:
         _save(store, pending, now_s)
+        if progress:
+            progress(len(pending))
     summary.seconds = time.perf_counter() - started
     return summary
 
