@@ -5,7 +5,10 @@ series of bench/typical.py every day for ``--days`` days, and their latest
 readings), then times the three kinds of reader side by side:
 
 - ``histories``: a rescore's read of one device (two years of days folded
-  to weekly points, its latest readings), over every device;
+  to weekly points, its latest readings), over every device: cold (no
+  stored weeks yet: every day folded, the closed weeks stored on the way)
+  and warm (the stored weeks and the days after them, as every later
+  rescore reads);
 - ``experience``: the experience report over the last 30 days, whole fleet;
 - ``assets``: the asset table (every device's latest readings) and the
   pressure percentiles over 30 days, whole fleet.
@@ -121,7 +124,12 @@ def main(argv: list[str] | None = None) -> None:
         ids = list(range(1, args.devices + 1))
         n = args.devices
         _timed(
-            "histories (a rescore's read, 760 days)",
+            "histories, cold (760 days folded, weeks stored)",
+            n,
+            lambda: list(load_histories(store, ids, today)),
+        )
+        _timed(
+            "histories, warm (stored weeks + open days)",
             n,
             lambda: list(load_histories(store, ids, today)),
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -67,10 +68,17 @@ roles_option = click.option(
 @click.option("--end", default=None, metavar="YYYY-MM-DD", help="Last simulated day [today].")
 @click.option(
     "--jobs",
-    default=1,
-    show_default=True,
+    default=None,
     type=click.IntRange(1, 64),
-    help="Writer processes; more than one needs PostgreSQL.",
+    help="Processes: bulk, folding workers [one per core]; --through-ingest, writers "
+    "(more than one needs PostgreSQL) [1].",
+)
+@click.option(
+    "--through-ingest",
+    is_flag=True,
+    help="Send every batch through the collector's ingest (Store.ingest), a transaction "
+    "each, instead of the bulk path that folds each device's batches with the same code "
+    "and writes its rows once.",
 )
 @click.option(
     "--durable",
@@ -92,11 +100,13 @@ def simulate(
     seed: int,
     batch_days: int,
     end: str | None,
-    jobs: int,
+    jobs: int | None,
+    through_ingest: bool,
     durable: bool,
     register_csv: str | None,
 ) -> None:
-    """Fill the database with a synthetic estate, through the real ingest path."""
+    """Fill the database with a synthetic estate: real encoded batches, the ingest's rows."""
+    from kitlife.collector.cli.main import settings_of
     from kitlife.collector.policy.register import parse_register
     from kitlife.collector.store.assets import replace_register
     from kitlife.collector.tools.simulate import (
@@ -107,7 +117,9 @@ def simulate(
     )
 
     url = ctx.obj["db_url"]
-    if jobs > 1 and url.startswith("sqlite"):
+    if jobs is None:
+        jobs = 1 if through_ingest else os.cpu_count() or 1
+    if through_ingest and jobs > 1 and url.startswith("sqlite"):
         raise click.UsageError("SQLite takes one writer: use --jobs 1, or PostgreSQL")
     end_date = dt.date.fromisoformat(end) if end else _today()
     t0 = time.perf_counter()
@@ -129,6 +141,8 @@ def simulate(
         progress=lambda i, n: click.echo(f"  {i}/{n} devices", err=True) if i % 500 == 0 else None,
         jobs=jobs,
         db_url=url,
+        bulk=not through_ingest,
+        keep_raw_days=settings_of(ctx).raw_retention_days,
     )
     text = register_csv_text(estate.register)
     rows, errors = parse_register(text.encode(), _roles(ctx, None).roles)
@@ -140,10 +154,9 @@ def simulate(
     poor = sum(1 for d in estate.devices if d.injected_poor_fit)
     click.echo(
         f"simulated {stats.devices} devices x {months} months (seed {seed}): "
-        f"{stats.batches} batches, {stats.points} points, {stats.wire_bytes / 1e6:.1f} MB on "
-        f"the wire; {len(estate.register)} register rows, {poor} injected poor fits"
+        f"{stats.batches} batches, {stats.points} points, {stats.wire_bytes / 1e6:.1f} MB of raw "
+        f"chunks stored; {len(estate.register)} register rows, {poor} injected poor fits"
     )
-    from kitlife.collector.cli.main import settings_of
     from kitlife.collector.runtime.rescore import rescore
 
     scored = rescore(
@@ -157,7 +170,8 @@ def simulate(
     )
     click.echo(
         f"timing: generate {gen_s + stats.generate_s:.1f} s, enrol {stats.enrol_s:.1f} s, "
-        f"ingest {stats.ingest_s:.1f} s with {stats.jobs} writer(s)"
+        f"{'ingest' if through_ingest else 'bulk write'} {stats.ingest_s:.1f} s with "
+        f"{stats.jobs} {'writer(s)' if through_ingest else 'process(es)'}"
         f"{' (SQLite synchronous=NORMAL)' if relaxed else ''} "
         f"({stats.batches_per_s:.0f} batches/s, "
         f"{stats.points / max(stats.ingest_s, 1e-9):.0f} points/s)"

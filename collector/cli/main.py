@@ -409,9 +409,18 @@ def score(
         ids = None if all_ else [store.find_device(h)["id"] for h in hosts]
     except NotFoundError as err:
         raise click.ClickException(str(err)) from err
-    summary = rescore(
-        store, ids, horizon_months=horizon_months, roles_path=settings_of(ctx).roles_path
-    )
+    if ids is None:
+        from kitlife.collector.store.histories import device_ids
+
+        ids = device_ids(store)
+    with click.progressbar(length=len(ids), label="scoring", file=sys.stderr) as bar:
+        summary = rescore(
+            store,
+            ids,
+            horizon_months=horizon_months,
+            roles_path=settings_of(ctx).roles_path,
+            progress=bar.update,
+        )
     per = summary.seconds / summary.devices * 1000 if summary.devices else 0.0
     click.echo(
         f"scored {summary.devices} devices in {summary.seconds:.2f} s ({per:.2f} ms each): "

@@ -12,13 +12,13 @@ here after start-up and stops it at shutdown (``Jobs.start`` / ``Jobs.stop``).
   needs starting and stopping with the server: the rescorer, which ingest
   wakes rather than a clock.
 
-Every uvicorn worker (and every host) runs the same schedule. A job whose
-rounds must not overlap across workers takes a PostgreSQL advisory lock
-inside its ``run`` and skips the round when another session holds it, as
-``Store.prune_if_free`` does (session lock, keyed per schema). A second such
-job would lift that into one ``Store`` helper keyed by the job's name, and a
-``Job`` flag that wraps ``run`` in it; SQLite serves one host, where the
-worker file lock (store/writelock.py) already orders writers.
+Every uvicorn worker (and every host behind a load balancer) runs the same
+schedule. A job marked ``once`` is done by one of them per round
+(:mod:`kitlife.collector.store.jobs`): the round is claimed by a conditional
+update of the job's ``job_rounds`` row, so the first worker to fire takes it
+and the others skip it, and on PostgreSQL the round runs under an advisory
+lock keyed by the job's name, so a round that outlasts its interval is not
+overlapped by the next. Every job shared by hosts is ``once``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -33,6 +34,7 @@ from typing import Protocol
 from kitlife.collector.runtime import metrics
 from kitlife.collector.runtime.settings import Settings
 from kitlife.collector.store import Store
+from kitlife.collector.store import jobs as shared_jobs
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ class Job:
     first_delay_s: float
     interval_s: float
     run: Callable[[Store], object]
+    once: bool = False  # one worker of all hosts per round (store/jobs.py)
 
 
 class Service(Protocol):
@@ -65,6 +68,8 @@ class Jobs:
         self._tasks: list[asyncio.Task[None]] = []
         self._started: list[Service] = []
         self.rounds: dict[str, int] = {}  # job name -> rounds finished (for tests and logs)
+        self.skipped: dict[str, int] = {}  # job name -> rounds another worker or host took
+        self.holder = shared_jobs.holder_name()
 
     @property
     def names(self) -> list[str]:
@@ -107,10 +112,28 @@ class Jobs:
             await asyncio.sleep(delay)
             delay = job.interval_s
             try:
-                await asyncio.to_thread(job.run, self._store)
+                ran = await asyncio.to_thread(self._round, job)
             except Exception:  # keep the schedule alive; the next round retries
                 log.exception("background job %s failed", job.name)
-            self.rounds[job.name] = self.rounds.get(job.name, 0) + 1
+                ran = True
+            if ran:
+                self.rounds[job.name] = self.rounds.get(job.name, 0) + 1
+            else:
+                self.skipped[job.name] = self.skipped.get(job.name, 0) + 1
+
+    def _round(self, job: Job) -> bool:
+        """Run one round of ``job``; False when another worker or host has it."""
+        if not job.once:
+            job.run(self._store)
+            return True
+        with shared_jobs.exclusive(self._store, job.name) as free:
+            if not free or not shared_jobs.claim_round(
+                self._store, job.name, job.interval_s, time.time(), self.holder
+            ):
+                log.info("background job %s: round taken by another worker", job.name)
+                return False
+            job.run(self._store)
+            return True
 
 
 def prune_job(settings: Settings) -> Job:
@@ -128,7 +151,7 @@ def prune_job(settings: Settings) -> Job:
         metrics.PRUNED.inc(n)
         log.info("pruned raw batches", extra={"deleted": n})
 
-    return Job("prune", settings.prune_first_delay_s, settings.prune_interval_s, prune)
+    return Job("prune", settings.prune_first_delay_s, settings.prune_interval_s, prune, once=True)
 
 
 def server_jobs(settings: Settings, store: Store, rescorer: Service | None) -> Jobs:

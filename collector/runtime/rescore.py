@@ -18,6 +18,7 @@ from pathlib import Path
 from kitlife.collector.policy.scoring import DeviceAssessment, Reason, score_device
 from kitlife.collector.policy.scoring.decide import RoleFit
 from kitlife.collector.store.histories import device_ids, load_histories
+from kitlife.collector.store.jobs import claim_devices
 from kitlife.collector.store.scores import Assessed, save_assessments, scored_times
 from kitlife.collector.store.store import Store
 
@@ -39,8 +40,12 @@ def rescore(
     now_s: int | None = None,
     fits: Mapping[str, tuple[RoleFit, list[Reason]]] | None = None,
     roles_path: Path | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> RescoreSummary:
     """Score the given devices (all live ones by default) and store the results.
+
+    ``progress`` is called with the number of devices scored since its last
+    call, after each chunk is stored.
 
     ``fits`` (from :func:`role_fits`) may be passed in by a caller that reuses
     them across calls; by default they are worked out afresh, against the
@@ -67,9 +72,13 @@ def rescore(
         summary.by_decision[action] = summary.by_decision.get(action, 0) + 1
         if len(pending) >= 500:
             _save(store, pending, now_s)
+            if progress:
+                progress(len(pending))
             pending = []
     if pending:
         _save(store, pending, now_s)
+        if progress:
+            progress(len(pending))
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -240,6 +249,13 @@ class Rescorer:
                     return
                 t0 = time.monotonic()
                 try:
+                    if self._min_interval_s > 0:
+                        # Another host may have rescored some of these (their batches
+                        # reached it too): take only the ones nobody scored lately.
+                        now = time.time()
+                        chunk = claim_devices(
+                            self._store, chunk, now - self._min_interval_s, int(now)
+                        )
                     if t0 - self._fits_at >= self.FITS_MAX_AGE_S:
                         self._fits = role_fits(
                             self._store, datetime.now(UTC).date(), self._roles_path

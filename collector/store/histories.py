@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
+import numpy as np
 from sqlalchemy import select
 
-from kitlife.collector.policy.scoring import DeviceHistory
-from kitlife.collector.store import derived, packed
+from kitlife.collector.policy.scoring import DailySeries, DeviceHistory
+from kitlife.collector.store import derived, weekly
 from kitlife.collector.store.schema import devices
 from kitlife.collector.store.store import Store
 from kitlife.protocol import REGISTRY, metric_by_id, metric_by_name
@@ -51,36 +52,7 @@ def _series_ids() -> list[int]:
     return ids
 
 
-_COUNTERS = {m.id for m in REGISTRY if m.kind == "counter"}
-
-
-def _weekly(
-    rows: Iterator[tuple[int, int, packed.DayEntry]],
-) -> dict[int, dict[tuple[int, str], list[tuple[int, float]]]]:
-    """Daily aggregates folded to one point a week: device -> (metric id, component) -> points.
-
-    The scorer bins a history into at most 36 points before fitting a trend,
-    so weekly points lose nothing it uses, and a seventh of the points is
-    what keeps a fleet rescore fast. A counter's week is where it ended (its
-    largest daily last value); a gauge's week is the mean of its daily means.
-    Points come in week order (the rows come in day order).
-    """
-    weeks: dict[tuple[int, int, str, int], list[float]] = {}
-    for device_id, day, e in rows:
-        key = (device_id, e.metric_id, e.component, day // 7)
-        if e.metric_id in _COUNTERS:
-            acc = weeks.get(key)
-            if acc is None:
-                weeks[key] = [e.last]
-            elif e.last > acc[0]:
-                acc[0] = e.last
-        elif e.n:  # a day without readings has no mean (the ingest never stores one)
-            weeks.setdefault(key, []).append(e.sum / e.n)
-    out: dict[int, dict[tuple[int, str], list[tuple[int, float]]]] = {}
-    for (device_id, metric_id, component, week), acc in sorted(weeks.items()):
-        value = acc[0] if metric_id in _COUNTERS else sum(acc) / len(acc)
-        out.setdefault(device_id, {}).setdefault((metric_id, component), []).append((week, value))
-    return out
+_COUNTERS = frozenset(m.id for m in REGISTRY if m.kind == "counter")
 
 
 def device_ids(store: Store, live_only: bool = True) -> list[int]:
@@ -92,10 +64,18 @@ def device_ids(store: Store, live_only: bool = True) -> list[int]:
 
 
 def load_histories(
-    store: Store, ids: Sequence[int], today_day: int
+    store: Store, ids: Sequence[int], today_day: int, *, keep_weeks: bool = True
 ) -> Iterator[tuple[int, DeviceHistory]]:
-    """(device row id, history) for each id, read ``CHUNK`` devices at a time."""
+    """(device row id, history) for each id, read ``CHUNK`` devices at a time.
+
+    The daily series are weekly points (:mod:`kitlife.collector.store.weekly`):
+    each device's stored closed weeks and the days after them, from the week
+    of ``today_day - LOOKBACK_DAYS`` on. With ``keep_weeks`` the stored weeks
+    of devices that have closed another week are extended on the way (one
+    write per chunk); without, nothing is written.
+    """
     series_ids = _series_ids()
+    names = {mid: metric_by_id(mid) for mid in series_ids}
     for start in range(0, len(ids), CHUNK):
         chunk = list(ids[start : start + CHUNK])
         with store.engine.connect() as conn:
@@ -116,27 +96,27 @@ def load_histories(
                     value = r.txt if metric.kind == "text" else r.num
                     if value is not None:
                         latest_by[device_id][(metric.name, r.component)] = value
-            weekly = _weekly(derived.days(conn, chunk, today_day - LOOKBACK_DAYS, series_ids))
-            daily_by: dict[int, dict[tuple[str, str], list[tuple[int, float]]]] = defaultdict(
-                lambda: defaultdict(list)
+            weeks, pending = weekly.read(
+                conn, chunk, today_day - LOOKBACK_DAYS, today_day, series_ids, _COUNTERS
             )
-            for device_id, series in weekly.items():
-                for (metric_id, component), points in series.items():
-                    metric = metric_by_id(metric_id)
-                    assert metric is not None  # only registered ids were asked for
-                    daily_by[device_id][(metric.name, component)].extend(
-                        (week * 7 + 3, value) for week, value in points
-                    )
+        if keep_weeks and pending:
+            with store.engine.begin() as conn:
+                weekly.write(conn, pending)
         for device_id in chunk:
             head = heads.get(device_id)
             if head is None:
                 continue
+            daily: dict[tuple[str, str], DailySeries] = {}
+            for (metric_id, component), (w, v) in weeks.get(device_id, {}).items():
+                metric = names[metric_id]
+                assert metric is not None  # only registered ids were asked for
+                daily[(metric.name, component)] = DailySeries((w * 7 + 3).astype(np.float64), v)
             yield (
                 device_id,
                 DeviceHistory(
                     device_id=head.device_uid,
                     latest=latest_by.get(device_id, {}),
-                    daily=dict(daily_by.get(device_id, {})),
+                    daily=daily,
                     model=head.model or None,
                     vendor=head.vendor or None,
                 ),

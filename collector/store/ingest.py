@@ -41,7 +41,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from kitlife.collector.store import packed
+from kitlife.collector.store import packed, weekly
 from kitlife.protocol import BatchSummary
 
 INVENTORY_COLUMNS = {
@@ -330,6 +330,8 @@ def _write_pg(cur: Any, items: Sequence[Item], now: int) -> list[bool | Exceptio
                 [r[-1] for r in device_rows],
             ],
         )
+        if late := _late(g):
+            cur.execute(weekly.PG_INVALIDATE, _columns(late, 2))
     return results
 
 
@@ -356,7 +358,18 @@ def _write_sqlite(cur: Any, items: Sequence[Item], now: int) -> list[bool | Exce
     cur.executemany(_SQ_DAYS_PUT, day_rows)
     cur.executemany(_SQ_STATE_PUT, state_rows)
     cur.executemany(_SQ_DEVICE, device_rows)
+    if late := _late(g):
+        cur.executemany(weekly.SQ_INVALIDATE, late)
     return results
+
+
+def _late(g: _Group) -> list[tuple[int, int]]:
+    """Devices whose stored weeks (store/weekly.py) a late day in this group invalidates."""
+    oldest: dict[int, int] = {}
+    for dev, day in g.days:
+        if day < oldest.get(dev, day + 1):
+            oldest[dev] = day
+    return weekly.late_days(oldest)
 
 
 def _judge(

@@ -114,6 +114,15 @@ def day_entries(data: bytes | None, metric_ids: Container[int] | None = None) ->
     return [DayEntry(*e) for e in entries if e[0] in metric_ids]
 
 
+def day_rows(data: bytes | None) -> list[list[Any]]:
+    """A packed day's entries as plain lists, for readers that fold many days.
+
+    Each is ``[metric_id, component, n, sum, min, max, last, last_s]``; no
+    tuple is built per entry (a fleet rescore folds days by the million).
+    """
+    return _entries(data, 8)
+
+
 def _fold(
     stored: bytes | None,
     width: int,

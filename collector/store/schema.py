@@ -122,6 +122,29 @@ device_state = Table(
     Column("unavailable", LargeBinary, nullable=False),
 )
 
+# The scoring series' closed weeks, packed (see :mod:`kitlife.collector.store.weekly`):
+# the rescorer reads this row and the days after ``upto_day`` instead of two
+# years of days. ``version`` moves whenever an ingest invalidates it.
+device_weeks = Table(
+    "device_weeks",
+    metadata,
+    Column("device_id", Integer, ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True),
+    Column("upto_day", Integer, nullable=False, server_default="0"),
+    Column("version", Integer, nullable=False, server_default="0"),
+    Column("body", LargeBinary, nullable=False),
+)
+
+# Background jobs' rounds: which host process claimed each job's last round, and
+# when (see :mod:`kitlife.collector.store.jobs`).
+job_rounds = Table(
+    "job_rounds",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("started_ms", BigInteger, nullable=False),
+    Column("holder", String(255), nullable=False, server_default=""),
+    Column("rounds", BigInteger, nullable=False, server_default="0"),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,

@@ -970,8 +970,14 @@ def populate(
     progress: Callable[[int, int], None] | None = None,
     jobs: int = 1,
     db_url: str | None = None,
+    bulk: bool = False,
+    keep_raw_days: int | None = 90,
 ) -> SimulateStats:
     """Enrol every device and ingest its batches through the Store.
+
+    With ``bulk`` the same rows are folded in ``jobs`` processes and written
+    once per device instead (:mod:`kitlife.collector.tools.bulk_estate`;
+    raw chunks older than ``keep_raw_days`` are left out, as retention would).
 
     ``store`` is a :class:`kitlife.collector.store.Store`; typed loosely to keep
     this module importable without the collector's database extras. With
@@ -979,6 +985,10 @@ def populate(
     would be) devices are dealt to that many processes, each with its own
     Store on ``db_url``; enrolment stays in this process.
     """
+    if bulk:
+        from kitlife.collector.tools.bulk_estate import populate_bulk
+
+        return populate_bulk(store, estate, batch_days, progress, jobs, keep_raw_days)
     t0 = time.perf_counter()
     token = store.create_enrol_token(
         uses=len(estate.devices), expires_in_s=3600, note=f"simulate seed {estate.seed}"
