@@ -167,7 +167,7 @@ def _panels(
                 f"Battery {pack}: capacity, % of design",
                 "%",
                 [{"name": "full-charge capacity", "points": pct}],
-                y_range=(0, 110),
+                y_range=(0, 100),
                 component=c,
                 today=today,
                 summary=_component_summary(c) if c else "not scored yet",
