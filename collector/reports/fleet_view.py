@@ -11,8 +11,9 @@ import datetime as dt
 from typing import Any
 
 from kitlife.collector.policy.fit import RolesConfig
+from kitlife.collector.policy.fleet import plan_inputs
 from kitlife.collector.policy.redeploy import build_plan
-from kitlife.collector.reports.fleet_inputs import devices_from_store, plan_inputs
+from kitlife.collector.reports.fleet_inputs import devices_from_store
 from kitlife.collector.reports.fleet_service import fit_rows, fleet_report_from_store
 from kitlife.collector.store import Store
 
@@ -65,6 +66,7 @@ def figures_csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
                         "name": k,
                         "value": v,
                         "unit": f["unit"],
+                        "method": f["method"],
                         "source": f["source"],
                     }
                 )
@@ -76,6 +78,7 @@ def figures_csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
                     "name": f["label"],
                     "value": value,
                     "unit": f["unit"],
+                    "method": f["method"],
                     "source": f["source"],
                 }
             )
@@ -109,4 +112,4 @@ def figures_csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-FIGURES_CSV_COLUMNS = ("section", "group", "name", "value", "unit", "source")
+FIGURES_CSV_COLUMNS = ("section", "group", "name", "value", "unit", "method", "source")

@@ -39,8 +39,11 @@ def rescore(
     now_s: int | None = None,
     fits: Mapping[str, tuple[RoleFit, list[Reason]]] | None = None,
     roles_path: Path | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> RescoreSummary:
     """Score the given devices (all live ones by default) and store the results.
+
+    ``progress(done)`` is called every 50 devices and at the end (the CLI's bar).
 
     ``fits`` (from :func:`role_fits`) may be passed in by a caller that reuses
     them across calls; by default they are worked out afresh, against the
@@ -68,8 +71,12 @@ def rescore(
         if len(pending) >= 500:
             _save(store, pending, now_s)
             pending = []
+        if progress is not None and summary.devices % 50 == 0:
+            progress(summary.devices)
     if pending:
         _save(store, pending, now_s)
+    if progress is not None:
+        progress(summary.devices)
     summary.seconds = time.perf_counter() - started
     return summary
 

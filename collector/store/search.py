@@ -121,3 +121,14 @@ def register_row_for(store: Store, serial: str) -> dict[str, Any] | None:
     ):
         out[name] = iso_day(out.pop(day_col))
     return out
+
+
+def site_names(store: Store) -> list[str]:
+    """Every site the register names (for messages that list the choices)."""
+    with store.engine.connect() as conn:
+        return [
+            str(r.site)
+            for r in conn.execute(
+                select(assets.c.site).where(assets.c.site != "").distinct().order_by(assets.c.site)
+            )
+        ]

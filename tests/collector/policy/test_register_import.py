@@ -48,6 +48,7 @@ def test_header_without_required_columns_is_refused() -> None:
 
 
 def test_import_refuses_bad_file_and_keeps_previous_register(db_url: str, tmp_path: Path) -> None:
+    assert CliRunner().invoke(cli, ["--db", db_url, "db", "upgrade"]).exit_code == 0
     runner = CliRunner()
     good = tmp_path / "good.csv"
     good.write_text(GOOD, encoding="utf-8")
@@ -73,6 +74,7 @@ def test_import_refuses_bad_file_and_keeps_previous_register(db_url: str, tmp_pa
 
 
 def test_export_round_trips(db_url: str, tmp_path: Path) -> None:
+    assert CliRunner().invoke(cli, ["--db", db_url, "db", "upgrade"]).exit_code == 0
     runner = CliRunner()
     good = tmp_path / "good.csv"
     good.write_text(GOOD, encoding="utf-8")
