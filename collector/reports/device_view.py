@@ -16,16 +16,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from kitlife.collector.policy.scoring.thresholds import Thresholds, load_thresholds
 from kitlife.collector.reports.device import device_report
 from kitlife.collector.reports.units import human, months
 from kitlife.collector.store import Store
+from kitlife.collector.store.device_series import device_series
 from kitlife.collector.store.search import register_row_for
 from kitlife.protocol import metric_by_name
 
 DAY_S = 86400
 DAYS_PER_MONTH = 365.25 / 12
 HISTORY_DAYS = 760  # as far back as the scorer looks (store/histories.LOOKBACK_DAYS)
+MAX_CHART_POINTS = 120
 
 _BATTERY = ("battery.full_charge_capacity_mwh", "battery.full_charge_capacity_mah")
 _DESIGN = {
@@ -64,19 +68,38 @@ def _metric_ids(names: Iterable[str]) -> dict[int, str]:
     return out
 
 
+def _binned(points: list[tuple[int, float]], max_points: int) -> list[tuple[int, float]]:
+    """At most ``max_points`` points: the mean day and value of equal runs of days.
+
+    A chart 640 pixels wide shows no more; two years of daily points would make
+    the page several times heavier (and slower) for nothing a person can see.
+    """
+    if len(points) <= max_points:
+        return points
+    size = -(-len(points) // max_points)
+    arr = np.asarray(points, dtype=np.float64)
+    pad = (-len(arr)) % size
+    if pad:  # the last run is shorter: repeat its last point, which leaves its mean near
+        arr = np.vstack([arr, np.repeat(arr[-1:], pad, axis=0)])
+    means = arr.reshape(-1, size, 2).mean(axis=1)
+    return [(round(d), round(v, 3)) for d, v in means.tolist()]
+
+
 def _daily(
     store: Store, device_id: int, since_day: int
 ) -> dict[tuple[str, str], list[tuple[int, float]]]:
     """(metric, component) -> [(day, the day's value)]: means, or the day's max for counts."""
     ids = _metric_ids(_HISTORY_METRICS)
     out: dict[tuple[str, str], list[tuple[int, float]]] = {}
-    for r in store.daily_rollups(device_id, ids):
-        if r["day"] < since_day or not r["n"]:
+    for metric_id, component, day, n, total, most in device_series(
+        store, device_id, since_day, ids
+    ):
+        if not n:
             continue
-        name = ids[r["metric_id"]]
-        value = r["max"] if name.startswith("rel.") else r["sum"] / r["n"]
-        out.setdefault((name, r["component"]), []).append((int(r["day"]), float(value)))
-    return out
+        name = ids[metric_id]
+        value = most if name.startswith("rel.") else total / n
+        out.setdefault((name, component), []).append((day, float(value)))
+    return {k: _binned(v, MAX_CHART_POINTS) for k, v in out.items()}
 
 
 def _threshold(key: str | None) -> dict[str, Any] | None:
