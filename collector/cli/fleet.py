@@ -403,7 +403,7 @@ def report_fleet(ctx: click.Context, fmt: str, roles_path: str | None) -> None:
                 m["model"],
                 m["retired"],
                 "-" if m["median_age_at_retirement_y"] is None else m["median_age_at_retirement_y"],
-                m["battery_below_80_per_100_device_years"],
+                m["battery_below_service_line_per_100_device_years"],
                 m["disk_errors_per_100_device_years"],
             ]
             for m in rep["models_that_last"][:10]
@@ -412,7 +412,7 @@ def report_fleet(ctx: click.Context, fmt: str, roles_path: str | None) -> None:
             "model",
             "retired",
             "median age at retirement (years)",
-            "battery below 80% per 100 device-years",
+            "battery below its service line per 100 device-years",
             "disk errors per 100 device-years",
         ],
         title="Models that last (top 10 by median age at retirement)",

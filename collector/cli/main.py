@@ -79,6 +79,8 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
     try:
         settings = load_settings(**flags)
     except SettingsError as err:
+        if db_url is not None and "db_url" in str(err):
+            raise OptionError("--db", str(err)) from None
         raise click.UsageError(f"bad setting: {err}") from err
     ctx.obj = {"settings": settings, "db_url": settings.db_url, "store": None}
 

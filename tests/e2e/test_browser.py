@@ -13,7 +13,6 @@ import base64
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +72,7 @@ return [...document.querySelectorAll('input:not([type=hidden]), select, textarea
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'collector.sqlite3'}"
-    with running(replace(Settings(db_url=url), prune_interval_s=0)) as live:
+    with running(Settings(db_url=url, prune_interval_s=0)) as live:
         fill(live.store, devices=8, months=10)
         yield live
 
