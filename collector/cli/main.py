@@ -362,7 +362,7 @@ def devices_show(ctx: click.Context, query: str, fmt: str) -> None:
         return
     d, v = view["device"], view["verdict"]
     click.echo(f"{d['hostname']}  ({d['device_uid']})")
-    click.echo(f"  {v['headline']}. {v['todo']}")
+    click.echo(f"  {v['headline'].rstrip('.')}. {v['todo']}".rstrip())
     if view.get("assessment"):
         click.echo(f"  useful life as it is: {v['life']}")
     click.echo(f"  {d['vendor']} {d['model']}  serial {d['serial'] or '-'}".rstrip())
@@ -374,7 +374,7 @@ def devices_show(ctx: click.Context, query: str, fmt: str) -> None:
         click.echo(f"  REVOKED {_when(d['revoked_s'])}")
     _print_assessment(view.get("assessment"), d["hostname"] or d["device_uid"])
     table(
-        [[r["description"], r["component"], r["shown"], _when(r["t_s"])] for r in view["readings"]],
+        [[r["metric"], r["component"], r["shown"], _when(r["t_s"])] for r in view["readings"]],
         ["reading", "part", "value", "at (UTC)"],
         title="latest readings",
     )
