@@ -365,7 +365,8 @@ def devices_show(ctx: click.Context, query: str, fmt: str) -> None:
     click.echo(f"  {v['headline'].rstrip('.')}. {v['todo']}".rstrip())
     if view.get("assessment"):
         click.echo(f"  useful life as it is: {v['life']}")
-    click.echo(f"  {d['vendor']} {d['model']}  serial {d['serial'] or '-'}".rstrip())
+    model = f"{d['vendor']} {d['model']}".strip() or "model unknown"
+    click.echo(f"  {model}, serial {d['serial'] or '-'}")
     click.echo(
         f"  {d['os_name']} {d['os_version']}, agent {d['agent_version']}, "
         f"last seen {_when(d['last_seen_s'])}, {d['batches']} batches"
