@@ -109,7 +109,10 @@ def test_unmatched_fit_and_site_plan_over_a_simulated_database(
     plan = runner.invoke(cli, ["--db", sqlite_url, "redeploy", "plan", "--site", "York", "--json"])
     assert all(m["site"] == "York" for m in json.loads(plan.output)["moves"])
     csv_out = runner.invoke(cli, ["--db", sqlite_url, "report", "fleet", "--format", "csv"])
-    assert csv_out.output.splitlines()[0] == "id,label,value,unit,method,source"
+    lines = csv_out.output.splitlines()
+    assert lines[0] == "section,group,name,value,unit,method,source"
+    # The breakdowns JSON has are in the CSV too (issue 17: they were JSON-only).
+    assert {line.split(",")[0] for line in lines[1:]} >= {"figure", "by_model", "by_site", "by_age"}
 
 
 def test_recorded_decisions_feed_the_report(db_url: str) -> None:

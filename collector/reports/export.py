@@ -1,0 +1,45 @@
+"""CSV output shared by the CLI and the API, with every cell neutralised.
+
+A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+is read as a formula by spreadsheet programs (OWASP, "CSV Injection"), and
+hostnames, reasons and register fields are written by people and agents we do
+not control. Such cells get a leading apostrophe, as OWASP recommends; numbers
+are written as numbers (a negative number is data, not a formula).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(cell: Any) -> Any:
+    """The cell as a spreadsheet will read it as data: numbers as they are, text neutralised."""
+    if cell is None:
+        return ""
+    if isinstance(cell, bool):
+        return str(cell).lower()
+    if isinstance(cell, int | float):
+        return cell
+    if isinstance(cell, list | tuple):
+        text = " | ".join(str(c) for c in cell)
+    elif isinstance(cell, dict):
+        text = json.dumps(cell, sort_keys=True)
+    else:
+        text = str(cell)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_text(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """Rows as CSV with a header line, only ``columns``, every cell through :func:`csv_safe`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([csv_safe(c) for c in columns])
+    for row in rows:
+        writer.writerow([csv_safe(row.get(c)) for c in columns])
+    return out.getvalue()
