@@ -266,8 +266,15 @@ def redeploy_plan(
         "role",
         "site",
         "device",
+        "device_asset_tag",
+        "device_serial",
+        "device_hostname",
         "device_key",
         "from_holder",
+        "replaces_asset_tag",
+        "replaces_serial",
+        "replaces_hostname",
+        "replaced_to",
         "kind",
         "mismatch_before",
         "mismatch_after",
@@ -281,9 +288,17 @@ def redeploy_plan(
         return
     for m in rows:
         click.echo(
-            f"{m['holder_id']} ({m['role']}, {m['site']}) <- {m['device']} [{m['device_key']}] "
-            f"from {m['from_holder']}: mismatch {m['mismatch_before']} -> {m['mismatch_after']}"
+            f"{m['holder_id']} ({m['role']}, {m['site']}) <- {m['device']} "
+            f"[asset {m['device_asset_tag'] or '-'}, serial {m['device_serial'] or '-'}, "
+            f"host {m['device_hostname'] or '-'}] from {m['from_holder']}: "
+            f"mismatch {m['mismatch_before']} -> {m['mismatch_after']}"
         )
+        if m["replaces"]:
+            click.echo(
+                f"    hands back [asset {m['replaces_asset_tag'] or '-'}, serial "
+                f"{m['replaces_serial'] or '-'}, host {m['replaces_hostname'] or '-'}] "
+                f"to {m['replaced_to']}"
+            )
         click.echo(f"    why: {m['why']}")
         click.echo(f"    after: {m['after']}")
         if m["kind"] == "fix":

@@ -73,6 +73,9 @@ def devices_from_store(store: Store, today: dt.date | None = None) -> list[Fleet
                     or (d.get("ata.reallocated_sectors") or 0) > 0
                 ),
                 decision=dec.get(d["id"], ""),
+                asset_tag=str(a.get("asset_tag", "") or ""),
+                serial=d["serial"] or "",
+                hostname=d["hostname"] or "",
             )
         )
     return out

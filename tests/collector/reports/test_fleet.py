@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
@@ -84,6 +86,28 @@ def test_report_fleet_json_over_a_simulated_database(sqlite_url: str) -> None:
     plan = runner.invoke(cli, ["--db", sqlite_url, "redeploy", "plan", "--json"])
     assert plan.exit_code == 0, plan.output
     assert "summary" in json.loads(plan.output)
+
+
+def test_every_move_names_both_devices_and_both_people(sqlite_url: str, tmp_path: Path) -> None:
+    """Asset tag, serial and hostname of the device handed over and the one handed back."""
+    runner = CliRunner()
+    reg = tmp_path / "reg.csv"
+    args = ["--db", sqlite_url, "simulate", "--devices", "120", "--months", "2", "--seed", "5"]
+    result = runner.invoke(cli, [*args, "--end", "2026-11-25", "--register-csv", str(reg)])
+    assert result.exit_code == 0, result.output
+    register = {r["serial"]: r for r in csv.DictReader(io.StringIO(reg.read_text("utf-8")))}
+    out = runner.invoke(cli, ["--db", sqlite_url, "redeploy", "plan", "--json"])
+    moves = json.loads(out.output)["moves"]
+    assert moves
+    for m in moves:
+        given = register[m["device_serial"]]
+        assert m["device_asset_tag"] == given["asset_tag"] and m["device_hostname"]
+        assert m["from_holder"] == (given["holder_id"] or "spare stock")
+        assert m["replaces"], "every simulated holder has a device today"
+        assert register[m["replaces_serial"]]["holder_id"] == m["holder_id"]
+        assert m["replaces_asset_tag"] and m["replaces_hostname"] and m["replaced_to"]
+    text = runner.invoke(cli, ["--db", sqlite_url, "redeploy", "plan"]).output
+    assert f"serial {moves[0]['device_serial']}" in text
 
 
 def test_unmatched_fit_and_site_plan_over_a_simulated_database(
