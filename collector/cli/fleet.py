@@ -350,7 +350,8 @@ def report() -> None:
     "fmt",
     default="text",
     show_default=True,
-    type=click.Choice(["text", "json", "csv"]),
+    type=click.Choice(["text", "json", "csv", "ledger-csv"]),
+    help="csv: the figures; ledger-csv: the carbon ledger, one row per owned device.",
 )
 @roles_option
 @click.pass_context
@@ -361,6 +362,16 @@ def report_fleet(ctx: click.Context, fmt: str, roles_path: str | None) -> None:
     rep = fleet_report_from_store(_store(ctx), _roles(ctx, roles_path), _today())
     if fmt == "json":
         click.echo(json.dumps(rep, indent=2))
+        return
+    if fmt == "ledger-csv":
+        import csv
+
+        cols = ["device_key", "asset_tag", "serial", "hostname", "decision", "kind"]
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow([*cols, "kg_co2e", "formula", "inputs", "sources"])
+        for r in rep["carbon_ledger"]:
+            inputs, sources = json.dumps(r["inputs"]), "; ".join(r["sources"])
+            w.writerow([*(r[c] for c in cols), r["kg_co2e"], r["formula"], inputs, sources])
         return
     if fmt == "csv":
         import csv

@@ -43,6 +43,8 @@ class FleetDevice:
     asset_tag: str = ""
     serial: str = ""
     hostname: str = ""
+    # kg CO2e of the parts of the newest recorded repair (the assessment's footprint).
+    repair_parts_kgco2e: float = 0.0
 
     @property
     def owned(self) -> bool:
