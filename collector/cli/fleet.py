@@ -305,8 +305,15 @@ def redeploy_plan(
         "role",
         "site",
         "device",
+        "device_asset_tag",
+        "device_serial",
+        "device_hostname",
         "device_key",
         "from_holder",
+        "replaces_asset_tag",
+        "replaces_serial",
+        "replaces_hostname",
+        "replaced_to",
         "kind",
         "mismatch_before",
         "mismatch_after",
@@ -320,9 +327,17 @@ def redeploy_plan(
         return
     for m in rows:
         click.echo(
-            f"{m['holder_id']} ({m['role']}, {m['site']}) <- {m['device']} [{m['device_key']}] "
-            f"from {m['from_holder']}: mismatch {m['mismatch_before']} -> {m['mismatch_after']}"
+            f"{m['holder_id']} ({m['role']}, {m['site']}) <- {m['device']} "
+            f"[asset {m['device_asset_tag'] or '-'}, serial {m['device_serial'] or '-'}, "
+            f"host {m['device_hostname'] or '-'}] from {m['from_holder']}: "
+            f"mismatch {m['mismatch_before']} -> {m['mismatch_after']}"
         )
+        if m["replaces"]:
+            click.echo(
+                f"    hands back [asset {m['replaces_asset_tag'] or '-'}, serial "
+                f"{m['replaces_serial'] or '-'}, host {m['replaces_hostname'] or '-'}] "
+                f"to {m['replaced_to']}"
+            )
         click.echo(f"    why: {m['why']}")
         click.echo(f"    after: {m['after']}")
         if m["kind"] == "fix":
@@ -367,9 +382,14 @@ def report() -> None:
 
 @report.command("fleet")
 @format_option
+@click.option(
+    "--ledger",
+    is_flag=True,
+    help="The carbon ledger instead of the figures: one row per owned device (text, csv).",
+)
 @roles_option
 @click.pass_context
-def report_fleet(ctx: click.Context, fmt: str, roles_path: str | None) -> None:
+def report_fleet(ctx: click.Context, fmt: str, ledger: bool, roles_path: str | None) -> None:
     """Greening-government figures, decisions by model/site/age, which models last."""
     from kitlife.collector.cli.main import _emit
     from kitlife.collector.cli.output import table
@@ -383,6 +403,14 @@ def report_fleet(ctx: click.Context, fmt: str, roles_path: str | None) -> None:
     rep = fleet_report_from_store(_store(ctx), _roles(ctx, roles_path), _today())
     if fmt == "json":
         click.echo(json.dumps(rep, indent=2))
+        return
+    if ledger:
+        cols = ["device_key", "asset_tag", "serial", "hostname", "decision", "kind", "kg_co2e"]
+        rows = [
+            {**r, "inputs": json.dumps(r["inputs"]), "sources": "; ".join(r["sources"])}
+            for r in rep["carbon_ledger"]
+        ]
+        _emit(rows, fmt, [*cols, "formula", "inputs", "sources"] if fmt == "csv" else cols)
         return
     if fmt == "csv":
         _emit(figures_csv_rows(rep), "csv", FIGURES_CSV_COLUMNS)

@@ -401,8 +401,12 @@ def _print_assessment(a: dict[str, Any] | None, name: str) -> None:
         ["part", "status", "level", "reaches its threshold in"],
         title=f"parts, over a {a['horizon_months']:g}-month horizon",
     )
+    # The verdict's reasons already carry the limiting components' own; each text once.
+    shown: set[str] = set()
     for reason in a["reasons"] + [r for c in a["components"] for r in c["reasons"]]:
-        click.echo(f"  - {reason['text']}  [{reason['source']}]")
+        if reason["text"] not in shown:
+            shown.add(reason["text"])
+            click.echo(f"  - {reason['text']}  [{reason['source']}]")
     for note in a.get("data_quality", []):
         click.echo(f"  ! {note}")
 
