@@ -476,12 +476,12 @@ def reminder_text(
         "You are asked because:",
         *(f"  - {r['text']}" for r in reasons),
         "",
-        "Book a time to hand devices back at a locker or desk at your site (no login needed;",
-        "the link is yours alone and works once):",
+        "Book a time to hand devices back at a locker or desk at your site",
+        "(no login needed; the link is yours alone and books once):",
         f"  {link}",
         "",
-        "Devices handed back are wiped to NIST 800-88 and then redeployed, refurbished, donated",
-        "or recycled; you get nothing to do but bring them.",
+        "Devices handed back are wiped to NIST 800-88, then redeployed,",
+        "refurbished, donated or recycled. Bring them; nothing else to do.",
     ]
     return subject, "\n".join(lines) + "\n"
 

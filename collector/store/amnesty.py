@@ -579,24 +579,34 @@ def claim(
     cond = _claimable(channel, now_s)
     if campaign_id is not None:
         cond = and_(cond, m.c.campaign_id == campaign_id)
-    pick = select(m.c.id).where(cond).order_by(m.c.id).limit(limit)
-    if store.dialect == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
+    values = {"claimed_by": worker[:64], "claimed_s": now_s}
     with store.engine.begin() as conn:
-        ids = list(
-            conn.execute(
-                update(m)
-                .where(m.c.id.in_(pick.scalar_subquery()), m.c.status == "pending")
-                .values(
-                    status="sending",
-                    claimed_by=worker[:64],
-                    claimed_s=now_s,
-                    attempts=m.c.attempts + 1,
-                )
-                .returning(m.c.id)
-            ).scalars()
-        )
-        return _reminders(conn, ids)
+        return _reminders(conn, _take(store, conn, cond, limit, values))
+
+
+def _take(
+    store: Store, conn: Connection, cond: Any, limit: int, values: Mapping[str, Any]
+) -> list[int]:
+    """Move up to ``limit`` rows matching ``cond`` from pending to sending; their ids.
+
+    PostgreSQL: lock the candidates first (``FOR UPDATE SKIP LOCKED``, so another
+    worker's candidates are passed over, not waited for), then update exactly
+    those. Not one ``UPDATE .. WHERE id IN (SELECT .. LIMIT n FOR UPDATE SKIP
+    LOCKED)``: PostgreSQL may rescan that subquery, skip the rows the update
+    itself just changed, and so take more than ``n``. SQLite: one statement,
+    under its single writer lock.
+    """
+    m = amnesty_messages
+    pick = select(m.c.id).where(cond).order_by(m.c.id).limit(limit)
+    move = update(m).values(status="sending", attempts=m.c.attempts + 1, **values)
+    if store.dialect == "postgresql":
+        ids = list(conn.execute(pick.with_for_update(skip_locked=True)).scalars())
+        if not ids:
+            return []
+        move = move.where(m.c.id.in_(ids), m.c.status == "pending")
+    else:
+        move = move.where(m.c.id.in_(pick.scalar_subquery()), m.c.status == "pending")
+    return sorted(conn.execute(move.returning(m.c.id)).scalars())
 
 
 def delivered(
@@ -706,33 +716,13 @@ def claim_for_device(
         return []
     sweep(store, rules, now_s)
     m, a = amnesty_messages, amnesty_audience
-    pick = (
-        select(m.c.id)
-        .where(
-            _claimable("agent", now_s),
-            m.c.audience_id.in_(select(a.c.id).where(a.c.holder_id == holder)),
-        )
-        .order_by(m.c.id)
-        .limit(10)
+    cond = and_(
+        _claimable("agent", now_s),
+        m.c.audience_id.in_(select(a.c.id).where(a.c.holder_id == holder)),
     )
-    if store.dialect == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
+    values = {"claimed_by": f"device:{device_uid}"[:64], "claimed_s": now_s, "device_id": device_id}
     with store.engine.begin() as conn:
-        ids = list(
-            conn.execute(
-                update(m)
-                .where(m.c.id.in_(pick.scalar_subquery()), m.c.status == "pending")
-                .values(
-                    status="sending",
-                    claimed_by=f"device:{device_uid}"[:64],
-                    claimed_s=now_s,
-                    attempts=m.c.attempts + 1,
-                    device_id=device_id,
-                )
-                .returning(m.c.id)
-            ).scalars()
-        )
-        return _reminders(conn, ids)
+        return _reminders(conn, _take(store, conn, cond, 10, values))
 
 
 # -- the booking page -----------------------------------------------------------------------
