@@ -79,7 +79,7 @@ class Ack(BaseModel):
 
 
 def _unprocessable(err: Exception) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(err))
+    return HTTPException(422, str(err))
 
 
 # -- campaigns (admin) -------------------------------------------------------------------------
@@ -198,7 +198,7 @@ def get_certificate(
     if format == "html":
         return HTMLResponse(render_html(cert))
     if format != "json":
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "format: json, html or pdf")
+        raise HTTPException(422, "format: json, html or pdf")
     return Response(json.dumps(cert, indent=2), media_type="application/json")
 
 

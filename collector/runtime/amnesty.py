@@ -257,7 +257,7 @@ def export_csv(store: Store, campaign_id: int, base_url: str, now_s: int) -> str
             break
         for r in batch:
             subject, body, link = reminder_content(r, base_url, rules)
-            w.writerow([r.holder_id, r.email, "", r.lead_days, subject, body, link])
+            w.writerow([r.holder_id, r.email, r.site, r.lead_days, subject, body, link])
         db.delivered(store, [r.message_id for r in batch], worker, now_s)
     return out.getvalue()
 

@@ -495,6 +495,7 @@ class Reminder:
     channel: str
     audience_id: int
     holder_id: str
+    site: str
     email: str
     reasons: list[dict[str, Any]]
     devices: list[dict[str, str]]
@@ -528,6 +529,7 @@ def _reminders(conn: Connection, ids: Sequence[int]) -> list[Reminder]:
             m.c.channel,
             m.c.audience_id,
             a.c.holder_id,
+            a.c.site,
             a.c.email,
             a.c.reasons,
             a.c.devices,
@@ -550,6 +552,7 @@ def _reminders(conn: Connection, ids: Sequence[int]) -> list[Reminder]:
             r.channel,
             r.audience_id,
             r.holder_id,
+            r.site,
             r.email,
             json.loads(r.reasons),
             json.loads(r.devices),
@@ -748,7 +751,7 @@ def audience_member(store: Store, audience_id: int) -> dict[str, Any] | None:
         out["devices"] = json.loads(r.devices)
         w, p = amnesty_windows, amnesty_points
         booking = conn.execute(
-            select(p.c.name, p.c.location, w.c.start_s, w.c.end_s)
+            select(p.c.name.label("point"), p.c.location, w.c.start_s, w.c.end_s)
             .join(w, w.c.id == b.c.window_id)
             .join(p, p.c.id == w.c.point_id)
             .where(b.c.audience_id == audience_id)
