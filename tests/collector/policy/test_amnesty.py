@@ -145,3 +145,10 @@ def test_a_device_leaving_needs_its_erasure_record() -> None:
         policy.check_handback("recycle", "dd", "R1")
     policy.check_handback("redeploy", None, None)
     policy.check_handback("refurbish", "nist-800-88-purge", "BL-2026-0042")
+
+
+def test_docs_show_the_rules_table_as_it_is() -> None:
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parents[3] / "docs" / "amnesty.md"
+    assert RULES.table.markdown_table() in docs.read_text()
