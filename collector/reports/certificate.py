@@ -32,6 +32,11 @@ def _reading(readings: Sequence[Mapping[str, Any]], metric: str, worst: str = "f
     return values[0]
 
 
+def _count(value: Any) -> int | None:
+    """Counts (cycles, hours, errors) read back as floats: whole numbers again."""
+    return None if value is None else round(float(value))
+
+
 def _date(t_s: int | None) -> str | None:
     return dt.datetime.fromtimestamp(t_s, dt.UTC).date().isoformat() if t_s else None
 
@@ -93,13 +98,13 @@ def build_certificate(
             "health_pct": round(100 * full / design, 1) if design and full else None,
             "design_capacity_mwh": design,
             "full_charge_capacity_mwh": full,
-            "cycle_count": _reading(rd, "battery.cycle_count"),
+            "cycle_count": _count(_reading(rd, "battery.cycle_count")),
         },
         "storage": {
             "wear_pct": _reading(rd, "nvme.percentage_used_pct", "max"),
-            "power_on_hours": _reading(rd, "storage.power_on_hours", "max"),
-            "media_errors": _reading(rd, "nvme.media_errors", "max"),
-            "reallocated_sectors": _reading(rd, "ata.reallocated_sectors", "max"),
+            "power_on_hours": _count(_reading(rd, "storage.power_on_hours", "max")),
+            "media_errors": _count(_reading(rd, "nvme.media_errors", "max")),
+            "reallocated_sectors": _count(_reading(rd, "ata.reallocated_sectors", "max")),
             "smart_passed": _reading(rd, "storage.smart_passed", "min"),
             "capacity_bytes": _reading(rd, "storage.capacity_bytes"),
         },
