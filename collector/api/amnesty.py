@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel, Field
 
-from kitlife.collector.api.deps import Admin, DeviceDep, ServiceDesk, StoreDep
+from kitlife.collector.api.deps import Admin, DeviceDep, ServiceDesk, SettingsDep, StoreDep
 from kitlife.collector.api.enroll import NO_NUL
 from kitlife.collector.policy.amnesty import CHANNELS, ERASURE_METHODS, ROUTES, AmnestyError
 from kitlife.collector.reports.certificate import render_html, render_pdf
@@ -208,8 +208,12 @@ def get_certificate(
     summary="The due amnesty reminders for this device's holder (device key)",
     tags=["agents"],
 )
-def agent_messages(device: DeviceDep, store: StoreDep) -> list[dict[str, Any]]:
-    return service.agent_messages(store, device.id, device.uid, public_url(), int(time.time()))
+def agent_messages(
+    device: DeviceDep, store: StoreDep, settings: SettingsDep
+) -> list[dict[str, Any]]:
+    return service.agent_messages(
+        store, device.id, device.uid, public_url(settings), int(time.time())
+    )
 
 
 @router.post(

@@ -227,14 +227,19 @@ def cancel_cmd(ctx: click.Context, campaign_id: int) -> None:
 @click.option("--base-url", default=None, help="Collector URL in links [env KITLIFE_PUBLIC_URL].")
 @click.pass_context
 def remind_cmd(ctx: click.Context, base_url: str | None) -> None:
-    """Send the due e-mail reminders once (run it from cron; several at once are safe).
+    """Send the due e-mail reminders once (the server does it every 5 minutes too; any
+    number of runs at once is safe).
 
     SMTP from KITLIFE_SMTP_HOST, _PORT, _FROM, _STARTTLS, _USER, _PASSWORD.
-    Exits 1 when the SMTP server could not be reached (the reminders stay pending).
+    Exits 1 when no SMTP server is set or it could not be reached (the reminders stay pending).
     """
+    from kitlife.collector.cli.main import settings_of
     from kitlife.collector.runtime.amnesty_job import SmtpConfig, public_url, run_once
 
-    result = run_once(_store(ctx), SmtpConfig.from_env(), base_url or public_url())
+    settings = settings_of(ctx)
+    result = run_once(
+        _store(ctx), SmtpConfig.from_settings(settings), base_url or public_url(settings)
+    )
     click.echo(result.summary())
     if result.smtp_error:
         ctx.exit(1)
@@ -246,12 +251,12 @@ def remind_cmd(ctx: click.Context, base_url: str | None) -> None:
 @click.pass_context
 def export_cmd(ctx: click.Context, campaign_id: int, base_url: str | None) -> None:
     """Due reminders of the csv channel as CSV, each handed over once."""
+    from kitlife.collector.cli.main import settings_of
     from kitlife.collector.runtime.amnesty import export_csv
     from kitlife.collector.runtime.amnesty_job import public_url
 
-    click.echo(
-        export_csv(_store(ctx), campaign_id, base_url or public_url(), int(time.time())), nl=False
-    )
+    url = base_url or public_url(settings_of(ctx))
+    click.echo(export_csv(_store(ctx), campaign_id, url, int(time.time())), nl=False)
 
 
 @click.command("handback")

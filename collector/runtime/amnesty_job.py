@@ -19,17 +19,20 @@ show`` for a person to decide. Each e-mail's Message-ID names its row
 (``<amnesty.C.M@kitlife>``), so a mailbox can tell copies apart if a relay ever
 duplicated one.
 
-Python's smtplib (the standard library) speaks SMTP; the job runs from
-``kitlife amnesty remind`` (cron, or by hand) and needs no server.
+Python's smtplib (the standard library) speaks SMTP. The server runs a round
+every ``KITLIFE_AMNESTY_REMIND_EVERY_S`` in each worker (runtime/jobs.py);
+``kitlife amnesty remind`` runs one by hand or from cron.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import smtplib
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -37,17 +40,20 @@ from email.utils import formatdate
 from kitlife.collector.policy import amnesty as policy
 from kitlife.collector.policy.amnesty import Rules
 from kitlife.collector.runtime.amnesty import reminder_content
+from kitlife.collector.runtime.settings import Settings
 from kitlife.collector.store import Store
 from kitlife.collector.store import amnesty as db
 
 SMTP_TIMEOUT_S = 30.0
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8470"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class SmtpConfig:
-    """Where e-mail goes; from ``KITLIFE_SMTP_*`` (docs/amnesty.md)."""
+    """Where e-mail goes (``KITLIFE_SMTP_*`` settings, docs/collector.md)."""
 
-    host: str = "127.0.0.1"
+    host: str
     port: int = 25
     sender: str = "kitlife@localhost"
     starttls: bool = False
@@ -56,21 +62,36 @@ class SmtpConfig:
     timeout_s: float = SMTP_TIMEOUT_S
 
     @classmethod
-    def from_env(cls) -> SmtpConfig:
-        env = os.environ
+    def from_settings(cls, settings: Settings) -> SmtpConfig | None:
+        """None when no SMTP server is configured."""
+        if not settings.smtp_host:
+            return None
         return cls(
-            host=env.get("KITLIFE_SMTP_HOST", "127.0.0.1"),
-            port=int(env.get("KITLIFE_SMTP_PORT", "25")),
-            sender=env.get("KITLIFE_SMTP_FROM", "kitlife@localhost"),
-            starttls=env.get("KITLIFE_SMTP_STARTTLS", "0") == "1",
-            user=env.get("KITLIFE_SMTP_USER", ""),
-            password=env.get("KITLIFE_SMTP_PASSWORD", ""),
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from or "kitlife@localhost",
+            starttls=settings.smtp_starttls,
+            user=settings.smtp_user or "",
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else "",
         )
 
 
-def public_url() -> str:
-    """The collector's address as holders reach it (``KITLIFE_PUBLIC_URL``), for links."""
-    return os.environ.get("KITLIFE_PUBLIC_URL", "http://127.0.0.1:8470")
+def public_url(settings: Settings) -> str:
+    """The collector's address as holders reach it, for links."""
+    return settings.public_url or DEFAULT_PUBLIC_URL
+
+
+def server_round(settings: Settings) -> Callable[[Store], object]:
+    """The server's background job (runtime/jobs.py): one round with these settings."""
+    smtp = SmtpConfig.from_settings(settings)
+    base_url = public_url(settings)
+
+    def remind(store: Store) -> None:
+        result = run_once(store, smtp, base_url)
+        if result.delivered or result.retried or result.failed or result.smtp_error:
+            log.info("amnesty reminders: %s", result.summary())
+
+    return remind
 
 
 @dataclass(slots=True)
@@ -91,7 +112,7 @@ class RoundResult:
             + (f"; settled: {swept}" if swept else "")
         )
         if self.smtp_error:
-            text += f"; SMTP unreachable ({self.smtp_error}): {self.released} left pending"
+            text += f"; e-mail not sent ({self.smtp_error}): {self.released} left pending"
         return text
 
 
@@ -122,7 +143,7 @@ def _connect(smtp: SmtpConfig) -> smtplib.SMTP:
 
 def run_once(
     store: Store,
-    smtp: SmtpConfig,
+    smtp: SmtpConfig | None,
     base_url: str,
     worker: str | None = None,
     now_s: int | None = None,
@@ -138,6 +159,12 @@ def run_once(
         while True:
             batch = db.claim(store, "email", worker, now, rules.batch_max)
             if not batch:
+                break
+            if smtp is None:
+                result.smtp_error = "no SMTP server configured (KITLIFE_SMTP_HOST)"
+                result.released += db.not_delivered(
+                    store, [r.message_id for r in batch], worker, "", rules, now, counts=False
+                )
                 break
             if conn is None:
                 try:

@@ -24,7 +24,8 @@ from kitlife.collector.cli.main import cli
 from kitlife.collector.policy import amnesty as policy
 from kitlife.collector.policy.register import AssetRow, day_of
 from kitlife.collector.runtime.amnesty import ScheduleRequest, schedule
-from kitlife.collector.runtime.amnesty_job import SmtpConfig, run_once
+from kitlife.collector.runtime.amnesty_job import SmtpConfig, run_once, server_round
+from kitlife.collector.runtime.settings import Settings
 from kitlife.collector.store import Store
 from kitlife.collector.store import amnesty as db
 from kitlife.collector.store.assets import replace_register
@@ -148,7 +149,7 @@ def test_smtp_server_down_is_one_clear_error_and_nothing_is_spent(
     down = SmtpConfig(host="127.0.0.1", port=free_port())
     result = run_once(store, down, BASE, now_s=at)
     assert result.delivered == 0 and result.released == 5
-    assert "SMTP unreachable (127.0.0.1:" in result.summary()
+    assert "e-mail not sent (127.0.0.1:" in result.summary()
     assert _statuses(store, campaign_id) == {"pending": 15}
     m = amnesty_messages
     with store.engine.connect() as conn:
@@ -258,3 +259,25 @@ def test_two_workers_at_once_send_each_reminder_once(
     assert _statuses(store, campaign_id) == {"delivered": 400, "skipped": 400, "pending": 400}
     to = [m["To"] for m in mailbox.messages]
     assert len(to) == 400 == len(set(to))
+
+
+def test_the_servers_round_reads_smtp_and_links_from_the_settings(
+    store: Store, mailbox: Mailbox, db_url: str
+) -> None:
+    build(store)
+    day = int(time.time()) // 86_400 + 2  # the 3-day reminder is due now
+    _campaign(store, day)
+    unset = server_round(Settings(db_url=db_url))
+    unset(store)  # no SMTP server configured: nothing sent, nothing spent
+    assert mailbox.messages == []
+    settings = Settings(
+        db_url=db_url,
+        smtp_host="127.0.0.1",
+        smtp_port=mailbox.port,
+        smtp_from="it@example.org",
+        public_url="https://kitlife.example.org",
+    )
+    server_round(settings)(store)
+    assert len(mailbox.messages) == 5
+    assert mailbox.messages[0]["From"] == "it@example.org"
+    assert "https://kitlife.example.org/amnesty/book/" in mailbox.messages[0].get_content()
