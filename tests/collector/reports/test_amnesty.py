@@ -7,6 +7,9 @@ import datetime as dt
 import io
 import time
 
+from click.testing import CliRunner
+
+from kitlife.collector.cli.main import cli
 from kitlife.collector.policy import amnesty as policy
 from kitlife.collector.policy.fit import load_roles
 from kitlife.collector.reports.fleet_service import fleet_report_from_store
@@ -46,3 +49,7 @@ def test_fleet_report_counts_a_campaign_end_to_end(store: Store) -> None:
     assert section["carbon_avoided_kg"] > 0 and section["method"]
     eol = next(f for f in rep["figures"] if f["id"] == "end_of_life_routes")
     assert eol["value"]["refurbish"] == 1  # the hand-back feeds the end-of-life map
+    text = CliRunner().invoke(
+        cli, ["--db", store.engine.url.render_as_string(hide_password=False), "report", "fleet"]
+    )
+    assert "Amnesty days: 5 people asked, 5 reminded, 0 booked; 2 devices returned" in text.output
