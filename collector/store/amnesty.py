@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, select, update
+from sqlalchemy import Connection, and_, exists, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from kitlife.collector.policy.amnesty import (
@@ -431,19 +431,28 @@ def cancel_campaign(
 
 
 # -- reminders: exactly once ----------------------------------------------------------------
-def sweep(store: Store, rules: Rules, now_s: int) -> dict[str, int]:
+def sweep(
+    store: Store, rules: Rules, now_s: int, audience_ids: Sequence[int] | None = None
+) -> dict[str, int]:
     """Settle what needs no sending: stale claims, superseded, booked, after the day.
 
     Each statement changes only rows in the state it names, so workers
-    sweeping at the same time do the same thing once.
+    sweeping at the same time do the same thing once. ``audience_ids`` limits
+    it to those people's rows (an agent's fetch settles its own holder's only;
+    the reminder job settles everyone's).
     """
     m, a, c = amnesty_messages, amnesty_audience, amnesty_campaigns
     later = amnesty_messages.alias("later")
+    mine = true() if audience_ids is None else m.c.audience_id.in_(list(audience_ids))
     out: dict[str, int] = {}
     with store.engine.begin() as conn:
         out["uncertain"] = conn.execute(
             update(m)
-            .where(m.c.status == "sending", m.c.claimed_s < now_s - rules.claim_timeout_s)
+            .where(
+                mine,
+                m.c.status == "sending",
+                m.c.claimed_s < now_s - rules.claim_timeout_s,
+            )
             .values(
                 status="uncertain",
                 last_error="claimed but no outcome recorded: not sent again",
@@ -452,6 +461,7 @@ def sweep(store: Store, rules: Rules, now_s: int) -> dict[str, int]:
         out["booked"] = conn.execute(
             update(m)
             .where(
+                mine,
                 m.c.status == "pending",
                 m.c.audience_id.in_(select(a.c.id).where(a.c.booked_s.is_not(None))),
             )
@@ -460,9 +470,12 @@ def sweep(store: Store, rules: Rules, now_s: int) -> dict[str, int]:
         out["superseded"] = conn.execute(
             update(m)
             .where(
+                mine,
                 m.c.status == "pending",
                 exists(
+                    # campaign first: the unique index (campaign, person, lead, channel) serves it
                     select(later.c.id).where(
+                        later.c.campaign_id == m.c.campaign_id,
                         later.c.audience_id == m.c.audience_id,
                         later.c.channel == m.c.channel,
                         later.c.lead_days < m.c.lead_days,
@@ -475,6 +488,7 @@ def sweep(store: Store, rules: Rules, now_s: int) -> dict[str, int]:
         out["past"] = conn.execute(
             update(m)
             .where(
+                mine,
                 m.c.status == "pending",
                 m.c.campaign_id.in_(select(c.c.id).where(c.c.day * DAY_S + DAY_S <= now_s)),
             )
@@ -717,12 +731,13 @@ def claim_for_device(
     holder = holder_of_device(store, device_id)
     if holder is None:
         return []
-    sweep(store, rules, now_s)
     m, a = amnesty_messages, amnesty_audience
-    cond = and_(
-        _claimable("agent", now_s),
-        m.c.audience_id.in_(select(a.c.id).where(a.c.holder_id == holder)),
-    )
+    with store.engine.connect() as conn:
+        people = list(conn.execute(select(a.c.id).where(a.c.holder_id == holder)).scalars())
+    if not people:
+        return []
+    sweep(store, rules, now_s, people)  # this holder's rows only: every agent fetches hourly
+    cond = and_(_claimable("agent", now_s), m.c.audience_id.in_(people))
     values = {"claimed_by": f"device:{device_uid}"[:64], "claimed_s": now_s, "device_id": device_id}
     with store.engine.begin() as conn:
         return _reminders(conn, _take(store, conn, cond, 10, values))
