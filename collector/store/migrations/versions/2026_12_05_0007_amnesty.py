@@ -1,7 +1,7 @@
 """amnesty days: campaigns, collection points, audience and reminders, bookings, hand-backs
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0008 (0008 landed first on main; it was numbered after this one, reserved for amnesty days)
 Create Date: 2026-12-05 06:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
