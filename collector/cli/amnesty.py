@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from kitlife.collector.cli.output import emit, format_option, table
 from kitlife.collector.policy.amnesty import (
     CHANNELS,
     ERASURE_METHODS,
@@ -131,46 +132,42 @@ def schedule_cmd(
 
 
 @amnesty.command("list")
-@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@format_option
 @click.pass_context
-def list_cmd(ctx: click.Context, as_json: bool) -> None:
+def list_cmd(ctx: click.Context, fmt: str) -> None:
     """Every campaign: day, sites, status, people asked, bookings."""
-    from kitlife.collector.cli.main import _table
     from kitlife.collector.store.amnesty import list_campaigns
 
     rows = list_campaigns(_store(ctx))
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    click.echo(
-        _table(
-            [
-                [
-                    *(r["id"], iso(r["day"]), r["name"], ",".join(r["sites"]), r["status"]),
-                    *(r["people"], r["booked"]),
-                ]
-                for r in rows
-            ],
-            ["id", "day", "name", "sites", "status", "people", "booked"],
-        )
+    shown = [{**r, "day": iso(r["day"]), "sites": ",".join(r["sites"])} for r in rows]
+    emit(
+        rows if fmt == "json" else shown,
+        fmt,
+        ["id", "day", "name", "sites", "status", "people", "booked"],
     )
 
 
 @amnesty.command("show")
 @click.argument("campaign_id", type=int)
-@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@format_option
 @click.pass_context
-def show_cmd(ctx: click.Context, campaign_id: int, as_json: bool) -> None:
-    """A campaign: points and their fill, reminders by lead time and state, bookings."""
-    from kitlife.collector.cli.main import _table
+def show_cmd(ctx: click.Context, campaign_id: int, fmt: str) -> None:
+    """A campaign: points and their fill, reminders by lead time and state, bookings
+    (--format csv: the bookings)."""
     from kitlife.collector.store.amnesty import campaign
 
     try:
         c = campaign(_store(ctx), campaign_id)
     except NotFoundError as err:
         raise click.ClickException(str(err)) from err
-    if as_json:
+    bookings = [
+        {**b, "window": f"{_hhmm(b['start_s'])}-{_hhmm(b['end_s'])}"} for b in c["bookings"]
+    ]
+    if fmt == "json":
         click.echo(json.dumps(c, indent=2))
+        return
+    if fmt == "csv":
+        emit(bookings, fmt, ["holder_id", "point_id", "point", "window", "booked_s"])
         return
     click.echo(f"campaign {c['id']}: {c['name']} on {iso(c['day'])} ({c['status']})")
     click.echo(
@@ -180,32 +177,23 @@ def show_cmd(ctx: click.Context, campaign_id: int, as_json: bool) -> None:
     click.echo(
         f"  people asked {c['audience']['people']}, opened their link {c['audience']['opened']}"
     )
-    click.echo("collection points:")
-    click.echo(
-        _table(
-            [
-                [p["point_id"], p["site"], p["kind"], p["name"], f"{p['booked']}/{p['capacity']}"]
-                for p in c["points"]
-            ],
-            ["point", "site", "kind", "name", "booked"],
-        )
+    table(
+        [
+            [p["point_id"], p["site"], p["kind"], p["name"], f"{p['booked']}/{p['capacity']}"]
+            for p in c["points"]
+        ],
+        ["point", "site", "kind", "name", "booked"],
+        title="collection points:",
     )
-    click.echo("reminders:")
-    click.echo(
-        _table(
-            [[m["lead_days"], m["channel"], m["status"], m["n"]] for m in c["messages"]],
-            ["lead days", "channel", "status", "n"],
-        )
+    table(
+        [[m["lead_days"], m["channel"], m["status"], m["n"]] for m in c["messages"]],
+        ["lead days", "channel", "status", "n"],
+        title="reminders:",
     )
-    click.echo(f"bookings ({len(c['bookings'])}):")
-    click.echo(
-        _table(
-            [
-                [b["holder_id"], b["point"], f"{_hhmm(b['start_s'])}-{_hhmm(b['end_s'])}"]
-                for b in c["bookings"]
-            ],
-            ["holder", "point", "window (UTC)"],
-        )
+    table(
+        [[b["holder_id"], b["point"], b["window"]] for b in bookings],
+        ["holder", "point", "window (UTC)"],
+        title=f"bookings ({len(bookings)}):",
     )
 
 
