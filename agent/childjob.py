@@ -137,9 +137,14 @@ def after_upload(spool: Spool, collector_config: dict[str, Any]) -> None:
 def show_reminders(config: AgentConfig, creds: Credentials) -> int:
     """The collector's due amnesty reminders for this laptop's holder, shown on its desktop."""
     from kitlife.agent.messages import deliver
-    from kitlife.agent.uploader import make_client
+    from kitlife.agent.uploader import UploadError, make_client
 
-    with make_client(config, creds.collector_url) as client:
+    try:  # the upload itself has succeeded: nothing here may turn it into a failure
+        client = make_client(config, creds.collector_url, creds.allow_http)
+    except UploadError as err:
+        log.warning("reminders not fetched: %s", err)
+        return 0
+    with client:
         return len(deliver(client, creds.device_key))
 
 
