@@ -231,6 +231,21 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def peak_rss(pid: int) -> int:
+    """Bytes: the process's peak RSS so far (``VmHWM``), 0 once it is gone.
+
+    Read at every poll, so a child that lives half a second still shows its peak.
+    """
+    with (
+        contextlib.suppress(FileNotFoundError, ProcessLookupError, ValueError),
+        open(f"/proc/{pid}/status") as f,
+    ):
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def count_wakeups(active: list[bool]) -> int:
     """Idle-to-active transitions in a run of poll slots (a leading active slot counts)."""
     wakes = 0
@@ -350,6 +365,7 @@ class Subject:
             kid = read_tasks(pid)
             self.kids.update(kid)
             self.kids_all.update(kid)
+            self.child_peak_rss = max(self.child_peak_rss, peak_rss(pid))
         switches = self.own.totals()[1] + self.kids.totals()[1]
         if measuring:
             self.active.append(switches != self.last_switches)
@@ -747,9 +763,6 @@ def main() -> None:
                         mem = s.ps.memory_full_info()
                         s.rss.append(mem.rss)
                         s.uss.append(mem.uss)
-                    for child in s.ps.children(recursive=True):
-                        with contextlib.suppress(psutil.Error):
-                            s.child_peak_rss = max(s.child_peak_rss, child.memory_info().rss)
             next_poll += args.poll
             time.sleep(max(0.0, min(next_poll, t_end) - time.monotonic()))
         for s in subjects:
