@@ -401,7 +401,12 @@ def start_collector(tmp: Path) -> tuple[subprocess.Popen[bytes], str, str]:
     """The collector on loopback; its process, URL and database URL (for tokens)."""
     db = f"sqlite:///{tmp / 'collector.sqlite3'}"
     port = free_port()
-    enrol_token(db)  # creates the database before the server opens it
+    subprocess.run(
+        [str(BIN / "kitlife"), "--db", db, "db", "upgrade"],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
     log = (tmp / "collector.log").open("wb")
     proc = subprocess.Popen(
         [str(BIN / "kitlife"), "--db", db, "serve", "--port", str(port)],
