@@ -205,7 +205,7 @@ assets = Table(
 )
 
 
-# -- amnesty days (migration 0007) --------------------------------------------------------
+# -- amnesty days (migration 0008) --------------------------------------------------------
 # A campaign: one amnesty day at some sites. ``sites``, ``lead_days`` and ``channels``
 # are JSON arrays as text; ``link_secret`` signs its booking links (never leaves here).
 amnesty_campaigns = Table(

@@ -1,6 +1,6 @@
 """a device's closed weeks of the scoring series, kept for the rescorer; job rounds
 
-Revision ID: 0008
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-26 12:00:00
 
@@ -17,8 +17,6 @@ and by which host process): several collector hosts on one database run the
 same schedule, and the first to claim a round does it (kitlife.collector.
 store.jobs).
 
-Numbered 0008 because 0007 is taken by another branch; at merge its
-``down_revision`` becomes that migration's.
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None

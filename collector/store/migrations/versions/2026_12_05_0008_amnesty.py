@@ -1,7 +1,7 @@
 """amnesty days: campaigns, collection points, audience and reminders, bookings, hand-backs
 
-Revision ID: 0007
-Revises: 0008 (0008 landed first on main; it was numbered after this one, reserved for amnesty days)
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-05 06:00:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0008"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
