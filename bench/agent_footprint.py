@@ -29,7 +29,8 @@ minute.
 The agent runs as a laptop gets it. ``--frozen [DIR]`` runs the shipped
 build: the PyInstaller onedir agent of :mod:`kitlife.installers.freeze`, built
 into DIR (a temporary folder without DIR) or reused from there when DIR holds
-one; its upload child is the frozen executable itself (``kitlife-agent -m
+one (it is not rebuilt: empty DIR after changing the agent); its upload
+child is the frozen executable itself (``kitlife-agent -m
 kitlife.agent.childjob ...``). Without it, a wheel of this tree installed in a
 temporary venv and byte-compiled; ``--compare-wheel`` adds that wheel agent as
 a second row beside the frozen one (``--editable`` runs the dev venv's
