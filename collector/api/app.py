@@ -78,6 +78,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
                 "upload_interval_s": settings.agent_upload_interval_s,
                 "feedback_ask_every_days": settings.agent_feedback_ask_every_days,
             },
+            batches.PerDevice(settings.max_inflight_per_device),
+            batches.Decoder(
+                settings.limits, settings.decode_inline_max_bytes, settings.max_heavy_decodes
+            ),
         )
         # Everything built so far (modules, the app, the store) lives as long as
         # the process: frozen, the collector's full collections skip it. Without
