@@ -401,7 +401,7 @@ def _merged(
     state_rows = [
         (
             dev,
-            packed.merged_latest(state.get(dev), g.latest[dev]),
+            packed.merged_latest(state.get(dev), g.latest[dev], g.now),
             packed.pack_unavailable(g.unavailable[dev]),
         )
         for dev in devs
