@@ -19,6 +19,7 @@ from kitlife.collector.api import (
     enroll,
     experience,
     fleet,
+    guard,
     health,
     ops,
 )
@@ -116,7 +117,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
 
 class _CollectorApp(FastAPI):
-    """FastAPI with the ingest fast path as the outermost layer.
+    """FastAPI with the ingest fast path as the outermost layer, then the request guard.
 
     Outermost, not added with ``add_middleware``: that would put it inside
     Starlette's error, telemetry and body-limit middlewares, which cost the
@@ -125,4 +126,4 @@ class _CollectorApp(FastAPI):
     """
 
     def build_middleware_stack(self) -> ASGIApp:
-        return batches.IngestFastPath(super().build_middleware_stack())
+        return batches.IngestFastPath(guard.RequestGuard(super().build_middleware_stack()))

@@ -141,7 +141,6 @@ def serve(
     """Run the collector's HTTP API with uvicorn."""
     import os
 
-    import uvicorn
 
     from kitlife.collector.store import writelock
     from kitlife.collector.store.engine import sqlite_file
@@ -169,22 +168,26 @@ def serve(
         import tempfile
 
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kitlife-metrics-")
+    from kitlife.collector.api import server
     from kitlife.collector.runtime.logs import log_config
 
-    uvicorn.run(
-        "kitlife.collector.api.asgi:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        ssl_certfile=ssl_certfile,
-        ssl_keyfile=ssl_keyfile,
-        log_level=log_level,
-        log_config=log_config(log_level),
-        access_log=log_level in ("info", "debug"),
-        proxy_headers=True,
-        forwarded_allow_ips=forwarded_allow_ips,
-        server_header=False,
+    server.serve(
+        server.server_config(
+            "kitlife.collector.api.asgi:app_from_environment",
+            ctx.obj["settings"],
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            ssl_certfile=ssl_certfile,
+            ssl_keyfile=ssl_keyfile,
+            log_level=log_level,
+            log_config=log_config(log_level),
+            access_log=log_level in ("info", "debug"),
+            proxy_headers=True,
+            forwarded_allow_ips=forwarded_allow_ips,
+            server_header=False,
+        )
     )
 
 

@@ -257,6 +257,27 @@ class Store:
             ).first()
         return str(row.role) if row else None
 
+    def credential_live(self, secret: str) -> bool:
+        """Whether ``secret`` is a live enrolment or API token, whatever its role.
+
+        The HTTP layer asks this before it reads a request body, so a caller
+        without a credential cannot make the collector read (and parse) one;
+        which role may do what is the route's own check, after.
+        """
+        if self.role_for_token(secret) is not None:
+            return True
+        now = _now()
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(enrol_tokens.c.id).where(
+                    enrol_tokens.c.token_hash == hash_secret(secret),
+                    enrol_tokens.c.uses_left > 0,
+                    enrol_tokens.c.expires_s > now,
+                    enrol_tokens.c.revoked_s.is_(None),
+                )
+            ).first()
+        return row is not None
+
     # -- devices ---------------------------------------------------------------------
     def enroll(
         self,
