@@ -364,19 +364,24 @@ def report_fleet(ctx: click.Context, fmt: str, roles_path: str | None) -> None:
     if fmt == "csv":
         import csv
 
+        from kitlife.collector.reports.export import csv_safe
+
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(["id", "label", "value", "unit", "method", "source"])
         for f in rep["figures"]:
             v = f["value"]
             w.writerow(
-                [
-                    f["id"],
-                    f["label"],
-                    json.dumps(v) if isinstance(v, dict) else v,
-                    f["unit"],
-                    f["method"],
-                    f["source"],
-                ]
+                map(
+                    csv_safe,
+                    [
+                        f["id"],
+                        f["label"],
+                        json.dumps(v) if isinstance(v, dict) else v,
+                        f["unit"],
+                        f["method"],
+                        f["source"],
+                    ],
+                )
             )
         return
     click.echo(f"Fleet report as of {rep['as_of']}")

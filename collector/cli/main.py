@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from kitlife import __version__
+from kitlife.collector.reports.export import csv_safe_rows
 from kitlife.collector.runtime.settings import Settings, SettingsError, load_settings, open_store
 from kitlife.collector.store import NotFoundError, Store
 
@@ -70,7 +71,7 @@ def _emit(
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(csv_safe_rows(rows))
         click.echo(out.getvalue(), nl=False)
     else:
         click.echo(_table([[r.get(c) for c in columns] for r in rows], headers or columns))

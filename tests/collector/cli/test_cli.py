@@ -234,3 +234,16 @@ def test_several_workers_on_one_sqlite_file_store_every_batch_once(
 
 def _point(seq: int) -> Series:
     return Series(5, "", (1_790_000_000 + seq,), (float(seq),), -1)
+
+
+def test_csv_exports_neutralise_formulas(sqlite_url: str) -> None:
+    """Issue 19.6: a hostname or token name a spreadsheet would run comes out as text."""
+    store = Store.from_url(sqlite_url)
+    store.upgrade()
+    store.enroll(store.create_enrol_token(1, 600), {"inv.hostname": "=cmd|' /C calc'!A0"})
+    store.create_api_token("servicedesk", "+SUM(1)")
+    store.close()
+    devices = run(sqlite_url, "devices", "list", "--csv")
+    assert "'=cmd" in devices and "\n=cmd" not in devices and ",=cmd" not in devices
+    tokens = run(sqlite_url, "token", "list", "--csv")
+    assert "'+SUM(1)" in tokens and ",+SUM" not in tokens
