@@ -118,9 +118,9 @@ def test_hostile_cells_are_errors_with_line_and_column() -> None:
 def test_a_cell_the_csv_reader_cannot_read_stops_the_file_at_its_line() -> None:
     """Over csv's 131,072-character field limit: the reader raises; the error names the line."""
     data = _one_row() + b'SN2,h-2,office,"' + b"y" * 140_000 + b'",2023-01-10,new,2026-01-10,0\n'
-    rows, errors = parse_register(data, roles())
+    _, errors = parse_register(data, roles())
     assert [(e.line, "unreadable CSV" in e.message) for e in errors] == [(3, True)]
-    rows, errors = parse_register(_one_row(site="x" * 131_073), roles())
+    _, errors = parse_register(_one_row(site="x" * 131_073), roles())
     assert [(e.line, "field larger than field limit" in e.message) for e in errors] == [(2, True)]
 
 
@@ -140,15 +140,15 @@ def test_hostile_register_over_http_is_422_and_cli_exits_with_the_line(
     from kitlife.collector.runtime.settings import Settings
     from tests.collector.api.conftest import running
 
-    with running(replace(Settings(db_url=db_url), prune_interval_s=0)) as live:
-        with live.client(live.admin) as c:
-            for body, where in (
-                (_one_row(model="a\0b"), "line 2 [model]"),
-                (_one_row(previous_holders=str(2**64)), "line 2 [previous_holders]"),
-                (_one_row(site="x" * 131_073), "line 2: unreadable CSV"),
-            ):
-                r = c.put("/v1/assets", content=body)
-                assert r.status_code == 422 and where in r.text, r.text
+    settings = replace(Settings(db_url=db_url), prune_interval_s=0)
+    with running(settings) as live, live.client(live.admin) as c:
+        for body, where in (
+            (_one_row(model="a\0b"), "line 2 [model]"),
+            (_one_row(previous_holders=str(2**64)), "line 2 [previous_holders]"),
+            (_one_row(site="x" * 131_073), "line 2: unreadable CSV"),
+        ):
+            r = c.put("/v1/assets", content=body)
+            assert r.status_code == 422 and where in r.text, r.text
     bad = tmp_path / "bad.csv"
     bad.write_bytes(_one_row(previous_holders=str(2**64)))
     result = CliRunner().invoke(cli, ["--db", db_url, "assets", "import", str(bad)])
