@@ -52,7 +52,13 @@ INVENTORY_COLUMNS = {
     "inv.os_name": "os_name",
     "inv.os_version": "os_version",
 }
-_INV = tuple(INVENTORY_COLUMNS.values())
+# What the hardware is (serial and vendor) is taken from the enrolment only:
+# any device key can put any serial in its inventory texts, and a claimed
+# serial made `devices show SERIAL` ambiguous and could steer the real
+# laptop's re-enrolment (which matches on serial and vendor). The texts stay
+# in the readings; the device row keeps what enrolment said.
+IDENTITY_COLUMNS = ("serial", "vendor")
+_INV = tuple(c for c in INVENTORY_COLUMNS.values() if c not in IDENTITY_COLUMNS)
 _INV_BY_METRIC: dict[int, str] = {}
 
 _BATCH_COLS = "batch_uid, device_id, received_s, first_s, last_s, n_points, body"
@@ -190,7 +196,7 @@ def _inv_column(metric_id: int) -> str | None:
         from kitlife.protocol import REGISTRY
 
         for m in REGISTRY:
-            if m.name in INVENTORY_COLUMNS:
+            if m.name in INVENTORY_COLUMNS and INVENTORY_COLUMNS[m.name] in _INV:
                 _INV_BY_METRIC[m.id] = INVENTORY_COLUMNS[m.name]
     return _INV_BY_METRIC.get(metric_id)
 

@@ -59,8 +59,8 @@ def test_batch_stored_once_with_rollups_and_latest(store: Store) -> None:
     assert (rollup["n"], rollup["min"], rollup["max"], rollup["last"]) == (3, 10.0, 30.0, 20.0)
     assert rollup["sum"] == pytest.approx(60.0)
     assert store.batch_bodies(device.id) == [body]
-    row = store.find_device("SER123")
-    assert (row["hostname"], row["batches"], row["points"]) == ("host-a", 1, 6)
+    row = store.find_device("host-a")  # the hostname from the batch; the serial is enrolment's
+    assert (row["hostname"], row["batches"], row["points"], row["serial"]) == ("host-a", 1, 6, "")
     assert [u["reason"] for u in store.unavailable_sources(device.id)] == ["no battery"]
 
 
