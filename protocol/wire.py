@@ -111,6 +111,23 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 _ZSTD_LEVEL = 3
 
+# Every member of a v1 batch in wire order, with the members of each item of
+# the lists: what encode_batch writes, named. docs/privacy.md lists each one
+# as a field every upload carries (tests/protocol/test_envelope.py holds the
+# three together).
+LAYOUT: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("version", ()),
+    ("device_id", ()),
+    ("spool_id", ()),
+    ("seq", ()),
+    ("sent_at_s", ()),
+    ("agent_version", ()),
+    ("components", ()),
+    ("series", ("metric_id", "comp_idx", "exponent", "t0_s", "dt_s", "q")),
+    ("texts", ("metric_id", "comp_idx", "t_s", "value")),
+    ("unavailable", ("source", "comp_idx", "reason")),
+)
+
 
 def _quantise(value: float, exponent: int) -> int:
     if not math.isfinite(value):
