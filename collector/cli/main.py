@@ -142,7 +142,6 @@ def serve(
     """Run the collector's HTTP API with uvicorn."""
     import os
 
-
     from kitlife.collector.store import writelock
     from kitlife.collector.store.engine import sqlite_file
 

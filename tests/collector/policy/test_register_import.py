@@ -135,12 +135,10 @@ def test_register_widths_are_the_tables_widths() -> None:
 def test_hostile_register_over_http_is_422_and_cli_exits_with_the_line(
     db_url: str, tmp_path: Path
 ) -> None:
-    from dataclasses import replace
-
     from kitlife.collector.runtime.settings import Settings
     from tests.collector.api.conftest import running
 
-    settings = replace(Settings(db_url=db_url), prune_interval_s=0)
+    settings = Settings(db_url=db_url, prune_interval_s=0)
     with running(settings) as live, live.client(live.admin) as c:
         for body, where in (
             (_one_row(model="a\0b"), "line 2 [model]"),
