@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -268,9 +269,24 @@ def _no_nul(batch: BatchSummary) -> BatchSummary:
     )
 
 
+# batches.batch_uid holds 160 characters; the protocol allows batch ids of up to
+# 128 + 1 + 19 (spool id, ':', seq), 181 with the device uid. Widening the column
+# would rebuild the whole table on SQLite, so the rare longer id is stored as a
+# digest instead: deterministic, so a retry is still recognised.
+_UID_MAX = 160
+
+
+def batch_uid(device_uid: str, batch_id: str) -> str:
+    """The stored, unique id of a device's batch (a digest of the batch id when too long)."""
+    uid = f"{device_uid}/{batch_id}"
+    if len(uid) <= _UID_MAX:
+        return uid
+    return f"{device_uid}/sha256:{hashlib.sha256(batch_id.encode()).hexdigest()}"
+
+
 def _batch_row(item: Item, now: int) -> tuple[Any, ...]:
     return (
-        f"{item.device_uid}/{item.batch.batch_id}",
+        batch_uid(item.device_uid, item.batch.batch_id),
         item.device_id,
         now,
         item.batch.first_s,
