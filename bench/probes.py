@@ -543,11 +543,28 @@ def run_probe(server: Server, victim: Victim, idle: int, name: str, scale: Scale
     return figures
 
 
-def run_all(db_url: str, log: Path, scale: Scale) -> list[Figures]:
+def run_all(
+    db_url: str, log: Path, scale: Scale, fuzz_inputs: int = 0, openapi_examples: int = 0
+) -> tuple[list[Figures], dict[str, Any]]:
+    """Every probe against one server, then the HTTP and OpenAPI fuzzers if asked."""
     with serving(db_url, log) as server:
         victim = Victim(server)
         idle = idle_figure(server, victim)
-        return [run_probe(server, victim, idle, name, scale) for name in PROBES]
+        figures = [run_probe(server, victim, idle, name, scale) for name in PROBES]
+        fuzzed: dict[str, Any] = {}
+        if fuzz_inputs:
+            from bench.fuzz import fuzz_http
+
+            uid, key = server.enroll("fuzzed")
+            with monitored("fuzz", server, victim, idle) as seen:
+                fuzzed["http"] = fuzz_http(server.url, uid, key, fuzz_inputs)
+            fuzzed["http_monitor"] = seen.row()
+        if openapi_examples:
+            from bench.fuzz import fuzz_openapi
+
+            spec = json.loads((Path(__file__).parents[1] / "docs" / "openapi.json").read_text())
+            fuzzed["openapi_5xx"] = fuzz_openapi(server.url, server.admin, spec, openapi_examples)
+        return figures, fuzzed
 
 
 # -- the command ----------------------------------------------------------------------------
@@ -565,7 +582,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--targets", default="sqlite,postgresql")
     ap.add_argument("--short", action="store_true", help="the CI-sized scale")
-    ap.add_argument("--fuzz", type=int, default=100_000, help="wire decoder inputs (0: none)")
+    ap.add_argument(
+        "--fuzz", type=int, default=100_000, help="fuzzed batches, decoded and posted (0: none)"
+    )
+    ap.add_argument(
+        "--openapi-examples", type=int, default=200, help="schemathesis examples per operation"
+    )
     ap.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
     args = ap.parse_args(argv)
     scale = SHORT if args.short else FULL
@@ -575,13 +597,19 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="kitlife-probes-") as tmp:
         for target in args.targets.split(","):
             url = f"sqlite:///{tmp}/probes.sqlite3" if target == "sqlite" else _pg_url()
-            for figures in run_all(url, Path(tmp) / f"{target}.log", scale):
-                rows.append({"target": target, **figures.row()})
+            figures, fuzzed = run_all(
+                url, Path(tmp) / f"{target}.log", scale, args.fuzz, args.openapi_examples
+            )
+            for f in figures:
+                rows.append({"target": target, **f.row()})
                 print(json.dumps(rows[-1]), flush=True)
+            rows.append({"target": target, "fuzz": fuzzed})
+            print(json.dumps(rows[-1]), flush=True)
     if args.fuzz:
         from bench.fuzz import fuzz_decoder
 
-        print(json.dumps({"fuzz": fuzz_decoder(args.fuzz)}), flush=True)
+        rows.append({"decoder_fuzz": fuzz_decoder(args.fuzz)})
+        print(json.dumps(rows[-1]), flush=True)
     if args.out:
         args.out.write_text(json.dumps(rows, indent=1))
     return 0
