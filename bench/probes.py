@@ -550,7 +550,10 @@ def run_all(
     with serving(db_url, log) as server:
         victim = Victim(server)
         idle = idle_figure(server, victim)
-        figures = [run_probe(server, victim, idle, name, scale) for name in PROBES]
+        figures = []
+        for name in PROBES:
+            figures.append(run_probe(server, victim, idle, name, scale))
+            print(json.dumps(figures[-1].row()), flush=True)
         fuzzed: dict[str, Any] = {}
         if fuzz_inputs:
             from bench.fuzz import fuzz_http
@@ -600,9 +603,7 @@ def main(argv: list[str] | None = None) -> int:
             figures, fuzzed = run_all(
                 url, Path(tmp) / f"{target}.log", scale, args.fuzz, args.openapi_examples
             )
-            for f in figures:
-                rows.append({"target": target, **f.row()})
-                print(json.dumps(rows[-1]), flush=True)
+            rows += [{"target": target, **f.row()} for f in figures]
             rows.append({"target": target, "fuzz": fuzzed})
             print(json.dumps(rows[-1]), flush=True)
     if args.fuzz:

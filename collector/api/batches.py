@@ -34,6 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kitlife.collector.api.deps import Bearer
+from kitlife.collector.api.guard import Refused, read_body
 from kitlife.collector.api.keycache import KeyCache
 from kitlife.collector.runtime import metrics
 from kitlife.collector.runtime.rescore import Rescorer
@@ -203,24 +204,12 @@ def _headers(raw: list[tuple[bytes, bytes]]) -> tuple[str, str, str | None]:
 
 async def _read_capped(receive: Receive, limit: int, timeout_s: float) -> bytes:
     """The body, cut off at ``limit`` (413) even when no Content-Length was declared,
-    and at ``timeout_s`` (408) however slowly it trickles in."""
-    chunks: list[bytes] = []
-    size = 0
+    and at ``timeout_s`` (408) however slowly it trickles in (the guard's reader)."""
     try:
-        async with asyncio.timeout(timeout_s):
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    raise _Reply(400, "bad_batch", "client went away")
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > limit:
-                    _reject(413, "too_large", f"batch over the limit of {limit} bytes", _CLOSE)
-                chunks.append(chunk)
-                if not message.get("more_body", False):
-                    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    except TimeoutError:
-        _reject(408, "timeout", f"body not received within {timeout_s:g} s", _CLOSE)
+        return await read_body(receive, limit, timeout_s)
+    except Refused as refusal:
+        reason = {413: "too_large", 408: "timeout"}.get(refusal.status, "bad_batch")
+        _reject(refusal.status, reason, refusal.detail.replace("body", "batch", 1), _CLOSE)
 
 
 def _check_clock(batch: BatchSummary, now_s: float, skew_s: int) -> None:
