@@ -95,8 +95,9 @@ def series(draw: st.DrawFn) -> Series:
 
 batches = st.builds(
     Batch,
-    device_id=st.text(min_size=1, max_size=64),
-    spool_id=st.text(min_size=1, max_size=64),
+    # Ids are limited to 128 bytes of UTF-8: 32 characters of up to 4 bytes each.
+    device_id=st.text(min_size=1, max_size=32),
+    spool_id=st.text(min_size=1, max_size=32),
     seq=st.integers(0, 2**62),
     sent_at_s=st.integers(0, 2**34),
     agent_version=st.text(max_size=20),
