@@ -76,8 +76,13 @@ def cli(
 @click.option("--url", required=True, help="The collector's base URL, e.g. https://kitlife.example")
 @click.option("--token", required=True, help="An enrolment token from `kitlife token create`.")
 @click.option("--force", is_flag=True, help="Enrol again even if this device has a key.")
+@click.option(
+    "--allow-http",
+    is_flag=True,
+    help="Allow a plain-http collector (a lab or loopback demo); remembered for uploads.",
+)
 @click.pass_context
-def enroll(ctx: click.Context, url: str, token: str, force: bool) -> None:
+def enroll(ctx: click.Context, url: str, token: str, force: bool, allow_http: bool) -> None:
     """Trade an enrolment token for this device's own key (kept mode 0600)."""
     from kitlife.agent.uploader import EnrolError
     from kitlife.agent.uploader import enroll as do_enroll
@@ -95,7 +100,7 @@ def enroll(ctx: click.Context, url: str, token: str, force: bool) -> None:
             )
     inventory = _facts()
     try:
-        creds = do_enroll(config, url, token, inventory)
+        creds = do_enroll(config, url, token, inventory, allow_http)
     except EnrolError as err:
         raise click.ClickException(str(err)) from err
     path = save_credentials(config.state_dir, creds)

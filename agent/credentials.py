@@ -25,6 +25,9 @@ class Credentials:
     collector_url: str
     device_id: str
     device_key: str
+    # Enrolled with --allow-http: this collector may be reached over plain http
+    # (a lab or a loopback demo), remembered so that every later upload may too.
+    allow_http: bool = False
 
 
 def save_credentials(state_dir: Path, creds: Credentials) -> Path:
@@ -47,7 +50,10 @@ def load_credentials(state_dir: Path) -> Credentials:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Credentials(
-            str(data["collector_url"]), str(data["device_id"]), str(data["device_key"])
+            str(data["collector_url"]),
+            str(data["device_id"]),
+            str(data["device_key"]),
+            data.get("allow_http", False) is True,
         )
     except FileNotFoundError:
         raise NotEnrolledError(f"not enrolled: no {path}; run kitlife-agent enroll") from None

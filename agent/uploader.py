@@ -44,17 +44,30 @@ class UploadReport:
     server_time_s: float | None = None
 
 
-def _check_scheme(url: str, config: AgentConfig) -> None:
-    if url.startswith("https://"):
+def _check_scheme(url: str, config: AgentConfig, allow_http: bool = False) -> None:
+    """A collector URL is https://HOST[:PORT]; plain http only where it was allowed."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UploadError(f"{url!r} is not a collector URL: give https://HOST[:PORT]")
+    if parts.scheme == "https" or config.allow_http or allow_http:
         return
-    if url.startswith("http://") and config.allow_http:
-        return
-    raise UploadError(f"refusing {url!r}: https only, unless allow_http is set in the config")
+    raise UploadError(
+        f"refusing {url!r}: the collector must be https://. For a lab collector on plain "
+        "http, enrol with `kitlife-agent enroll --allow-http` (remembered for later "
+        "uploads), or set KITLIFE_AGENT_ALLOW_HTTP=1 or allow_http = true in the "
+        "agent's config file (--config)"
+    )
 
 
-def make_client(config: AgentConfig, base_url: str) -> httpx.Client:
+def make_client(config: AgentConfig, base_url: str, allow_http: bool = False) -> httpx.Client:
     """One client, reused for every request of an upload: keep-alive, TLS verified."""
-    _check_scheme(base_url, config)
+    _check_scheme(base_url, config, allow_http)
     verify: str | bool = config.ca_bundle or True
     return httpx.Client(
         base_url=base_url.rstrip("/"),
@@ -78,9 +91,12 @@ def _reason(response: httpx.Response) -> str:
     return f"HTTP {response.status_code}: {detail or response.reason_phrase}"
 
 
-def enroll(config: AgentConfig, url: str, token: str, facts: dict[str, str]) -> Credentials:
+def enroll(
+    config: AgentConfig, url: str, token: str, facts: dict[str, str], allow_http: bool = False
+) -> Credentials:
+    """Trade the token for a key; ``allow_http`` lets a plain-http collector in, and is kept."""
     try:
-        with make_client(config, url) as client:
+        with make_client(config, url, allow_http) as client:
             response = client.post(
                 "/v1/enroll", json={"facts": facts}, headers={"Authorization": f"Bearer {token}"}
             )
@@ -91,7 +107,12 @@ def enroll(config: AgentConfig, url: str, token: str, facts: dict[str, str]) -> 
     if response.status_code != 200:
         raise EnrolError(f"enrolment refused: {_reason(response)}")
     data = response.json()
-    return Credentials(url.rstrip("/"), str(data["device_id"]), str(data["device_key"]))
+    return Credentials(
+        url.rstrip("/"),
+        str(data["device_id"]),
+        str(data["device_key"]),
+        allow_http and url.startswith("http://"),
+    )
 
 
 def upload_pending(
@@ -100,7 +121,7 @@ def upload_pending(
     """Send every sealed batch in order; stop at the first failure (data stays)."""
     report = UploadReport()
     own_client = client is None
-    client = client or make_client(config, creds.collector_url)
+    client = client or make_client(config, creds.collector_url, creds.allow_http)
     headers = {"Authorization": f"Bearer {creds.device_key}", "Content-Type": CONTENT_TYPE}
     try:
         for seq, body in spool.pending():

@@ -15,6 +15,7 @@ from kitlife.collector.api import (
     admin,
     assets,
     batches,
+    decisions,
     devices,
     enroll,
     experience,
@@ -22,6 +23,7 @@ from kitlife.collector.api import (
     guard,
     health,
     ops,
+    web,
 )
 from kitlife.collector.api.keycache import KeyCache
 from kitlife.collector.runtime import metrics
@@ -111,8 +113,20 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
-    for module in (health, enroll, batches, devices, experience, assets, fleet, admin, ops):
+    for module in (
+        health,
+        enroll,
+        batches,
+        devices,
+        decisions,
+        experience,
+        assets,
+        fleet,
+        admin,
+        ops,
+    ):
         app.include_router(module.router)
+    web.install(app)
     return app
 
 

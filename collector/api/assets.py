@@ -4,19 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from kitlife.collector.api.deps import Admin, RolesDep, ServiceDesk, StoreDep
+from kitlife.collector.api.formats import FORMAT_RESPONSES, FormatQuery, respond
 from kitlife.collector.policy.register import parse_register
-from kitlife.collector.store.assets import register_rows, replace_register, unmatched
+from kitlife.collector.store.assets import (
+    EXPORT_COLUMNS,
+    register_rows,
+    replace_register,
+    unmatched,
+)
 
 router = APIRouter(tags=["assets"])
 
 
-@router.get("/v1/assets", summary="The asset register")
-def list_assets(store: StoreDep, _role: ServiceDesk) -> list[dict[str, Any]]:
-    return register_rows(store)
+@router.get(
+    "/v1/assets",
+    summary="The asset register (CSV: the form PUT /v1/assets reads)",
+    response_model=list[dict[str, Any]],
+    responses=FORMAT_RESPONSES,
+)
+def list_assets(
+    request: Request, store: StoreDep, _role: ServiceDesk, fmt: FormatQuery = None
+) -> Response:
+    return respond(request, fmt, register_rows(store), name="assets", columns=EXPORT_COLUMNS)
 
 
 @router.get("/v1/assets/unmatched", summary="Devices and register rows that do not match")

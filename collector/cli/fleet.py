@@ -9,13 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import click
 
+from kitlife.collector.cli.output import format_option, progress
 from kitlife.collector.store import Store
 
 
@@ -23,11 +23,12 @@ def _today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-def _store(ctx: click.Context) -> Store:
+def _store(ctx: click.Context, create: bool = False) -> Store:
     from kitlife.collector.cli.main import _store as core_store
 
-    store = core_store(ctx)
-    store.upgrade()
+    store = core_store(ctx, create)
+    if create:
+        store.upgrade()
     # Release pooled connections when the command ends (tests run many in one process).
     ctx.find_root().call_on_close(store.close)
     return store
@@ -125,7 +126,7 @@ def simulate(
     t0 = time.perf_counter()
     estate = generate_estate(n_devices, months, seed, end_date)
     gen_s = time.perf_counter() - t0
-    store = _store(ctx)
+    store = _store(ctx, create=True)
     existing = len(store.list_devices())
     if existing:
         # A second estate would enrol the same serials again and the register
@@ -134,16 +135,17 @@ def simulate(
             f"the database already holds {existing} devices; simulate into an empty one"
         )
     relaxed = not durable and relax_sqlite_durability(store)
-    stats = populate(
-        store,
-        estate,
-        batch_days,
-        progress=lambda i, n: click.echo(f"  {i}/{n} devices", err=True) if i % 500 == 0 else None,
-        jobs=jobs,
-        db_url=url,
-        bulk=not through_ingest,
-        keep_raw_days=settings_of(ctx).raw_retention_days,
-    )
+    with progress(len(estate.devices), "writing devices") as advance:
+        stats = populate(
+            store,
+            estate,
+            batch_days,
+            progress=lambda i, _n: advance(i),
+            jobs=jobs,
+            db_url=url,
+            bulk=not through_ingest,
+            keep_raw_days=settings_of(ctx).raw_retention_days,
+        )
     text = register_csv_text(estate.register)
     rows, errors = parse_register(text.encode(), _roles(ctx, None).roles)
     if errors:  # pragma: no cover - the generator and the parser disagree
@@ -159,11 +161,13 @@ def simulate(
     )
     from kitlife.collector.runtime.rescore import rescore
 
-    scored = rescore(
-        store,
-        now_s=int(dt.datetime.combine(end_date, dt.time(12), dt.UTC).timestamp()),
-        roles_path=settings_of(ctx).roles_path,
-    )
+    with progress(stats.devices, "scoring") as advance:
+        scored = rescore(
+            store,
+            now_s=int(dt.datetime.combine(end_date, dt.time(12), dt.UTC).timestamp()),
+            roles_path=settings_of(ctx).roles_path,
+            progress=advance,
+        )
     click.echo(
         f"scored {scored.devices} devices in {scored.seconds:.1f} s: "
         + ", ".join(f"{n} {d}" for d, n in sorted(scored.by_decision.items()))
@@ -206,31 +210,53 @@ def assets_import(ctx: click.Context, file: str, roles_path: str | None) -> None
 
 
 @assets.command("export")
-@click.option("--csv", "as_csv", is_flag=True, help="As CSV (the format import reads).")
-@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@format_option
 @click.pass_context
-def assets_export(ctx: click.Context, as_csv: bool, as_json: bool) -> None:
-    """The register as stored."""
+def assets_export(ctx: click.Context, fmt: str) -> None:
+    """The register as stored (--format csv writes what import reads)."""
     from kitlife.collector.cli.main import _emit
     from kitlife.collector.store.assets import EXPORT_COLUMNS, register_rows
 
     rows = register_rows(_store(ctx))
-    fmt = "csv" if as_csv else "json" if as_json else "text"
     cols = EXPORT_COLUMNS if fmt != "text" else ("serial", "holder_id", "role", "site", "status")
     _emit(rows, fmt, list(cols))
 
 
 @assets.command("unmatched")
-@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@format_option
 @click.pass_context
-def assets_unmatched(ctx: click.Context, as_json: bool) -> None:
+def assets_unmatched(ctx: click.Context, fmt: str) -> None:
     """Devices with no register row, and register rows with no enrolled device."""
     from kitlife.collector.cli.main import _emit
     from kitlife.collector.store.assets import unmatched
 
     found = unmatched(_store(ctx))
-    if as_json:
+    if fmt == "json":
         click.echo(json.dumps(found, indent=2))
+        return
+    if fmt == "csv":
+        rows = [
+            {"kind": "device_without_register_row", **r}
+            for r in found["devices_without_register_row"]
+        ] + [
+            {"kind": "register_row_without_device", **r}
+            for r in found["register_rows_without_device"]
+        ]
+        _emit(
+            rows,
+            "csv",
+            [
+                "kind",
+                "hostname",
+                "serial",
+                "model",
+                "device_uid",
+                "asset_tag",
+                "holder_id",
+                "site",
+                "status",
+            ],
+        )
         return
     a, b = found["devices_without_register_row"], found["register_rows_without_device"]
     click.echo(f"{len(a)} enrolled devices with no register row:")
@@ -250,15 +276,14 @@ def redeploy() -> None:
 @redeploy.command("plan")
 @click.option("--site", default=None, help="Only holders and devices at this site.")
 @click.option("--max-moves", default=None, type=click.IntRange(1), help="At most N moves.")
-@click.option("--json", "fmt", flag_value="json", help="As JSON.")
-@click.option("--csv", "fmt", flag_value="csv", help="As CSV.")
+@format_option
 @roles_option
 @click.pass_context
 def redeploy_plan(
     ctx: click.Context,
     site: str | None,
     max_moves: int | None,
-    fmt: str | None,
+    fmt: str,
     roles_path: str | None,
 ) -> None:
     """Pair poor fits with devices that fit them; each move with its reasons and savings."""
@@ -280,8 +305,15 @@ def redeploy_plan(
         "role",
         "site",
         "device",
+        "device_asset_tag",
+        "device_serial",
+        "device_hostname",
         "device_key",
         "from_holder",
+        "replaces_asset_tag",
+        "replaces_serial",
+        "replaces_hostname",
+        "replaced_to",
         "kind",
         "mismatch_before",
         "mismatch_after",
@@ -295,9 +327,17 @@ def redeploy_plan(
         return
     for m in rows:
         click.echo(
-            f"{m['holder_id']} ({m['role']}, {m['site']}) <- {m['device']} [{m['device_key']}] "
-            f"from {m['from_holder']}: mismatch {m['mismatch_before']} -> {m['mismatch_after']}"
+            f"{m['holder_id']} ({m['role']}, {m['site']}) <- {m['device']} "
+            f"[asset {m['device_asset_tag'] or '-'}, serial {m['device_serial'] or '-'}, "
+            f"host {m['device_hostname'] or '-'}] from {m['from_holder']}: "
+            f"mismatch {m['mismatch_before']} -> {m['mismatch_after']}"
         )
+        if m["replaces"]:
+            click.echo(
+                f"    hands back [asset {m['replaces_asset_tag'] or '-'}, serial "
+                f"{m['replaces_serial'] or '-'}, host {m['replaces_hostname'] or '-'}] "
+                f"to {m['replaced_to']}"
+            )
         click.echo(f"    why: {m['why']}")
         click.echo(f"    after: {m['after']}")
         if m["kind"] == "fix":
@@ -317,13 +357,10 @@ def redeploy_plan(
 
 @redeploy.command("fit")
 @click.option("--poor", "poor_only", is_flag=True, help="Only devices that are a poor fit.")
-@click.option("--json", "fmt", flag_value="json", help="As JSON.")
-@click.option("--csv", "fmt", flag_value="csv", help="As CSV.")
+@format_option
 @roles_option
 @click.pass_context
-def redeploy_fit(
-    ctx: click.Context, poor_only: bool, fmt: str | None, roles_path: str | None
-) -> None:
+def redeploy_fit(ctx: click.Context, poor_only: bool, fmt: str, roles_path: str | None) -> None:
     """Each held device against its holder's role profile, worst first, in numbers."""
     from kitlife.collector.cli.main import _emit
     from kitlife.collector.reports.fleet_service import fit_rows
@@ -331,9 +368,9 @@ def redeploy_fit(
     rows = fit_rows(_store(ctx), _roles(ctx, roles_path), _today(), poor_only)
     _emit(
         rows,
-        fmt or "text",
+        fmt,
         ["holder_id", "role", "site", "model", "mismatch", "reasons"]
-        + (["device_uid", "poor", "estimated"] if fmt else []),
+        + (["device_uid", "poor", "estimated"] if fmt != "text" else []),
     )
 
 
@@ -344,62 +381,89 @@ def report() -> None:
 
 
 @report.command("fleet")
+@format_option
 @click.option(
-    "--format",
-    "fmt",
-    default="text",
-    show_default=True,
-    type=click.Choice(["text", "json", "csv"]),
+    "--ledger",
+    is_flag=True,
+    help="The carbon ledger instead of the figures: one row per owned device (text, csv).",
 )
 @roles_option
 @click.pass_context
-def report_fleet(ctx: click.Context, fmt: str, roles_path: str | None) -> None:
+def report_fleet(ctx: click.Context, fmt: str, ledger: bool, roles_path: str | None) -> None:
     """Greening-government figures, decisions by model/site/age, which models last."""
+    from kitlife.collector.cli.main import _emit
+    from kitlife.collector.cli.output import table
     from kitlife.collector.reports.fleet_service import fleet_report_from_store
+    from kitlife.collector.reports.fleet_view import (
+        FIGURES_CSV_COLUMNS,
+        decision_columns,
+        figures_csv_rows,
+    )
 
     rep = fleet_report_from_store(_store(ctx), _roles(ctx, roles_path), _today())
     if fmt == "json":
         click.echo(json.dumps(rep, indent=2))
         return
+    if ledger:
+        cols = ["device_key", "asset_tag", "serial", "hostname", "decision", "kind", "kg_co2e"]
+        rows = [
+            {**r, "inputs": json.dumps(r["inputs"]), "sources": "; ".join(r["sources"])}
+            for r in rep["carbon_ledger"]
+        ]
+        _emit(rows, fmt, [*cols, "formula", "inputs", "sources"] if fmt == "csv" else cols)
+        return
     if fmt == "csv":
-        import csv
-
-        from kitlife.collector.reports.export import csv_safe
-
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(["id", "label", "value", "unit", "method", "source"])
-        for f in rep["figures"]:
-            v = f["value"]
-            w.writerow(
-                map(
-                    csv_safe,
-                    [
-                        f["id"],
-                        f["label"],
-                        json.dumps(v) if isinstance(v, dict) else v,
-                        f["unit"],
-                        f["method"],
-                        f["source"],
-                    ],
-                )
-            )
+        _emit(figures_csv_rows(rep), "csv", FIGURES_CSV_COLUMNS)
         return
     click.echo(f"Fleet report as of {rep['as_of']}")
     for f in rep["figures"]:
         v = f["value"]
-        shown = ", ".join(f"{k} {n}" for k, n in v.items()) if isinstance(v, dict) else v
+        shown = (
+            ", ".join(f"{k} {n}" for k, n in v.items())
+            if isinstance(v, dict)
+            else f"{v:,}"
+            if isinstance(v, int | float)
+            else v
+        )
         click.echo(f"  {f['label']}: {shown} {f['unit']}")
         click.echo(f"      method: {f['method']}")
         click.echo(f"      source: {f['source']}")
-    click.echo(f"poor-fit devices: {rep['poor_fit_devices']}; decisions: {rep['decisions_source']}")
-    click.echo("Models that last (top 10 by median age at retirement):")
-    for m in rep["models_that_last"][:10]:
-        click.echo(
-            f"  {m['model']}: retired {m['retired']} at median "
-            f"{m['median_age_at_retirement_y']} y; battery<{rep['battery_service_line_pct']:g}% "
-            f"{m['battery_below_service_line_per_100_device_years']}/100 device-years; disk errors "
-            f"{m['disk_errors_per_100_device_years']}/100 device-years"
+    columns = decision_columns(rep)
+    for view, key, title in (
+        ("by_model", "model", "Decisions by model"),
+        ("by_site", "site", "Decisions by site"),
+        ("by_age", "age", "Decisions by age"),
+    ):
+        table(
+            [
+                [r[key], r["devices"], *(r.get(c, 0) for c in columns), r.get("poor_fit", 0)]
+                for r in rep[view]
+            ],
+            [key, "devices", *columns, "poor fit"],
+            title=f"{title} ({rep['poor_fit_devices']} poor fits in all)"
+            if view == "by_model"
+            else title,
         )
+    table(
+        [
+            [
+                m["model"],
+                m["retired"],
+                "-" if m["median_age_at_retirement_y"] is None else m["median_age_at_retirement_y"],
+                m["battery_below_service_line_per_100_device_years"],
+                m["disk_errors_per_100_device_years"],
+            ]
+            for m in rep["models_that_last"][:10]
+        ],
+        [
+            "model",
+            "retired",
+            "median age at retirement (years)",
+            "battery below its service line per 100 device-years",
+            "disk errors per 100 device-years",
+        ],
+        title="Models that last (top 10 by median age at retirement)",
+    )
     for c in rep["credits"]:
         click.echo(c)
 

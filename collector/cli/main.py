@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import sys
-import time
 from collections.abc import Sequence
 from typing import Any
 
 import click
 
 from kitlife import __version__
-from kitlife.collector.reports.export import csv_safe_rows
-from kitlife.collector.runtime.settings import Settings, SettingsError, load_settings, open_store
+from kitlife.collector.cli.errors import Group, OptionError, hoist_db
+from kitlife.collector.cli.output import emit, format_option, progress, table
+from kitlife.collector.reports.units import human, months, when
+from kitlife.collector.runtime.settings import Settings, SettingsError, load_settings
 from kitlife.collector.store import NotFoundError, Store
+from kitlife.collector.store.opening import check_url, open_store
 
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -36,53 +36,33 @@ def settings_of(ctx: click.Context) -> Settings:
     return settings
 
 
-def _store(ctx: click.Context) -> Store:
-    """The command's store, opened on first use and closed when the command ends."""
+def _store(ctx: click.Context, create: bool = False) -> Store:
+    """The command's store, opened on first use and closed when the command ends.
+
+    Only ``create`` (db upgrade, serve, simulate) may make a new database;
+    every other command needs one that exists at the newest schema, and says
+    so in one line naming ``kitlife db upgrade`` (see store/opening.py).
+    """
     store: Store | None = ctx.obj["store"]
     if store is None:
-        store = ctx.obj["store"] = open_store(settings_of(ctx))
+        settings = settings_of(ctx)
+        store = ctx.obj["store"] = open_store(
+            settings.db_url,
+            create=create,
+            reattach_after_silent_s=settings.reattach_after_silent_s,
+        )
         ctx.find_root().call_on_close(store.close)
     return store
 
 
-def _when(t_s: int | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.gmtime(t_s)) if t_s else "-"
+_when = when
 
 
-def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+_emit = emit
+format_options = format_option
 
 
-def _emit(
-    rows: list[dict[str, Any]],
-    fmt: str,
-    columns: Sequence[str],
-    headers: Sequence[str] | None = None,
-) -> None:
-    if fmt == "json":
-        click.echo(json.dumps(rows, indent=2))
-    elif fmt == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(csv_safe_rows(rows))
-        click.echo(out.getvalue(), nl=False)
-    else:
-        click.echo(_table([[r.get(c) for c in columns] for r in rows], headers or columns))
-
-
-def format_options(fn: Any) -> Any:
-    fn = click.option("--csv", "fmt", flag_value="csv", help="As CSV.")(fn)
-    return click.option("--json", "fmt", flag_value="json", help="As JSON.")(fn)
-
-
-@click.group()
+@click.group(cls=Group)
 @click.version_option(__version__, prog_name="kitlife")
 @click.option(
     "--db",
@@ -99,6 +79,8 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
     try:
         settings = load_settings(**flags)
     except SettingsError as err:
+        if db_url is not None and "db_url" in str(err):
+            raise OptionError("--db", str(err)) from None
         raise click.UsageError(f"bad setting: {err}") from err
     ctx.obj = {"settings": settings, "db_url": settings.db_url, "store": None}
 
@@ -106,7 +88,7 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
 # -- serve ------------------------------------------------------------------------------
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8470, show_default=True, type=int)
+@click.option("--port", default=8470, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
     "--workers",
     default=1,
@@ -139,13 +121,14 @@ def serve(
     forwarded_allow_ips: str,
     log_level: str,
 ) -> None:
-    """Run the collector's HTTP API with uvicorn."""
+    """Run the collector's HTTP API and web pages with uvicorn (creates or migrates the db)."""
     import os
 
     from kitlife.collector.store import writelock
     from kitlife.collector.store.engine import sqlite_file
 
     url = ctx.obj["db_url"]
+    check_url(url)
     if (
         workers > 1
         and url.startswith("sqlite")
@@ -157,9 +140,10 @@ def serve(
         )
     if bool(ssl_certfile) != bool(ssl_keyfile):
         raise click.UsageError("--ssl-certfile and --ssl-keyfile go together")
-    store = _store(ctx)
+    store = _store(ctx, create=True)
     store.upgrade()  # once, here, not in every worker
     store.close()
+    _check_listen(host, port)
     # The workers read their settings from the environment when they start
     # (api/asgi.py): the rest of it is what this process read, --db goes with it.
     os.environ["KITLIFE_DB"] = url
@@ -171,6 +155,7 @@ def serve(
     from kitlife.collector.api import server
     from kitlife.collector.runtime.logs import log_config
 
+    _announce(host, port, bool(ssl_certfile), workers)
     server.serve(
         server.server_config(
             "kitlife.collector.api.asgi:app_from_environment",
@@ -191,6 +176,55 @@ def serve(
     )
 
 
+def _check_listen(host: str, port: int) -> None:
+    """Fail in one line, before uvicorn starts, when the address cannot be listened on."""
+    import errno
+    import socket
+
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as err:
+        raise OptionError("--host", f"{host!r} is not an address of this machine ({err})") from None
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            sock.bind(addr)
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                raise click.ClickException(
+                    f"--port {port}: {host}:{port} is already in use; stop what holds it "
+                    "or choose another --port"
+                ) from None
+            raise click.ClickException(
+                f"--host {host} --port {port}: cannot listen there ({err.strerror})"
+            ) from None
+
+
+def _announce(host: str, port: int, tls: bool, workers: int) -> None:
+    """Say where the collector listens, and warn when it is reachable without TLS."""
+    import ipaddress
+
+    scheme = "https" if tls else "http"
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(
+        f"kitlife collector listening on {scheme}://{shown}:{port}/ ({workers} worker"
+        f"{'s' if workers > 1 else ''}); web pages at {scheme}://{shown}:{port}/web/; "
+        "Ctrl-C stops it",
+        err=True,
+    )
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not tls and not loopback:
+        click.echo(
+            f"warning: listening on {host} without TLS: tokens and device data cross the "
+            "network in clear. Give --ssl-certfile and --ssl-keyfile, or listen on 127.0.0.1 "
+            "behind a TLS proxy.",
+            err=True,
+        )
+
+
 # -- db ---------------------------------------------------------------------------------
 @cli.group()
 def db() -> None:
@@ -201,7 +235,7 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Create or migrate the schema to the newest version."""
-    store = _store(ctx)
+    store = _store(ctx, create=True)
     store.upgrade()
     click.echo(f"database at revision {store.revision()}")
 
@@ -219,7 +253,6 @@ def db_prune(ctx: click.Context, days: int | None) -> None:
     if days is None:
         days = settings_of(ctx).raw_retention_days
     store = _store(ctx)
-    store.upgrade()
     click.echo(f"pruned {store.prune(days)} batches older than {days} days")
 
 
@@ -249,7 +282,6 @@ def token() -> None:
 def token_create(ctx: click.Context, role: str, uses: int, expires: str | None, name: str) -> None:
     """Create a token and print it alone on stdout (it is shown only this once)."""
     store = _store(ctx)
-    store.upgrade()
     if role == "enroll":
         secret = store.create_enrol_token(uses, parse_duration(expires or "7d"), name)
     else:
@@ -260,16 +292,12 @@ def token_create(ctx: click.Context, role: str, uses: int, expires: str | None, 
 @token.command("list")
 @format_options
 @click.pass_context
-def token_list(ctx: click.Context, fmt: str | None) -> None:
+def token_list(ctx: click.Context, fmt: str) -> None:
     """Every token, without its secret."""
     rows = _store(ctx).list_tokens()
     for r in rows:
         r["created"], r["expires"] = _when(r["created_s"]), _when(r["expires_s"])
-    _emit(
-        rows,
-        fmt or "text",
-        ["id", "role", "name", "state", "uses", "uses_left", "created", "expires"],
-    )
+    _emit(rows, fmt, ["id", "role", "name", "state", "uses", "uses_left", "created", "expires"])
 
 
 @token.command("revoke")
@@ -293,14 +321,13 @@ def devices() -> None:
 @devices.command("list")
 @format_options
 @click.pass_context
-def devices_list(ctx: click.Context, fmt: str | None) -> None:
+def devices_list(ctx: click.Context, fmt: str) -> None:
     """Hostname, serial, model, OS, last seen and batches of every device."""
     from kitlife.collector.reports.device import LIST_FIELDS, device_rows
 
     store = _store(ctx)
-    store.upgrade()
     rows = device_rows(store)
-    if fmt:
+    if fmt != "text":
         _emit(rows, fmt, LIST_FIELDS)
         return
     for r in rows:
@@ -311,68 +338,79 @@ def devices_list(ctx: click.Context, fmt: str | None) -> None:
 
 @devices.command("show")
 @click.argument("query", metavar="HOST")
-@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@format_option
 @click.pass_context
-def devices_show(ctx: click.Context, query: str, as_json: bool) -> None:
-    """One device's health report, by hostname, serial or device id."""
-    from kitlife.collector.reports.device import device_report
+def devices_show(ctx: click.Context, query: str, fmt: str) -> None:
+    """One device's health report, verdict first, by hostname, serial or device id."""
+    import time
+
+    from kitlife.collector.reports.device_view import (
+        VIEW_CSV_COLUMNS,
+        device_view,
+        view_csv_rows,
+    )
 
     store = _store(ctx)
-    store.upgrade()
     try:
-        report = device_report(store, query)
+        view = device_view(store, query, time.time())
     except NotFoundError as err:
         raise click.ClickException(str(err)) from err
-    if as_json:
-        click.echo(json.dumps(report, indent=2))
+    if fmt == "json":
+        view.pop("panels")  # chart series: the web page's; the JSON report is the API's
+        click.echo(json.dumps(view, indent=2))
         return
-    d = report["device"]
+    if fmt == "csv":
+        _emit(view_csv_rows(view), "csv", VIEW_CSV_COLUMNS)
+        return
+    d, v = view["device"], view["verdict"]
     click.echo(f"{d['hostname']}  ({d['device_uid']})")
-    click.echo(f"  {d['vendor']} {d['model']}  serial {d['serial'] or '-'}".rstrip())
+    click.echo(f"  {v['headline'].rstrip('.')}. {v['todo']}".rstrip())
+    if view.get("assessment"):
+        click.echo(f"  useful life as it is: {v['life']}")
+    model = f"{d['vendor']} {d['model']}".strip() or "model unknown"
+    click.echo(f"  {model}, serial {d['serial'] or '-'}")
     click.echo(
         f"  {d['os_name']} {d['os_version']}, agent {d['agent_version']}, "
         f"last seen {_when(d['last_seen_s'])}, {d['batches']} batches"
     )
     if d["revoked_s"]:
         click.echo(f"  REVOKED {_when(d['revoked_s'])}")
-    rows = [
-        [r["metric"], r["component"], _fmt_value(r["value"]), r["unit"], _when(r["t_s"])]
-        for r in report["readings"]
-    ]
-    click.echo(_table(rows, ["reading", "component", "value", "unit", "at"]))
-    for u in report["unavailable"]:
+    _print_assessment(view.get("assessment"), d["hostname"] or d["device_uid"])
+    table(
+        [[r["metric"], r["component"], r["shown"], _when(r["t_s"])] for r in view["readings"]],
+        ["reading", "part", "value", "at (UTC)"],
+        title="latest readings",
+    )
+    for u in view["unavailable"]:
         where = f" [{u['component']}]" if u["component"] else ""
         click.echo(f"  {u['source']}{where}: unavailable ({u['reason']})")
-    _print_assessment(report.get("assessment"))
 
 
-def _print_assessment(a: dict[str, Any] | None) -> None:
+def _print_assessment(a: dict[str, Any] | None, name: str) -> None:
     if not a:
-        click.echo("not scored yet (kitlife score HOST)")
+        click.echo(f"  not scored yet: kitlife score {name}")
         return
-    score = a["score"] if a["score"] is not None else "-"
-    click.echo(f"\nlife-extension score {score} over {a['horizon_months']:g} months: {a['action']}")
-    rows = [
+    table(
         [
-            c["component"],
-            c["name"],
-            c["status"],
-            "-" if c["level"] is None else f"{c['level']:g} {c['level_unit']}",
-            "-" if c["months_to_threshold"] is None else f"{c['months_to_threshold']:g}",
-        ]
-        for c in a["components"]
-    ]
-    click.echo(_table(rows, ["component", "name", "status", "level", "months left"]))
+            [
+                f"{c['component']} {c['name'] if c['name'] != c['component'] else ''}".strip(),
+                c["status"],
+                human(c["level"], c["level_unit"]) if c["level"] is not None else "-",
+                months(c["months_to_threshold"]) if c.get("threshold_key") else "-",
+            ]
+            for c in a["components"]
+        ],
+        ["part", "status", "level", "reaches its threshold in"],
+        title=f"parts, over a {a['horizon_months']:g}-month horizon",
+    )
+    # The verdict's reasons already carry the limiting components' own; each text once.
+    shown: set[str] = set()
     for reason in a["reasons"] + [r for c in a["components"] for r in c["reasons"]]:
-        click.echo(f"  - {reason['text']}  [{reason['source']}]")
+        if reason["text"] not in shown:
+            shown.add(reason["text"])
+            click.echo(f"  - {reason['text']}  [{reason['source']}]")
     for note in a.get("data_quality", []):
         click.echo(f"  ! {note}")
-
-
-def _fmt_value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}" if not value.is_integer() else str(int(value))
-    return str(value)
 
 
 @devices.command("revoke")
@@ -407,7 +445,6 @@ def score(
     if bool(hosts) == all_:
         raise click.UsageError("name devices or give --all (not both)")
     store = _store(ctx)
-    store.upgrade()
     try:
         ids = None if all_ else [store.find_device(h)["id"] for h in hosts]
     except NotFoundError as err:
@@ -416,13 +453,13 @@ def score(
         from kitlife.collector.store.histories import device_ids
 
         ids = device_ids(store)
-    with click.progressbar(length=len(ids), label="scoring", file=sys.stderr) as bar:
+    with progress(len(ids), "scoring") as advance:
         summary = rescore(
             store,
             ids,
             horizon_months=horizon_months,
             roles_path=settings_of(ctx).roles_path,
-            progress=bar.update,
+            progress=advance,
         )
     per = summary.seconds / summary.devices * 1000 if summary.devices else 0.0
     click.echo(
@@ -444,13 +481,12 @@ def score(
 @format_options
 @click.pass_context
 def decisions(
-    ctx: click.Context, site: str | None, model: str | None, decision: str | None, fmt: str | None
+    ctx: click.Context, site: str | None, model: str | None, decision: str | None, fmt: str
 ) -> None:
     """Each device's newest decision, with its reasons in numbers and their sources."""
     from kitlife.collector.reports.decisions import DECISION_FIELDS, decision_rows
 
     store = _store(ctx)
-    store.upgrade()
     ids = _site_device_ids(store, site) if site else None
     rows = decision_rows(store, model=model, decision=decision, device_ids=ids)
     if fmt == "json":
@@ -459,22 +495,39 @@ def decisions(
         flat = [{**r, "reasons": " | ".join(r["reasons"])} for r in rows]
         _emit(flat, "csv", DECISION_FIELDS)
     else:
-        for r in rows:
-            click.echo(
-                f"{r['hostname'] or r['device_uid']}  {r['model']}  "
-                f"score {r['score'] if r['score'] is not None else '-'}  {r['decision']}"
-            )
-            for reason in r["reasons"]:
-                click.echo(f"    {reason}")
+        table(
+            [
+                [
+                    r["decision"],
+                    r["hostname"] or r["device_uid"],
+                    r["model"],
+                    "-" if r["score"] is None else r["score"],
+                    "; ".join(r["reasons"]),
+                ]
+                for r in rows
+            ],
+            ["decision", "device", "model", "score", "reasons"],
+        )
+        if not rows:
+            click.echo("no scored devices match (kitlife score --all scores them)", err=True)
 
 
 def _site_device_ids(store: Store, site: str) -> set[int]:
     """Devices the asset register places at ``site``."""
     from kitlife.collector.store.assets import device_ids_at_site, register_count
+    from kitlife.collector.store.search import site_names
 
     if not register_count(store):
-        raise click.UsageError("--site needs the asset register: kitlife assets import FILE.csv")
-    return set(device_ids_at_site(store, site))
+        raise OptionError("--site", "needs the asset register: kitlife assets import FILE.csv")
+    ids = set(device_ids_at_site(store, site))
+    if not ids:
+        known = site_names(store)
+        raise OptionError(
+            "--site",
+            f"no enrolled device is registered at {site!r}; sites: "
+            + (", ".join(known[:20]) + (" ..." if len(known) > 20 else "") or "none"),
+        )
+    return ids
 
 
 # -- experience -------------------------------------------------------------------------
@@ -488,12 +541,11 @@ def _site_device_ids(store: Store, site: str) -> set[int]:
 @click.option("--days", default=30, show_default=True, type=click.IntRange(1, 3650))
 @format_options
 @click.pass_context
-def experience_cmd(ctx: click.Context, by: str, days: int, fmt: str | None) -> None:
+def experience_cmd(ctx: click.Context, by: str, days: int, fmt: str) -> None:
     """Responsiveness index (0-100) and sentiment average (1-5); see docs/experience.md."""
     from kitlife.collector.reports.experience import SiteUnavailableError, experience
 
     store = _store(ctx)
-    store.upgrade()
     try:
         rows = experience(store, by, days)  # type: ignore[arg-type]
     except SiteUnavailableError as err:
@@ -501,11 +553,12 @@ def experience_cmd(ctx: click.Context, by: str, days: int, fmt: str | None) -> N
     columns = [by, "devices", "device_days", "responsiveness_index", "sentiment_avg", "ratings"]
     if by == "device":
         columns[1:1] = ["hostname", "model"]
-    _emit(rows, fmt or "text", columns)
+    _emit(rows, fmt, columns)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    cli.main(args=list(argv) if argv is not None else sys.argv[1:], prog_name="kitlife")
+    args = list(argv) if argv is not None else sys.argv[1:]
+    cli.main(args=hoist_db(args), prog_name="kitlife")
 
 
 # Fleet commands (simulate, assets, redeploy, report) live in their own module.

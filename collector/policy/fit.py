@@ -345,6 +345,27 @@ def mismatch_by_role(
     return out
 
 
+#: The role minimums a move must meet (roles.toml ``min_*``): hard constraints. A device
+#: below one is never handed to a holder of that role, however well it fits otherwise.
+HARD_MINIMUMS = ("ram", "cores", "storage", "battery", "runtime")
+
+
+def meets_minimums_by_role(
+    a: FactArrays, cfg: RolesConfig, role_names: Sequence[str]
+) -> np.ndarray[Any, Any]:
+    """(roles, devices) booleans: no known fact below any of the role's ``min_*``.
+
+    An unknown fact (no reading) does not break a minimum, as it adds no shortfall to the
+    mismatch either; the move's reasons name what is known.
+    """
+    out = np.ones((len(role_names), len(a)), dtype=bool)
+    for i, name in enumerate(role_names):
+        t = _terms(a, cfg.roles[name], cfg)
+        for k in HARD_MINIMUMS:
+            out[i] &= t[k] <= 0
+    return out
+
+
 def surplus_by_role(
     a: FactArrays, cfg: RolesConfig, role_names: Sequence[str]
 ) -> np.ndarray[Any, Any]:

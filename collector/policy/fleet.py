@@ -39,6 +39,12 @@ class FleetDevice:
     battery_cycles: float | None = None
     disk_worn: bool = False  # media errors or reallocated sectors seen
     decision: str = ""
+    # What a technician finds the device by (register asset tag, serial, hostname).
+    asset_tag: str = ""
+    serial: str = ""
+    hostname: str = ""
+    # kg CO2e of the parts of the newest recorded repair (the assessment's footprint).
+    repair_parts_kgco2e: float = 0.0
 
     @property
     def owned(self) -> bool:
@@ -67,7 +73,19 @@ def plan_inputs(fleet: Sequence[FleetDevice]) -> tuple[list[PlanDevice], list[Pl
     for f in fleet:
         if not f.owned:
             continue  # unregistered devices cannot be planned: no site, no holder
-        devs.append(PlanDevice(f.key, f.facts, f.site, f.holder_id, f.vendor, f.model))
+        devs.append(
+            PlanDevice(
+                f.key,
+                f.facts,
+                f.site,
+                f.holder_id,
+                f.vendor,
+                f.model,
+                asset_tag=f.asset_tag,
+                serial=f.serial,
+                hostname=f.hostname,
+            )
+        )
         if f.holder_id:
             holders.append(PlanHolder(f.holder_id, f.role, f.site, f.key))
     return devs, holders

@@ -39,6 +39,10 @@ SRC_REGISTER = "kitlife asset register (kitlife assets import)"
 _STRATEGY = "Greening government ICT strategy"
 
 FigureValue = int | float | dict[str, int]
+#: The reporting period: the year that ends on the report's date (Greening government
+#: reporting is annual).
+PERIOD_DAYS = 365
+_YEAR_DAYS = 365.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +126,7 @@ class FootprintPolicy:
     defra: DefraFactors
     fixed_refresh_years: float
     tco_source: str
+    refresh_source: str = ""
 
     @classmethod
     def from_thresholds(cls, t: Thresholds) -> FootprintPolicy:
@@ -130,55 +135,171 @@ class FootprintPolicy:
             defra=DefraFactors.from_thresholds(t),
             fixed_refresh_years=t.number("fleet.fixed_refresh_years"),
             tco_source=f"{tco.note.split(';')[0]} ({tco.source})",
+            refresh_source=t.row("fleet.fixed_refresh_years").source,
         )
 
 
 @dataclass(frozen=True, slots=True)
-class Avoided:
-    """Carbon avoided by keeping devices in service: kg CO2e, how many devices, how counted."""
+class Period:
+    """The reporting period, first and last day inclusive."""
 
+    start: dt.date
+    end: dt.date
+
+    @classmethod
+    def year_to(cls, today: dt.date) -> Period:
+        return cls(today - dt.timedelta(days=PERIOD_DAYS - 1), today)
+
+    def years_from(self, day: dt.date) -> float:
+        """Share of the period (one year) on or after ``day``: 0 when it comes after it."""
+        first = max(self.start, day)
+        return max(0, (self.end - first).days + 1) / PERIOD_DAYS
+
+    def holds(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    """One device's carbon avoided in the period against the fixed-refresh baseline.
+
+    ``kind``: ``kept`` (a replacement the baseline would have bought, amortised),
+    ``refurbished_purchase`` (bought refurbished in the period) or ``none``.
+    ``device_equivalents`` is how many new devices the row stands for (water and raw
+    materials scale by it).
+    """
+
+    device_key: str
+    asset_tag: str
+    serial: str
+    hostname: str
+    decision: str
+    kind: str
+    formula: str
+    inputs: dict[str, float | str]
+    sources: tuple[str, ...]
     kg: float
-    devices: int
-    method: str
+    device_equivalents: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "device_key": self.device_key,
+            "asset_tag": self.asset_tag,
+            "serial": self.serial,
+            "hostname": self.hostname,
+            "decision": self.decision,
+            "kind": self.kind,
+            "formula": self.formula,
+            "inputs": dict(self.inputs),
+            "sources": list(self.sources),
+            "kg_co2e": round(self.kg, 1),
+            "device_equivalents": round(self.device_equivalents, 4),
+        }
 
 
-def _kept(
-    f: FleetDevice, today: dt.date, decisions: Mapping[str, str] | None, refresh_years: float
-) -> bool:
-    if decisions is not None:
-        return decisions.get(f.key, "") in KEEP_DECISIONS
-    age = f.age_years(today)
-    return f.in_use and age is not None and age >= refresh_years
+def _day(n: int) -> dt.date:
+    return dt.date(1970, 1, 1) + dt.timedelta(days=n)
 
 
-def carbon_avoided_keeping(
+def _ledger_row(
+    f: FleetDevice,
+    decision: str,
+    kept: bool,
+    index: BoaviztaIndex,
+    policy: FootprintPolicy,
+    period: Period,
+    refresh_source: str,
+) -> LedgerRow:
+    """The row of one owned device (docs/footprint.md, "The carbon ledger")."""
+    new_kg, basis = index.embodied_kg(f.vendor, f.model)
+    n_years = policy.fixed_refresh_years
+    parts = f.repair_parts_kgco2e if decision == "repair" else 0.0
+    inputs: dict[str, float | str] = {"embodied_new_kg": round(new_kg, 1), "embodied_basis": basis}
+    sources = [index.source]
+    if parts:
+        inputs["repair_parts_kg"] = round(parts, 1)
+        sources.append("repair_catalogue.csv (parts of the device's recorded repair)")
+    name = (f.key, f.asset_tag, f.serial, f.hostname, decision)
+    bought = _day(f.purchase_day) if f.purchase_day is not None else None
+    if f.purchase_route in REFURBISHED_ROUTES and bought is not None and period.holds(bought):
+        saving = policy.defra.carbon_saving
+        inputs |= {"purchase_date": bought.isoformat(), "refurbished_saving": saving}
+        return LedgerRow(
+            *name,
+            "refurbished_purchase",
+            "embodied_new_kg x refurbished_saving - repair_parts_kg "
+            "(bought refurbished in the period; the measured saving against new)",
+            inputs,
+            (*sources, policy.defra.source),
+            new_kg * saving - parts,
+            1.0,
+        )
+    if not kept:
+        return LedgerRow(
+            *name,
+            "none",
+            "0: not kept in service, so no replacement avoided",
+            inputs,
+            tuple(sources),
+            0.0,
+            0.0,
+        )
+    inputs["refresh_years"] = n_years
+    if bought is None:
+        return LedgerRow(
+            *name,
+            "kept",
+            "0 - repair_parts_kg: no purchase date, so the baseline's refresh date is unknown",
+            inputs,
+            (*sources, refresh_source),
+            -parts,
+            0.0,
+        )
+    refresh = bought + dt.timedelta(days=round(n_years * _YEAR_DAYS))
+    years = period.years_from(refresh)
+    inputs |= {
+        "purchase_date": bought.isoformat(),
+        "baseline_refresh_date": refresh.isoformat(),
+        "years_kept_past_refresh_in_period": round(years, 3),
+    }
+    return LedgerRow(
+        *name,
+        "kept",
+        "embodied_new_kg x years_kept_past_refresh_in_period / refresh_years - repair_parts_kg "
+        "(the replacement the baseline buys at the refresh date, amortised over the "
+        "refresh_years it would serve; a device younger than refresh_years avoids nothing)",
+        inputs,
+        (*sources, refresh_source),
+        new_kg * years / n_years - parts,
+        years / n_years,
+    )
+
+
+def carbon_ledger(
     fleet: Sequence[FleetDevice],
     index: BoaviztaIndex,
     policy: FootprintPolicy,
     today: dt.date,
     decisions: Mapping[str, str] | None,
-) -> Avoided:
-    """kg CO2e avoided by keeping devices rather than replacing them.
+) -> list[LedgerRow]:
+    """One row per owned device; the fleet's carbon figures are sums of these rows.
 
-    With decisions: every device decided keep / repair / redeploy avoids the
-    embodied carbon of a new device of its model (repair parts' own carbon is not
-    subtracted here: scoring's per-device footprint has it). Without: the devices in
-    use past the old fixed refresh age (``fleet.fixed_refresh_years``) count instead.
+    Baseline: the fixed refresh every ``fleet.fixed_refresh_years`` that kitlife replaces.
+    Without recorded decisions every device in use counts as kept (and the decision reads
+    ``undecided``).
     """
-    kept = [f for f in fleet if f.owned and _kept(f, today, decisions, policy.fixed_refresh_years)]
-    kg = sum(index.embodied_kg(f.vendor, f.model)[0] for f in kept)
-    if decisions is not None:
-        method = (
-            "sum over devices decided keep/repair/redeploy of the embodied carbon of a new "
-            "device of the same model (repair parts not yet subtracted)"
-        )
-    else:
-        method = (
-            f"PROXY until per-device decisions are available: devices in use past the fixed "
-            f"{policy.fixed_refresh_years:g}-year refresh, each avoiding the embodied carbon of "
-            "a new device of the same model"
-        )
-    return Avoided(kg, len(kept), method)
+    period = Period.year_to(today)
+    rows: list[LedgerRow] = []
+    for f in fleet:
+        if not f.owned:
+            continue
+        if decisions is None:
+            decision, kept = "undecided", f.in_use
+        else:
+            decision = decisions.get(f.key, "") or "undecided"
+            kept = decision in KEEP_DECISIONS
+        rows.append(_ledger_row(f, decision, kept, index, policy, period, policy.refresh_source))
+    return rows
 
 
 def register_figures(fleet: Sequence[FleetDevice], retired_routes: Counter[str]) -> list[Figure]:
@@ -245,17 +366,21 @@ def carbon_figures(
     fleet: Sequence[FleetDevice],
     index: BoaviztaIndex,
     policy: FootprintPolicy,
+    ledger: Sequence[LedgerRow],
     today: dt.date,
-    decisions: Mapping[str, str] | None,
 ) -> list[Figure]:
-    """Embodied carbon of the estate; carbon, water and raw materials avoided."""
+    """Embodied carbon of the estate; carbon, water and raw materials avoided (ledger sums)."""
     defra = policy.defra
     owned = [f for f in fleet if f.owned]
-    refurbished = [f for f in owned if f.purchase_route in REFURBISHED_ROUTES]
     embodied = sum(index.embodied_kg(f.vendor, f.model)[0] for f in owned)
-    refurb_kg = sum(index.embodied_kg(f.vendor, f.model)[0] for f in refurbished)
-    avoided = carbon_avoided_keeping(fleet, index, policy, today, decisions)
-    circular_n = avoided.devices + len(refurbished)
+    kept = [r for r in ledger if r.kind == "kept"]
+    refurb = [r for r in ledger if r.kind == "refurbished_purchase"]
+    equivalents = sum(r.device_equivalents for r in ledger)
+    period = Period.year_to(today)
+    baseline = (
+        f"against the fixed refresh every {policy.fixed_refresh_years:g} years "
+        f"(fleet.fixed_refresh_years), period {period.start} to {period.end}"
+    )
     return [
         Figure(
             "embodied_carbon_estate_kg",
@@ -270,36 +395,42 @@ def carbon_figures(
         Figure(
             "carbon_avoided_keeping_kg",
             "Carbon avoided by keeping and repairing instead of replacing",
-            round(avoided.kg),
+            round(sum(r.kg for r in kept)),
             "kg CO2e",
-            avoided.method,
-            f"{index.source}; {policy.tco_source}",
+            f"sum of the carbon_ledger rows of kind 'kept' ({len(kept)} devices), {baseline}: "
+            "each avoids the replacement the baseline would have bought, amortised over the "
+            "refresh years, for the part of the period it serves past its refresh date, "
+            "less its repair parts",
+            f"{index.source}; {policy.refresh_source}; repair_catalogue.csv",
         ),
         Figure(
             "carbon_avoided_refurbished_purchases_kg",
             "Carbon avoided by buying refurbished or remanufactured",
-            round(refurb_kg * defra.carbon_saving),
+            round(sum(r.kg for r in refurb)),
             "kg CO2e",
-            f"embodied carbon of the same model new x {defra.carbon_saving:.0%} "
-            "(Defra's programme-wide saving against buying new)",
+            f"sum of the carbon_ledger rows of kind 'refurbished_purchase' ({len(refurb)} "
+            f"devices bought refurbished in the period): embodied carbon of the same model "
+            f"new x {defra.carbon_saving:.0%} (Defra's measured saving against buying new)",
             f"{index.source}; {defra.source}",
         ),
         Figure(
             "water_avoided_m3",
             "Water avoided",
-            round(circular_n * defra.water_m3_per_device),
+            round(equivalents * defra.water_m3_per_device),
             "m3",
-            f"(devices kept + bought refurbished) x {defra.water_m3_per_device:.0f} m3, i.e. "
-            f"Defra's {defra.water_text}; scaled, not a device LCA",
+            f"new-device equivalents avoided in the carbon ledger ({equivalents:.1f}) x "
+            f"{defra.water_m3_per_device:.0f} m3, i.e. Defra's {defra.water_text}; scaled, "
+            "not a device LCA",
             defra.source,
         ),
         Figure(
             "raw_materials_avoided_kg",
             "Raw materials avoided",
-            round(circular_n * defra.raw_kg_per_device),
+            round(equivalents * defra.raw_kg_per_device),
             "kg",
-            f"(devices kept + bought refurbished) x {defra.raw_kg_per_device:.0f} kg, i.e. "
-            f"Defra's {defra.raw_materials_text}; scaled, not a device LCA",
+            f"new-device equivalents avoided in the carbon ledger ({equivalents:.1f}) x "
+            f"{defra.raw_kg_per_device:.0f} kg, i.e. Defra's {defra.raw_materials_text}; "
+            "scaled, not a device LCA",
             defra.source,
         ),
     ]

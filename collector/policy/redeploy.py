@@ -15,8 +15,12 @@ Jonker-Volgenant shortest augmenting path algorithm), not a heuristic.
   Keeping one's own device costs its current mismatch + surplus and nothing
   for moving, so "no move" is always feasible and the optimum never leaves
   anyone worse off than today.
-* A move is only allowed when it lowers the holder's fit cost and does not
-  raise their mismatch: every planned move is a better fit than today's.
+* Hard constraints: a holder is never offered a device below any of their role's
+  minimums (RAM, cores, storage, battery health, runtime; ``fit.HARD_MINIMUMS``).
+  A poor-fit holder's move must lower their mismatch by at least ``MIN_FIT_GAIN``
+  (a "move" from 0.1486 to 0.1486 changes nothing for anyone); a donor's must keep
+  them at no mismatch and lower their surplus, and is kept only in a chain of moves
+  that fixes someone: a right-size alone is churn.
 * Moves stay within a region (a logistics cluster of sites, roles.toml
   ``[sites]``). Regions therefore never share a move, and solving one
   assignment per region gives the same optimum as one big assignment with
@@ -26,11 +30,15 @@ Jonker-Volgenant shortest augmenting path algorithm), not a heuristic.
 
 Each move says why in numbers (the fit before and after) and what it saves
 against buying new: the embodied carbon of a new device of the same model
-(Boavizta) and an indicative price for the role's device class.
+(Boavizta) and an indicative price for the role's device class. It names both
+devices (the one handed over and the one it replaces) by asset tag, serial and
+hostname, and both people by the register's holder id, so a technician can act on
+it without looking anything up.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections import defaultdict
@@ -46,12 +54,17 @@ from kitlife.collector.policy.fit import (
     RolesConfig,
     assess,
     fact_arrays,
+    meets_minimums_by_role,
     mismatch_by_role,
     surplus_by_role,
 )
 from kitlife.collector.policy.scoring.carbon import BoaviztaIndex, default_boavizta
 
 NO_DEVICE_COST = 5.0  # a holder without any device: worse than any shortfall
+#: The least a poor-fit holder's mismatch must fall for a move: one percent of one
+#: minimum. Smaller gains are within the noise of the p95 pressure figures, and a
+#: technician's visit for them changes nothing the holder would notice.
+MIN_FIT_GAIN = 0.01
 _BIG = 1e6
 _EPS = 1e-9
 
@@ -64,6 +77,40 @@ class PlanDevice:
     holder_id: str = ""  # "" = spare stock
     vendor: str = ""
     model: str = ""
+    asset_tag: str = ""  # the register's; "" when it has none
+    serial: str = ""
+    hostname: str = ""
+
+    @property
+    def label(self) -> str:
+        """Vendor and model, as a move shows them."""
+        return f"{self.vendor} {self.model}".strip()
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceName:
+    """What a technician finds a device by: asset tag, serial, hostname (and the key)."""
+
+    key: str
+    asset_tag: str
+    serial: str
+    hostname: str
+    model: str
+
+    @classmethod
+    def of(cls, d: PlanDevice) -> DeviceName:
+        return cls(d.key, d.asset_tag, d.serial, d.hostname, d.label)
+
+    def fields(self, prefix: str) -> dict[str, str]:
+        """Flat output fields (CSV needs them flat), each named ``prefix_...``."""
+        return {
+            f"{prefix}_asset_tag": self.asset_tag,
+            f"{prefix}_serial": self.serial,
+            f"{prefix}_hostname": self.hostname,
+        }
+
+
+_NO_DEVICE = DeviceName("", "", "", "", "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +123,16 @@ class PlanHolder:
 
 @dataclass(frozen=True, slots=True)
 class Move:
+    """Holder ``holder_id`` takes ``device`` (from ``from_holder`` or spare stock) and
+    gives up ``replaced`` (to ``replaced_to`` or spare stock)."""
+
     holder_id: str
     role: str
     site: str
-    device_key: str
-    device: str
+    device: DeviceName
     from_site: str
     from_holder: str  # "" = from spare stock
-    replaces: str | None  # the holder's current device, which goes to someone else or stock
+    replaced: DeviceName | None  # the holder's current device; None: they had none
     mismatch_before: float
     mismatch_after: float
     cost_before: float
@@ -95,17 +144,26 @@ class Move:
     saves_kg_co2e: float
     saves_gbp: float
     carbon_method: str
+    replaced_to: str = ""  # holder id taking the replaced device; "" = spare stock
+
+    @property
+    def device_key(self) -> str:
+        return self.device.key
 
     def to_dict(self) -> dict[str, Any]:
+        replaced = self.replaced or _NO_DEVICE
         return {
             "holder_id": self.holder_id,
             "role": self.role,
             "site": self.site,
-            "device_key": self.device_key,
-            "device": self.device,
+            "device_key": self.device.key,
+            "device": self.device.model,
+            **self.device.fields("device"),
             "from_site": self.from_site,
             "from_holder": self.from_holder or "spare stock",
-            "replaces": self.replaces,
+            "replaces": self.replaced.key if self.replaced else None,
+            **replaced.fields("replaces"),
+            "replaced_to": (self.replaced_to or "spare stock") if self.replaced else None,
             "kind": self.kind,
             "mismatch_before": round(self.mismatch_before, 4),
             "mismatch_after": round(self.mismatch_after, 4),
@@ -135,6 +193,8 @@ class Plan:
     exact: bool  # the optimum of the whole problem (see exact_reason)
     exact_reason: str = ""
     notes: list[str] = field(default_factory=list)
+    below_minimum_pairs: int = 0  # better-fitting pairs ruled out by a role minimum
+    churn_moves: int = 0  # right-size moves left out because they fixed no one
 
     @property
     def saves_kg_co2e(self) -> float:
@@ -165,6 +225,8 @@ class Plan:
             "solve_s": round(self.solve_s, 3),
             "exact": self.exact,
             "exact_reason": self.exact_reason,
+            "below_minimum_pairs": self.below_minimum_pairs,
+            "churn_moves": self.churn_moves,
             "notes": self.notes,
         }
 
@@ -186,6 +248,7 @@ class _Priced:
     mismatch: np.ndarray[Any, Any]  # (roles, devices)
     surplus: np.ndarray[Any, Any]
     cost: np.ndarray[Any, Any]
+    meets_minimums: np.ndarray[Any, Any]  # (roles, devices) booleans: the hard constraints
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +288,7 @@ class _Blocking:
 class _Solved:
     assigned: dict[int, int]  # holder row -> device index (or -1 for none)
     largest: tuple[int, int]
+    below_minimums: int  # holder-device pairs that would fit better but break a minimum
 
 
 def _price(devices: Sequence[PlanDevice], cfg: RolesConfig, today: dt.date) -> _Priced:
@@ -238,6 +302,7 @@ def _price(devices: Sequence[PlanDevice], cfg: RolesConfig, today: dt.date) -> _
         mm,
         sp,
         mm + sp,
+        meets_minimums_by_role(arrays, cfg, role_names),
     )
 
 
@@ -354,8 +419,13 @@ def _block_costs(
     devices: Sequence[PlanDevice],
     priced: _Priced,
     cfg: RolesConfig,
-) -> np.ndarray[Any, Any]:
-    """(rows, cols + one dummy per holder without a device): fit + move cost, or _BIG."""
+) -> tuple[np.ndarray[Any, Any], int]:
+    """(rows, cols + one dummy per holder without a device): fit + move cost, or _BIG;
+    and how many better-fitting pairs the role minimums ruled out.
+
+    _BIG where a move is not allowed: another region, below a role minimum, or not a
+    strict improvement (module docstring). Keeping one's own device is always allowed.
+    """
     col_pos = {d: k for k, d in enumerate(cols)}
     r_arr = np.array(rows, dtype=np.int64)
     c_arr = np.array(cols, dtype=np.int64)
@@ -363,6 +433,7 @@ def _block_costs(
     # Index columns first: (roles x block columns) is small, (rows x fleet) is not.
     m = priced.mismatch[:, c_arr][h.role[r_arr]] if nc else np.zeros((nr, 0))
     c = priced.cost[:, c_arr][h.role[r_arr]] if nc else np.zeros((nr, 0))
+    hard = priced.meets_minimums[:, c_arr][h.role[r_arr]] if nc else np.zeros((nr, 0), bool)
     codes: dict[str, int] = {}
     hs_site = np.array([codes.setdefault(h.rows[i].site, len(codes)) for i in rows])
     ds_site = np.array([codes.setdefault(devices[d].site, len(codes)) for d in cols])
@@ -375,7 +446,10 @@ def _block_costs(
     same_site = hs_site[:, None] == ds_site[None, :]
     same_reg = hs_reg[:, None] == ds_reg[None, :]
     total = c + np.where(same_site, cfg.move_same_site, cfg.move_same_region)
-    ok = same_reg & (m <= h.mismatch[r_arr][:, None] + _EPS) & (c < h.cost[r_arr][:, None] - _EPS)
+    poor = h.poor[r_arr][:, None]
+    better = np.where(poor, m <= h.mismatch[r_arr][:, None] - MIN_FIT_GAIN, m <= _EPS)
+    wanted = same_reg & better & (c < h.cost[r_arr][:, None] - _EPS)
+    ok = wanted & hard
     total = np.where(ok, total, _BIG)
     for k, i in enumerate(rows):
         if h.has[i]:
@@ -386,7 +460,7 @@ def _block_costs(
         for q, k in enumerate(no_dev_rows):
             dummy[k, q] = NO_DEVICE_COST
         total = np.hstack([total, dummy])
-    return total
+    return total, int((wanted & ~hard).sum())
 
 
 def _solve(
@@ -399,14 +473,16 @@ def _solve(
     """One linear_sum_assignment per block."""
     assigned: dict[int, int] = {}
     largest = (0, 0)
+    below = 0
     for rows, spares in blocks:
         cols = sorted({int(h.device[i]) for i in rows if h.has[i]} | set(spares))
-        total = _block_costs(rows, cols, h, devices, priced, cfg)
+        total, ruled_out = _block_costs(rows, cols, h, devices, priced, cfg)
+        below += ruled_out
         largest = max(largest, (len(rows), total.shape[1]))
         ri, ci = linear_sum_assignment(total)
         for k, q in zip(ri, ci, strict=True):
             assigned[rows[int(k)]] = cols[int(q)] if q < len(cols) else -1
-    return _Solved(assigned, largest)
+    return _Solved(assigned, largest, below)
 
 
 def _move(
@@ -433,11 +509,10 @@ def _move(
         holder_id=holder.holder_id,
         role=holder.role,
         site=holder.site,
-        device_key=d.key,
-        device=f"{d.vendor} {d.model}".strip(),
+        device=DeviceName.of(d),
         from_site=d.site,
         from_holder=h.rows[donor_from].holder_id if donor_from is not None else "",
-        replaces=current.key if current else None,
+        replaced=DeviceName.of(current) if current else None,
         mismatch_before=float(h.mismatch[i]),
         mismatch_after=float(priced.mismatch[r, j]),
         cost_before=float(h.cost[i]),
@@ -538,15 +613,23 @@ def build_plan(
         for i, j in solved.assigned.items()
         if j >= 0 and not (h.has[i] and j == h.device[i])
     }
+    useful = _leading_to_a_fix(moves_by_row)
+    n_churn = len(moves_by_row) - len(useful)
+    moves_by_row = {i: mv for i, mv in moves_by_row.items() if i in useful}
     chains = _chains(moves_by_row, holder_of_dev, priced.dev_ix)
     if max_moves is not None:
         chains, dropped = _keep_best_chains(chains, moves_by_row, max_moves)
         if dropped:
             notes.append(f"--max-moves {max_moves}: {dropped} lower-value moves left out")
     final_rows = sorted((i for ch in chains for i in ch), key=lambda i: h.rows[i].holder_id)
-    totals = _totals(blocking.blocks, h, [moves_by_row[i] for i in final_rows], final_rows)
+    taker = {moves_by_row[i].device.key: moves_by_row[i].holder_id for i in final_rows}
+    final = [
+        dataclasses.replace(mv, replaced_to=taker.get(mv.replaced.key, "") if mv.replaced else "")
+        for mv in (moves_by_row[i] for i in final_rows)
+    ]
+    totals = _totals(blocking.blocks, h, final, final_rows)
     return Plan(
-        moves=[moves_by_row[i] for i in final_rows],
+        moves=final,
         holders_considered=len(h.rows),
         poor_fit_holders=int(h.poor.sum()),
         donors=regions.donors,
@@ -561,7 +644,28 @@ def build_plan(
         exact=blocking.exactness.exact,
         exact_reason=blocking.exactness.reason,
         notes=notes,
+        below_minimum_pairs=solved.below_minimums,
+        churn_moves=n_churn,
     )
+
+
+def _leading_to_a_fix(moves: dict[int, Move]) -> set[int]:
+    """Rows whose move is a fix, or a right-size whose freed device goes (maybe through
+    other right-sizes) to a fix. The rest is churn: dropping it leaves every kept move's
+    device free, since a kept move's supplier also leads to a fix."""
+    taker = {mv.device.key: i for i, mv in moves.items()}
+    useful: set[int] = set()
+    for start in moves:
+        seen: set[int] = set()
+        cur: int | None = start
+        while cur is not None and cur not in seen:
+            mv = moves[cur]
+            if mv.kind == "fix":
+                useful.add(start)
+                break
+            seen.add(cur)
+            cur = taker.get(mv.replaced.key) if mv.replaced else None
+    return useful
 
 
 def _chains(
@@ -577,7 +681,7 @@ def _chains(
         return x
 
     for i, mv in moves.items():
-        prev = holder_of_dev.get(dev_ix[mv.device_key])
+        prev = holder_of_dev.get(dev_ix[mv.device.key])
         if prev is not None and prev in parent:
             parent[find(i)] = find(prev)
     groups: dict[int, list[int]] = defaultdict(list)

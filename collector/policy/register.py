@@ -217,6 +217,20 @@ def parse_register(data: bytes, roles: Collection[str]) -> tuple[list[AssetRow],
             continue
         if not any(cell.strip() for cell in record):
             continue
+        if any("\n" in cell or "\r" in cell for cell in record):
+            # A register has no multi-line cells: this is a quote opened and not closed,
+            # which swallows the lines after it (reported once, not as missing fields).
+            errors.append(
+                RowError(
+                    line, "", "a quote opened on this line is never closed (lines run together)"
+                )
+            )
+            continue
+        if len(record) != len(cols):
+            errors.append(
+                RowError(line, "", f"{len(record)} fields where the header has {len(cols)}")
+            )
+            continue
 
         def get(name: str, rec: list[str] = record) -> str:
             i = pos.get(name)

@@ -7,8 +7,9 @@ fleet's experience summary (reports/experience.py). The published figures'
 arithmetic is policy (policy/footprint.py), and every figure carries its method
 and source; docs/footprint.md explains each one.
 
-Without decisions the carbon avoided by keeping devices is a proxy, stated in the
-figure's method: devices still in use past the old fixed refresh age.
+Carbon avoided is a ledger (policy/footprint.py), one row per owned device against the
+fixed-refresh baseline, and the figures are its sums; the report carries the rows.
+Without recorded decisions every device in use counts as kept ("undecided").
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from kitlife.collector.policy.fit import RolesConfig, fact_arrays, mismatch_by_r
 from kitlife.collector.policy.fleet import FleetDevice
 from kitlife.collector.policy.footprint import (
     FootprintPolicy,
+    Period,
     carbon_figures,
+    carbon_ledger,
     register_figures,
 )
 from kitlife.collector.policy.scoring.carbon import BoaviztaIndex
@@ -176,9 +179,9 @@ def fleet_report(
     policy = FootprintPolicy.from_thresholds(t)
     owned = [f for f in fleet if f.owned]
     routes = Counter(str(r.get("eol_route", "")) for r in retired)
-    figures = register_figures(fleet, routes) + carbon_figures(
-        fleet, table, policy, today, decisions
-    )
+    ledger = carbon_ledger(fleet, table, policy, today, decisions)
+    figures = register_figures(fleet, routes) + carbon_figures(fleet, table, policy, ledger, today)
+    period = Period.year_to(today)
     views = fleet_views([f for f in owned if f.in_use], cfg, today, decisions)
     battery_line = t.number(BATTERY_LINE_KEY)
     report: dict[str, Any] = {
@@ -193,6 +196,13 @@ def fleet_report(
         "decisions_source": "per-device decisions"
         if decisions is not None
         else "none yet (run kitlife score): decision columns read 'undecided'",
+        "carbon_baseline": {
+            "refresh_years": policy.fixed_refresh_years,
+            "period_start": period.start.isoformat(),
+            "period_end": period.end.isoformat(),
+            "source": policy.refresh_source,
+        },
+        "carbon_ledger": [r.to_dict() for r in ledger],
         "credits": [
             "Embodied carbon: Boavizta environmental-footprint-data, ODbL 1.0 "
             "(https://github.com/Boavizta/environmental-footprint-data)",

@@ -25,12 +25,25 @@ def _health(d: dict[str, Any]) -> float | None:
     return None
 
 
+def _repair_parts_kg(store: Store) -> dict[int, float]:
+    """Device id -> kg CO2e of the parts its newest assessment plans to fit (repair only)."""
+    from kitlife.collector.store.scores import scored_devices
+
+    out: dict[int, float] = {}
+    for r, a in scored_devices(store, decision="repair"):
+        kg = (a.get("footprint") or {}).get("parts_kgco2e")
+        if kg:
+            out[int(r["id"])] = float(kg)
+    return out
+
+
 def devices_from_store(store: Store, today: dt.date | None = None) -> list[FleetDevice]:
     from kitlife.collector.store.assets import decisions
 
     day = (today or dt.datetime.fromtimestamp(time.time(), dt.UTC).date()) - dt.date(1970, 1, 1)
     p95 = pressure_p95(store, day.days - PRESSURE_WINDOW_DAYS)
     dec = decisions(store)
+    parts_kg = _repair_parts_kg(store)
     out: list[FleetDevice] = []
     for d in device_table(store):
         a = d["asset"] or {}
@@ -73,6 +86,10 @@ def devices_from_store(store: Store, today: dt.date | None = None) -> list[Fleet
                     or (d.get("ata.reallocated_sectors") or 0) > 0
                 ),
                 decision=dec.get(d["id"], ""),
+                asset_tag=str(a.get("asset_tag", "") or ""),
+                serial=d["serial"] or "",
+                hostname=d["hostname"] or "",
+                repair_parts_kgco2e=parts_kg.get(d["id"], 0.0),
             )
         )
     return out

@@ -44,8 +44,7 @@ def rescore(
 ) -> RescoreSummary:
     """Score the given devices (all live ones by default) and store the results.
 
-    ``progress`` is called with the number of devices scored since its last
-    call, after each chunk is stored.
+    ``progress(done)`` is called every 50 devices and at the end (the CLI's bar).
 
     ``fits`` (from :func:`role_fits`) may be passed in by a caller that reuses
     them across calls; by default they are worked out afresh, against the
@@ -72,13 +71,13 @@ def rescore(
         summary.by_decision[action] = summary.by_decision.get(action, 0) + 1
         if len(pending) >= 500:
             _save(store, pending, now_s)
-            if progress:
-                progress(len(pending))
             pending = []
+        if progress is not None and summary.devices % 50 == 0:
+            progress(summary.devices)
     if pending:
         _save(store, pending, now_s)
-        if progress:
-            progress(len(pending))
+    if progress is not None:
+        progress(summary.devices)
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -62,6 +62,9 @@ def devices_from_estate(estate: Estate) -> list[FleetDevice]:
                 facts=_facts(dev, s),
                 battery_cycles=float(s.cycles[-1]),
                 disk_worn=bool(s.media_errors[-1] > 0 or s.realloc[-1] > 0),
+                asset_tag=dev.asset_tag,
+                serial=dev.serial,
+                hostname=dev.hostname,
             )
         )
     return out

@@ -152,10 +152,27 @@ def test_server_error_without_retry_after_leaves_backoff_to_the_loop(
     assert _batches(tmp_path) == 1
 
 
-def test_plain_http_needs_allow_http(tmp_path: Path) -> None:
+def test_plain_http_needs_allow_http_and_says_how(tmp_path: Path) -> None:
     config = _setup(tmp_path, "http://127.0.0.1:9", allow_http=False)
     out = upload(config)
-    assert out["ok"] is False and "https only" in out["error"]
+    assert out["ok"] is False and "must be https://" in out["error"]
+    for how in ("kitlife-agent enroll --allow-http", "KITLIFE_AGENT_ALLOW_HTTP", "allow_http"):
+        assert how in out["error"]
+
+
+def test_allow_http_given_at_enrolment_is_remembered_for_uploads(
+    tmp_path: Path, server: Fake
+) -> None:
+    config = _setup(tmp_path, server.url, allow_http=False)
+    save_credentials(tmp_path, Credentials(server.url, "dev1", "key1", allow_http=True))
+    server.replies.append(ack())
+    assert upload(config)["ok"] is True
+
+
+@pytest.mark.parametrize("url", ["collector.example", "ftp://x", "https://", "http://h:port"])
+def test_a_malformed_collector_url_is_named_as_such(tmp_path: Path, url: str) -> None:
+    out = upload(_setup(tmp_path, url))
+    assert out["ok"] is False and "is not a collector URL" in out["error"]
 
 
 def test_not_enrolled_is_an_error_not_a_crash(tmp_path: Path) -> None:

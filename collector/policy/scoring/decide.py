@@ -1,16 +1,31 @@
-"""From component assessments to one action, with reasons in numbers and the footprint.
+"""From component assessments to one verdict: score, action and reasons made together.
 
-Rules, in order (thresholds keys in brackets):
-1. as-is score >= keep_min: keep, or redeploy when the holder's role fit is poor;
-2. planned-repair score >= keep_min and the repairs cost <= cheap_max_gbp: repair;
+Numbers (thresholds keys in brackets)::
+
+    as_is    = round(100 x product of p_serves)
+    planned  = round(100 x repair_confidence x product, with the planned repairs' components
+               at p_serves_repaired)      # the repairs planned: components that need one
+    hardware = planned without the OS
+
+Rules, in order; the headline score is the number the rule rests on:
+
+1. as_is >= keep_min: keep, or redeploy when the holder's role fit is poor (score: as_is);
+2. planned >= keep_min and the repairs cost <= cheap_max_gbp: repair (score: planned);
 3. the hardware serves after repair but the OS leaves support: donate when it cannot be
-   upgraded, repair (upgrade, after confirming readiness) when readiness is unknown;
-4. planned-repair score >= refurbish_min: refurbish (more than a cheap fix);
-5. otherwise recycle.
+   upgraded (score: hardware, the life the recipient gets), repair (upgrade, after
+   confirming readiness) when readiness is unknown (score: planned);
+4. best = max(as_is, planned) >= refurbish_min: refurbish (score: best);
+5. otherwise recycle (score: best, below refurbish_min).
+
+The first reason is the headline sentence, written from the :class:`Verdict`'s own fields,
+and the reasons are deduplicated: headline, action and reasons cannot disagree (a
+hypothesis test over simulated devices checks it). ``score_after_repair`` (every repairable
+component reset) is reported beside them as a bound; no rule and no reason uses it.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -24,6 +39,7 @@ from kitlife.collector.policy.scoring.results import (
     ComponentAssessment,
     Footprint,
     Reason,
+    Status,
 )
 
 RoleFit = Literal["poor", "good"]
@@ -75,6 +91,36 @@ def plan_repairs(components: Sequence[ComponentAssessment], ctx: Context) -> Pla
     )
 
 
+#: What the headline score is, per basis (the words after "life-extension score N/100").
+BASIS_WORDS = {
+    "as_is": "as-is",
+    "planned": "after the planned repairs",
+    "hardware": "for its hardware (a recipient's, as the OS leaves support here)",
+    "best": "at best",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The headline score, the action and the reasons, made together.
+
+    ``score`` is the number the action rests on: ``score_as_is``, ``score_planned``, the
+    hardware score or the best of as-is and planned, as ``basis`` says (module docstring).
+    """
+
+    score: int
+    basis: str
+    score_as_is: int
+    score_planned: int
+    action: Action
+    reasons: tuple[Reason, ...]
+
+    @property
+    def headline(self) -> str:
+        """The sentence the first reason opens with."""
+        return f"life-extension score {self.score}/100 {BASIS_WORDS[self.basis]}"
+
+
 def _repair_reason(part: Part, ctx: Context) -> Reason:
     carbon = (
         "carbon not measured"
@@ -90,98 +136,109 @@ def _repair_reason(part: Part, ctx: Context) -> Reason:
     )
 
 
-def choose_action(
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """The rule that chose the action: its score and basis, words, key, whether parts apply."""
+
+    action: Action
+    score: int
+    basis: str
+    words: str
+    key: str
+    with_parts: bool = False
+
+
+def _rule(
     components: Sequence[ComponentAssessment],
-    score_as_is: int,
+    as_is: int,
     plan: Plan,
     role_fit: RoleFit | None,
     ctx: Context,
-) -> tuple[Action, list[Reason]]:
-    """The action and the reasons that led to it, then what any deferred repair waits for."""
-    action, reasons = _choose(components, score_as_is, plan, role_fit, ctx)
-    reasons.extend(ctx.reason(c.waits_for, "forecast.interval") for c in components if c.waits_for)
-    return action, reasons
-
-
-def _choose(
-    components: Sequence[ComponentAssessment],
-    score_as_is: int,
-    plan: Plan,
-    role_fit: RoleFit | None,
-    ctx: Context,
-) -> tuple[Action, list[Reason]]:
+) -> _Rule:
+    """The first rule that holds (module docstring), in words, with the key it used."""
     t = ctx.thresholds
     keep_min = t.number("score.keep_min")
     cheap = t.number("repair.cheap_max_gbp")
-    reasons: list[Reason] = []
-    if score_as_is >= keep_min:
+    months = f"{ctx.horizon_months:g} months"
+    if as_is >= keep_min:
+        serves = f"serves {months} ({as_is} >= keep {keep_min:g})"
         if role_fit == "poor":
-            reasons.append(
-                ctx.reason(
-                    f"serves {ctx.horizon_months:g} months as-is (score {score_as_is} >= "
-                    f"{keep_min:g}) but fits its holder's role poorly",
-                    "score.keep_min",
-                )
-            )
-            return Action.REDEPLOY, reasons
-        reasons.append(
-            ctx.reason(
-                f"serves {ctx.horizon_months:g} months as-is (score {score_as_is} >= {keep_min:g})",
-                "score.keep_min",
-            )
-        )
-        return Action.KEEP, reasons
+            poorly = f"{serves} but fits its holder's role poorly"
+            return _Rule(Action.REDEPLOY, as_is, "as_is", poorly, "score.keep_min")
+        return _Rule(Action.KEEP, as_is, "as_is", serves, "score.keep_min")
+    cost = f"repairs costing GBP {plan.cost_gbp:.0f}"
     if plan.parts and plan.score >= keep_min and plan.cost_gbp <= cheap:
-        reasons.append(
-            ctx.reason(
-                f"score {score_as_is} as-is, {plan.score} after repairs costing GBP "
-                f"{plan.cost_gbp:.0f} (cheap: <= {cheap:g})",
-                "repair.cheap_max_gbp",
-            )
+        words = (
+            f"serves {months} after {cost} ({plan.score} >= keep {keep_min:g}; "
+            f"as-is {as_is}; cheap: <= GBP {cheap:g})"
         )
-        reasons.extend(_repair_reason(p, ctx) for p in plan.parts)
-        return Action.REPAIR, reasons
+        return _Rule(Action.REPAIR, plan.score, "planned", words, "repair.cheap_max_gbp", True)
     os_limit = next((c for c in components if c.component == "os" and c.p_serves < 1), None)
     if os_limit is not None and plan.hardware_score >= keep_min:
         if os_limit.repair_part is None:
-            reasons.append(
-                ctx.reason(
-                    f"hardware serves {ctx.horizon_months:g} months (score {plan.hardware_score}) "
-                    "but the OS leaves support and cannot be upgraded",
-                    "os.months_left_min",
-                )
+            after = f" after {cost}" if plan.parts else ""
+            words = (
+                f"the hardware serves {months}{after} ({plan.hardware_score} >= keep "
+                f"{keep_min:g}) but the OS leaves support and cannot be upgraded"
             )
-            return Action.DONATE, reasons
+            return _Rule(
+                Action.DONATE, plan.hardware_score, "hardware", words, "os.months_left_min"
+            )
         if plan.cost_gbp <= cheap:
-            reasons.append(
-                ctx.reason(
-                    f"hardware serves {ctx.horizon_months:g} months (score {plan.hardware_score}); "
-                    "the OS leaves support and Windows 11 readiness is unknown: "
-                    "confirm it, upgrade, and donate instead if it cannot upgrade",
-                    "score.os_upgrade_p_unknown_readiness",
-                )
+            words = (
+                f"hardware score {plan.hardware_score} >= keep {keep_min:g}; the OS leaves "
+                "support and Windows 11 readiness is unknown: confirm it, upgrade, and donate "
+                "instead if it cannot upgrade"
             )
-            reasons.extend(_repair_reason(p, ctx) for p in plan.parts)
-            return Action.REPAIR, reasons
+            key = "score.os_upgrade_p_unknown_readiness"
+            return _Rule(Action.REPAIR, plan.score, "planned", words, key, True)
     refurbish_min = t.number("score.refurbish_min")
-    if plan.score >= refurbish_min:
-        reasons.append(
-            ctx.reason(
-                f"score {score_as_is} as-is, {plan.score} after repairs costing GBP "
-                f"{plan.cost_gbp:.0f}: more than a cheap fix (> GBP {cheap:g} or below "
-                f"{keep_min:g}), at least {refurbish_min:g}",
-                "score.refurbish_min",
-            )
+    best = max(as_is, plan.score)
+    both = f"as-is {as_is}, after {cost} {plan.score}" if plan.parts else f"as-is {as_is}"
+    if best >= refurbish_min:
+        words = (
+            f"more than a cheap fix ({both}; below keep {keep_min:g} or above GBP {cheap:g}), "
+            f"at least refurbish {refurbish_min:g}"
         )
+        key = "score.refurbish_min"
+        return _Rule(Action.REFURBISH, best, "best", words, key, bool(plan.parts))
+    words = f"{both}: below refurbish {refurbish_min:g}"
+    return _Rule(Action.RECYCLE, best, "best", words, "score.refurbish_min")
+
+
+def decide(
+    components: Sequence[ComponentAssessment],
+    plan: Plan,
+    role_fit: RoleFit | None,
+    ctx: Context,
+) -> Verdict:
+    """Score, action and reasons in one pass over the same numbers.
+
+    Reasons: the headline with the rule, the parts (when the action uses them), then the
+    reasons of every component that warns, fails or needs repair; each text once.
+    """
+    as_is = round(100 * math.prod(c.p_serves for c in components))
+    rule = _rule(components, as_is, plan, role_fit, ctx)
+    draft = Verdict(rule.score, rule.basis, as_is, plan.score, rule.action, ())
+    reasons = [ctx.reason(f"{draft.headline}: {rule.words}", rule.key)]
+    if rule.with_parts:
         reasons.extend(_repair_reason(p, ctx) for p in plan.parts)
-        return Action.REFURBISH, reasons
-    reasons.append(
-        ctx.reason(
-            f"score {score_as_is} as-is and {plan.score} after repair, below {refurbish_min:g}",
-            "score.refurbish_min",
-        )
-    )
-    return Action.RECYCLE, reasons
+    # What any deferred repair waits for (a forecast's wear date), after the rule.
+    reasons.extend(ctx.reason(c.waits_for, "forecast.interval") for c in components if c.waits_for)
+    limiting = [c for c in components if c.status in (Status.WARN, Status.FAIL) or c.needs_repair]
+    reasons.extend(r for c in limiting for r in c.reasons)
+    return Verdict(rule.score, rule.basis, as_is, plan.score, rule.action, unique_reasons(reasons))
+
+
+def unique_reasons(reasons: Sequence[Reason]) -> tuple[Reason, ...]:
+    """Each reason's text once, first occurrence kept (two packs may say the same thing)."""
+    seen: set[str] = set()
+    out: list[Reason] = []
+    for r in reasons:
+        if r.text not in seen:
+            seen.add(r.text)
+            out.append(r)
+    return tuple(out)
 
 
 def footprint(

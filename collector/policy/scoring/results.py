@@ -128,10 +128,13 @@ class Footprint(_ToDict):
 class DeviceAssessment(_ToDict):
     """Everything the scorer says about one device.
 
-    ``score`` is the life-extension score, max(``score_as_is``, ``score_after_repair``);
-    ``score_after_repair`` assumes every repairable component reset, so it bounds what
-    repair can do; ``score_planned`` is the score after the repairs actually planned
-    (the components that need one), which the action is chosen on.
+    ``score`` is the headline life-extension score: the number the action rests on
+    (``score_as_is`` for keep and redeploy, ``score_planned`` for repair, the hardware
+    score for donate, the best of as-is and planned for refurbish and recycle; see
+    scoring/decide.py), and ``reasons[0]`` says so in words. ``score_planned`` is the
+    score after the repairs planned (the components that need one);
+    ``score_after_repair`` assumes every repairable component reset, a bound that no
+    rule uses. The as-is and bound scores never rise when a reading gets worse.
     """
 
     device_id: str

@@ -1,13 +1,14 @@
 """The public entry: score one device or a fleet.
 
-Life-extension score (0-100), documented in docs/scoring.md::
+Condition scores (0-100), documented in docs/scoring.md::
 
     P_as_is  = product over components of p_serves
     P_repair = product over components of max(p_serves, p_serves_repaired)
-    score    = round(100 * max(P_as_is, repair_confidence * P_repair))
+    score_as_is = round(100 * P_as_is); score_after_repair = round(100 * 0.9 * P_repair)
 
-``p_serves`` is the chance a component serves the planning horizon; it never
-rises when a reading gets worse, and neither does the score.
+``p_serves`` is the chance a component serves the planning horizon; it never rises
+when a reading gets worse, and neither do these two. The headline score, the action
+and the reasons are one :class:`~kitlife.collector.policy.scoring.decide.Verdict`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from functools import cache
 from kitlife.collector.policy.scoring.carbon import BoaviztaIndex, default_boavizta
 from kitlife.collector.policy.scoring.catalogue import Catalogue, load_catalogue
 from kitlife.collector.policy.scoring.components import JUDGES, Context
-from kitlife.collector.policy.scoring.decide import RoleFit, choose_action, footprint, plan_repairs
+from kitlife.collector.policy.scoring.decide import RoleFit, decide, footprint, plan_repairs
 from kitlife.collector.policy.scoring.history import DeviceHistory, day_number
 from kitlife.collector.policy.scoring.results import (
     Action,
@@ -127,35 +128,30 @@ def score_device(
     if not any(c.component in _HARDWARE and c.status is not Status.UNKNOWN for c in components):
         return _insufficient(history, ctx, components, notes)
 
-    p_as_is = math.prod(c.p_serves for c in components)
     p_repaired = math.prod(max(c.p_serves, c.p_serves_repaired) for c in components)
-    score_as_is = round(100 * p_as_is)
-    score_after = round(100 * t.number("score.repair_confidence") * p_repaired)
     plan = plan_repairs(components, ctx)
-    action, reasons = choose_action(components, score_as_is, plan, role_fit, ctx)
-    limiting = [c for c in components if c.status in (Status.WARN, Status.FAIL) or c.needs_repair]
-    reasons.extend(r for c in limiting for r in c.reasons)
+    verdict = decide(components, plan, role_fit, ctx)
     new_device = (boavizta or default_boavizta()).embodied(
         history.vendor or history.text("inv.vendor"), history.model or history.text("inv.model")
     )
     return DeviceAssessment(
         device_id=history.device_id,
         horizon_months=ctx.horizon_months,
-        score=max(score_as_is, score_after),
-        score_as_is=score_as_is,
-        score_after_repair=score_after,
-        score_planned=plan.score,
+        score=verdict.score,
+        score_as_is=verdict.score_as_is,
+        score_after_repair=round(100 * t.number("score.repair_confidence") * p_repaired),
+        score_planned=verdict.score_planned,
         rul_as_is=_horizon(components, frozenset(), ""),
         rul_after_repair=_horizon(components, plan.repaired, " after the planned repairs"),
-        action=action,
+        action=verdict.action,
         repairs=[
             Repair(p.part, p.resets, p.cost_gbp, p.labour_min, p.embodied_kgco2e, p.indicative)
             for p in plan.parts
         ],
         repair_cost_gbp=plan.cost_gbp,
-        footprint=footprint(action, plan.parts, new_device, ctx),
+        footprint=footprint(verdict.action, plan.parts, new_device, ctx),
         components=components,
-        reasons=reasons,
+        reasons=list(verdict.reasons),
         data_quality=notes,
     )
 

@@ -17,6 +17,13 @@ from kitlife.collector.store.schema import devices
 from tests.collector.api.conftest import Live
 
 PUBLIC = {"/healthz"}
+# The web pages answer without credentials only with the sign-in form, or a redirect to it
+# (303; "/" and "/web" redirect to the search page, which then redirects to sign-in).
+PAGES = {
+    ("GET", "/web/sign-in"): 200,
+    ("POST", "/web/sign-in"): 403,  # no CSRF value: refused before the token is looked at
+    ("POST", "/web/sign-out"): 303,
+}
 
 
 def api_routes(routes: list[Any]) -> Iterator[APIRoute]:
@@ -37,6 +44,12 @@ def test_every_route_but_healthz_wants_credentials(live: Live) -> None:
             path = re.sub(r"\{[^}]+\}", "x", route.path)
             for method in route.methods:
                 response = client.request(method, path)
+                if not route.include_in_schema:
+                    expected = PAGES.get((method, route.path), 303)
+                    assert response.status_code == expected, (method, route.path)
+                    if expected == 303 and route.path not in ("/", "/web", "/web/"):
+                        assert response.headers["location"].startswith("/web/sign-in")
+                    continue
                 expected = 200 if route.path in PUBLIC else 401
                 assert response.status_code == expected, (method, route.path)
         # No public documentation pages either: the spec is a protected route.

@@ -8,7 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kitlife.collector.policy.fit import DeviceFacts, assess, load_roles
-from kitlife.collector.policy.redeploy import PlanDevice, PlanHolder, build_plan
+from kitlife.collector.policy.redeploy import (
+    MIN_FIT_GAIN,
+    Move,
+    Plan,
+    PlanDevice,
+    PlanHolder,
+    build_plan,
+)
 
 CFG = load_roles()
 TODAY = dt.date(2026, 11, 25)
@@ -57,13 +64,46 @@ def test_every_move_is_a_better_fit_and_total_mismatch_never_rises(
     taken = [m.device_key for m in plan.moves]
     assert len(taken) == len(set(taken)), "a device given to two holders"
     for m in plan.moves:
-        before = assess(facts[m.replaces], m.role, CFG, TODAY) if m.replaces else None
+        before = assess(facts[m.replaced.key], m.role, CFG, TODAY) if m.replaced else None
         after = assess(facts[m.device_key], m.role, CFG, TODAY)
         assert abs(after.mismatch - m.mismatch_after) < 1e-9
+        assert_meets_minimums(facts[m.device_key], m.role)
+        if m.kind == "fix":
+            assert m.mismatch_after <= m.mismatch_before - MIN_FIT_GAIN + 1e-9
+        else:
+            assert m.mismatch_after == 0 and m.mismatch_before == 0
         if before is not None:
             assert after.mismatch <= before.mismatch + 1e-9
             assert after.mismatch + after.surplus < before.mismatch + before.surplus
+    assert_no_churn(plan)
     assert plan.mismatch_after <= plan.mismatch_before + 1e-9
+
+
+def assert_meets_minimums(facts: DeviceFacts, role: str) -> None:
+    """The device handed over is at or above every known minimum of the holder's role."""
+    p = CFG.roles[role]
+    for have, need in (
+        (facts.ram_gb, p.min_ram_gb),
+        (facts.cores, p.min_cores),
+        (facts.storage_gb, p.min_storage_gb),
+        (facts.battery_health_pct, p.min_battery_health_pct),
+    ):
+        assert have is None or have >= need, (role, have, need)
+    if facts.battery_health_pct is not None and facts.battery_design_mwh:
+        runtime_h = facts.battery_design_mwh * facts.battery_health_pct / 1e5 / CFG.typical_draw_w
+        assert runtime_h >= p.min_runtime_h - 1e-9
+
+
+def assert_no_churn(plan: Plan) -> None:
+    """Every right-size frees a device that someone with a poor fit takes (maybe via others)."""
+    by_device = {m.device_key: m for m in plan.moves}
+    for m in plan.moves:
+        seen: set[str] = set()
+        cur: Move | None = m
+        while cur is not None and cur.kind != "fix" and cur.device_key not in seen:
+            seen.add(cur.device_key)
+            cur = by_device.get(cur.replaced.key) if cur.replaced else None
+        assert cur is not None and cur.kind == "fix", f"{m.holder_id}'s move fixes no one"
 
 
 @settings(max_examples=60, deadline=None)
@@ -144,3 +184,40 @@ def test_exactness_does_not_come_from_the_notes() -> None:
     plan = build_plan(devices, [*holders, stray], cfg, TODAY)
     assert any("max_block" in n for n in plan.notes)
     assert plan.exact
+
+
+def test_a_move_that_changes_nothing_for_the_holder_is_not_planned() -> None:
+    """Same OS shortfall, less surplus: the old planner moved it ("0.1486 -> 0.1486")."""
+    big = DeviceFacts("a", 64, 12, 1024, 95, 60000, "Windows", "10.0.19045")
+    right = DeviceFacts("b", 16, 4, 512, 95, 60000, "Windows", "10.0.19045")
+    devices = [PlanDevice("a", big, "York", "h1"), PlanDevice("b", right, "York", "")]
+    plan = build_plan(devices, [PlanHolder("h1", "analyst", "York", "a")], CFG, TODAY)
+    assert assess(big, "analyst", CFG, TODAY).poor
+    assert plan.moves == []
+
+
+def test_an_analyst_is_never_given_a_device_below_the_role_minimum() -> None:
+    """8 GB against the analyst's 16 GB: fits the pressure better, breaks the minimum."""
+    old = DeviceFacts("a", 16, 8, 512, 95, 60000, "Windows", "10.0.19045", 50, 70, 5, "analyst")
+    small = DeviceFacts("b", 8, 8, 512, 95, 60000, "Windows", "10.0.26100")
+    devices = [PlanDevice("a", old, "York", "h1"), PlanDevice("b", small, "York", "")]
+    assert (
+        assess(small, "analyst", CFG, TODAY).mismatch < assess(old, "analyst", CFG, TODAY).mismatch
+    )
+    plan = build_plan(devices, [PlanHolder("h1", "analyst", "York", "a")], CFG, TODAY)
+    assert plan.moves == [] and plan.below_minimum_pairs == 1
+
+
+def test_a_simulated_estate_plan_keeps_every_minimum_and_has_no_churn() -> None:
+    """The 300-device estate's plan gave three analysts 8 GB and a developer 4 cores."""
+    from kitlife.collector.policy.fleet import plan_inputs
+    from kitlife.collector.tools.estate_inputs import devices_from_estate
+    from kitlife.collector.tools.simulate import generate_estate
+
+    devices, holders = plan_inputs(devices_from_estate(generate_estate(300, 12, seed=1, end=TODAY)))
+    plan = build_plan(devices, holders, CFG, TODAY)
+    facts = {d.key: d.facts for d in devices}
+    assert plan.moves and plan.below_minimum_pairs > 0
+    for m in plan.moves:
+        assert_meets_minimums(facts[m.device_key], m.role)
+    assert_no_churn(plan)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from kitlife.collector.cli.main import cli
@@ -48,6 +49,7 @@ def test_header_without_required_columns_is_refused() -> None:
 
 
 def test_import_refuses_bad_file_and_keeps_previous_register(db_url: str, tmp_path: Path) -> None:
+    assert CliRunner().invoke(cli, ["--db", db_url, "db", "upgrade"]).exit_code == 0
     runner = CliRunner()
     good = tmp_path / "good.csv"
     good.write_text(GOOD, encoding="utf-8")
@@ -73,6 +75,7 @@ def test_import_refuses_bad_file_and_keeps_previous_register(db_url: str, tmp_pa
 
 
 def test_export_round_trips(db_url: str, tmp_path: Path) -> None:
+    assert CliRunner().invoke(cli, ["--db", db_url, "db", "upgrade"]).exit_code == 0
     runner = CliRunner()
     good = tmp_path / "good.csv"
     good.write_text(GOOD, encoding="utf-8")
@@ -161,10 +164,26 @@ def test_exported_formulas_are_neutralised_and_import_back_unchanged(
     good = tmp_path / "evil.csv"
     good.write_bytes(_one_row(site='=HYPERLINK("http://x")', model="@SUM(A1)"))
     runner = CliRunner()
+    assert runner.invoke(cli, ["--db", db_url, "db", "upgrade"]).exit_code == 0
     assert runner.invoke(cli, ["--db", db_url, "assets", "import", str(good)]).exit_code == 0
-    out = runner.invoke(cli, ["--db", db_url, "assets", "export", "--csv"]).output
+    out = runner.invoke(cli, ["--db", db_url, "assets", "export", "--format", "csv"]).output
     assert "'=HYPERLINK" in out and "'@SUM" in out
     again = tmp_path / "again.csv"
     again.write_text(out, encoding="utf-8")
     rows, errors = parse_register(again.read_bytes(), roles())
     assert errors == [] and rows[0].site == '=HYPERLINK("http://x")' and rows[0].model == "@SUM(A1)"
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("SN1,h-1,office,York,2023-01-10,new,2026-01-10,extra", "8 fields where the header has 7"),
+        ("SN1,h-1,office,York", "4 fields where the header has 7"),
+        ('SN1,"h-1,office,York,2023-01-10,new,2026-01-10', "quote opened on this line is never"),
+    ],
+)
+def test_rows_with_the_wrong_field_count_or_an_open_quote_are_named(row: str, message: str) -> None:
+    head = "serial,holder_id,role,site,purchase_date,purchase_route,warranty_end\n"
+    good = "SN2,h-2,office,York,2023-01-10,new,2026-01-10\n"
+    _rows, errors = parse_register((head + row + "\n" + good).encode(), roles())
+    assert [(e.line, message in e.message) for e in errors] == [(2, True)]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import datetime as dt
+import io
 import json
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -55,17 +59,69 @@ def test_every_published_figure_has_method_and_source() -> None:
         assert f["method"] and f["source"] and f["unit"]
     assert figures["end_of_life_routes"]["value"]["landfill"] == 0
     assert "Boavizta" in figures["embodied_carbon_estate_kg"]["source"]
-    assert "PROXY" in figures["carbon_avoided_keeping_kg"]["method"]
+    assert "carbon_ledger" in figures["carbon_avoided_keeping_kg"]["method"]
     assert rep["models_that_last"] and rep["by_site"] and rep["by_age"]
 
 
-def test_decisions_seam_replaces_the_proxy() -> None:
-    estate = generate_estate(40, 6, seed=4, end=END)
-    fleet = devices_from_estate(estate)
-    decisions = {f.key: "keep" for f in fleet[:10]}
+def _figure(rep: dict[str, Any], key: str) -> Any:
+    return next(f["value"] for f in rep["figures"] if f["id"] == key)
+
+
+def test_a_fleet_younger_than_the_refresh_and_all_kept_avoids_nothing_by_keeping() -> None:
+    """Keeping what the 4-year refresh would also keep avoids no purchase.
+
+    Before the ledger every kept device counted as a new device not bought: on the
+    simulated 300-device estate 74,008 of its 74,544 kg embodied were "avoided".
+    """
+    fleet = [
+        dataclasses.replace(f, purchase_day=day_of(END) - 3 * 365, purchase_route="new")
+        for f in devices_from_estate(generate_estate(60, 3, seed=4, end=END))
+    ]
+    decisions = {f.key: "keep" for f in fleet}
     rep = fleet_report(fleet, [], default_boavizta(), load_roles(), END, decisions=decisions)
-    avoided = next(f for f in rep["figures"] if f["id"] == "carbon_avoided_keeping_kg")
-    assert "decided keep/repair/redeploy" in avoided["method"] and avoided["value"] > 0
+    assert _figure(rep, "embodied_carbon_estate_kg") > 0
+    assert _figure(rep, "carbon_avoided_keeping_kg") == 0
+    assert len(rep["carbon_ledger"]) == len(fleet)
+    assert all(r["kg_co2e"] == 0 and r["kind"] == "kept" for r in rep["carbon_ledger"])
+
+
+def test_the_fleet_figures_are_the_sums_of_the_ledger_rows() -> None:
+    estate = generate_estate(300, 12, seed=1, end=END)
+    fleet = devices_from_estate(estate)
+    decisions = {f.key: "keep" for f in fleet}
+    rep = fleet_report(fleet, [], default_boavizta(), load_roles(), END, decisions=decisions)
+    rows = rep["carbon_ledger"]
+    kept = [r for r in rows if r["kind"] == "kept"]
+    refurb = [r for r in rows if r["kind"] == "refurbished_purchase"]
+    assert abs(_figure(rep, "carbon_avoided_keeping_kg") - sum(r["kg_co2e"] for r in kept)) <= 1
+    assert (
+        abs(
+            _figure(rep, "carbon_avoided_refurbished_purchases_kg")
+            - sum(r["kg_co2e"] for r in refurb)
+        )
+        <= 1
+    )
+    assert (
+        0
+        < _figure(rep, "carbon_avoided_keeping_kg")
+        < _figure(rep, "embodied_carbon_estate_kg") / 4
+    )
+    for r in rows:
+        assert r["formula"] and r["sources"] and r["serial"] and r["asset_tag"]
+    past = next(r for r in kept if r["kg_co2e"] > 0)
+    years = past["inputs"]["years_kept_past_refresh_in_period"]
+    expected = past["inputs"]["embodied_new_kg"] * years / past["inputs"]["refresh_years"]
+    assert abs(past["kg_co2e"] - expected) < 0.2
+
+
+def test_a_repair_subtracts_its_parts_in_the_ledger() -> None:
+    (f,) = devices_from_estate(generate_estate(1, 2, seed=4, end=END))[:1]
+    young = dataclasses.replace(
+        f, purchase_day=day_of(END) - 365, purchase_route="new", repair_parts_kgco2e=5.3
+    )
+    rep = fleet_report([young], [], default_boavizta(), load_roles(), END, {young.key: "repair"})
+    (row,) = rep["carbon_ledger"]
+    assert row["kg_co2e"] == -5.3 and row["inputs"]["repair_parts_kg"] == 5.3
 
 
 def test_report_fleet_json_over_a_simulated_database(sqlite_url: str) -> None:
@@ -84,6 +140,28 @@ def test_report_fleet_json_over_a_simulated_database(sqlite_url: str) -> None:
     plan = runner.invoke(cli, ["--db", sqlite_url, "redeploy", "plan", "--json"])
     assert plan.exit_code == 0, plan.output
     assert "summary" in json.loads(plan.output)
+
+
+def test_every_move_names_both_devices_and_both_people(sqlite_url: str, tmp_path: Path) -> None:
+    """Asset tag, serial and hostname of the device handed over and the one handed back."""
+    runner = CliRunner()
+    reg = tmp_path / "reg.csv"
+    args = ["--db", sqlite_url, "simulate", "--devices", "120", "--months", "2", "--seed", "5"]
+    result = runner.invoke(cli, [*args, "--end", "2026-11-25", "--register-csv", str(reg)])
+    assert result.exit_code == 0, result.output
+    register = {r["serial"]: r for r in csv.DictReader(io.StringIO(reg.read_text("utf-8")))}
+    out = runner.invoke(cli, ["--db", sqlite_url, "redeploy", "plan", "--json"])
+    moves = json.loads(out.output)["moves"]
+    assert moves
+    for m in moves:
+        given = register[m["device_serial"]]
+        assert m["device_asset_tag"] == given["asset_tag"] and m["device_hostname"]
+        assert m["from_holder"] == (given["holder_id"] or "spare stock")
+        assert m["replaces"], "every simulated holder has a device today"
+        assert register[m["replaces_serial"]]["holder_id"] == m["holder_id"]
+        assert m["replaces_asset_tag"] and m["replaces_hostname"] and m["replaced_to"]
+    text = runner.invoke(cli, ["--db", sqlite_url, "redeploy", "plan"]).output
+    assert f"serial {moves[0]['device_serial']}" in text
 
 
 def test_unmatched_fit_and_site_plan_over_a_simulated_database(
@@ -109,7 +187,10 @@ def test_unmatched_fit_and_site_plan_over_a_simulated_database(
     plan = runner.invoke(cli, ["--db", sqlite_url, "redeploy", "plan", "--site", "York", "--json"])
     assert all(m["site"] == "York" for m in json.loads(plan.output)["moves"])
     csv_out = runner.invoke(cli, ["--db", sqlite_url, "report", "fleet", "--format", "csv"])
-    assert csv_out.output.splitlines()[0] == "id,label,value,unit,method,source"
+    lines = csv_out.output.splitlines()
+    assert lines[0] == "section,group,name,value,unit,method,source"
+    # The breakdowns JSON has are in the CSV too (issue 17: they were JSON-only).
+    assert {line.split(",")[0] for line in lines[1:]} >= {"figure", "by_model", "by_site", "by_age"}
 
 
 def test_recorded_decisions_feed_the_report(db_url: str) -> None:
