@@ -12,8 +12,10 @@ before the next upload run first, so their readings leave in the same upload.
 Commands:
 
 ``upload [NAME..]``  run those hardware sources and spool their readings, then
-                     seal the spooled readings and send every sealed batch;
-                     ``{"ok", "points", "acked", "rejected", "config", "retry_after_s", "error"}``
+                     seal the spooled readings and send every sealed batch, then
+                     show the collector's due amnesty reminders (agent/messages.py);
+                     ``{"ok", "points", "acked", "rejected", "reminders", "config",
+                     "retry_after_s", "error"}``
 ``probe NAME..``     only the sources (the device is not enrolled yet);
                      ``{"ok", "points"}``
 
@@ -29,12 +31,15 @@ import sys
 import time
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kitlife import __version__
 from kitlife.agent.config import AgentConfig
 from kitlife.agent.readings import SourceResult
 from kitlife.agent.spool import SPOOL_FILE, Spool, SpoolError
+
+if TYPE_CHECKING:  # the resident loop imports this module: keep its imports few
+    from kitlife.agent.credentials import Credentials
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +113,7 @@ def upload(config: AgentConfig, probes: list[str] | None = None) -> dict[str, An
             "points": points,
             "acked": len(report.acked),
             "rejected": len(report.rejected),
+            "reminders": show_reminders(config, creds),
             "config": report.config,
             "error": "",
             "retry_after_s": None,
@@ -126,6 +132,20 @@ def after_upload(spool: Spool, collector_config: dict[str, Any]) -> None:
 
     remember_collector_config(spool, collector_config)
     maybe_prompt(spool, int(time.time()), lambda: notify(current_platform()))
+
+
+def show_reminders(config: AgentConfig, creds: Credentials) -> int:
+    """The collector's due amnesty reminders for this laptop's holder, shown on its desktop."""
+    from kitlife.agent.messages import deliver
+    from kitlife.agent.uploader import UploadError, make_client
+
+    try:  # the upload itself has succeeded: nothing here may turn it into a failure
+        client = make_client(config, creds.collector_url, creds.allow_http)
+    except UploadError as err:
+        log.warning("reminders not fetched: %s", err)
+        return 0
+    with client:
+        return len(deliver(client, creds.device_key))
 
 
 def probe(config: AgentConfig, names: list[str]) -> dict[str, Any]:

@@ -26,10 +26,29 @@ idle laptop, so they are reported beside it as context switches per interval.
 Everything is printed per interval (the target's wording) and CPU also per
 minute.
 
-The agent runs as a laptop gets it: a wheel of this tree installed in a
-temporary venv and byte-compiled (``--editable`` runs the dev venv's editable
-install instead, which costs every agent process an import hook and, with
-PYTHONDONTWRITEBYTECODE set, a compile of kitlife at each start).
+The agent runs as a laptop gets it. ``--frozen [DIR]`` runs the shipped
+build: the PyInstaller onedir agent of :mod:`kitlife.installers.freeze`, built
+into DIR (a temporary folder without DIR) or reused from there when DIR holds
+one; its upload child is the frozen executable itself (``kitlife-agent -m
+kitlife.agent.childjob ...``). Without it, a wheel of this tree installed in a
+temporary venv and byte-compiled; ``--compare-wheel`` adds that wheel agent as
+a second row beside the frozen one (``--editable`` runs the dev venv's
+editable install instead, which costs every agent process an import hook and,
+with PYTHONDONTWRITEBYTECODE set, a compile of kitlife at each start).
+
+The floor: ``bench/footprint_floor.py`` runs beside the agent (frozen with the
+agent's PyInstaller options under ``--frozen``, else by the agent's
+interpreter). It imports what the resident loop imports and wakes once per
+interval doing nothing, so the loop's own work shows against it.
+
+Uploads: the agent uploads on its default cadence (hourly) unless
+``--upload-interval`` says otherwise, and its first upload comes at a random
+point in the first 300 s (the start-up splay), so a window of minutes holds
+one upload or none. The upload child's cost is therefore also measured over
+the whole run, warm-up included (the subject's cgroup total less the loop's
+own threads, divided by the uploads started), and the agent's CPU is printed
+three ways: the window as measured; the loop alone; and the loop plus one
+upload child per upload interval ("amortised"), the figure for a laptop.
 
 Fairness notes, printed with the results:
 - collectd runs a minimal config (cpu, memory, disk, battery, csv) with
@@ -42,7 +61,7 @@ Fairness notes, printed with the results:
   SQLite file); the collector's own cost is not counted. The agent's upload
   and probe children are counted in its CPU and wake-ups.
 
-Usage: ``python bench/agent_footprint.py [--duration 300] [--interval 60]``.
+Usage: ``python -m bench.agent_footprint [--frozen [DIR]] [--duration 300] [--interval 60]``.
 collectd and node-exporter are installed with apt-get when missing (needs root).
 """
 
@@ -67,8 +86,14 @@ from pathlib import Path
 import psutil
 
 from bench.wheel import build_wheel
+from kitlife.agent.config import AgentConfig
+from kitlife.installers import freeze
 
 BIN = Path(sys.executable).parent
+FLOOR = Path(__file__).with_name("footprint_floor.py")
+FLOOR_NAME = "kitlife-floor"
+# The agent's own default, so the benchmark measures the cadence a laptop gets.
+DEFAULT_UPLOAD_S = AgentConfig.__dataclass_fields__["upload_interval_s"].default
 
 
 def free_port() -> int:
@@ -134,6 +159,21 @@ def install_as_shipped(tmp: Path) -> str:
     return str(env_dir / "bin" / "kitlife-agent")
 
 
+def frozen_builds(out: Path) -> tuple[str, str]:
+    """The frozen agent and the frozen floor in ``out`` (built when missing); their paths.
+
+    The floor is frozen with exactly the agent's PyInstaller options (same
+    module set, same bootloader) and only its entry script and name changed.
+    """
+    agent = out / freeze.NAME / freeze.NAME
+    if not agent.exists():
+        freeze.freeze(out, out / "work")
+    floor = out / FLOOR_NAME / FLOOR_NAME
+    if not floor.exists():
+        freeze.freeze(out, out / "work-floor", entry=FLOOR, name=FLOOR_NAME)
+    return str(agent), str(floor)
+
+
 def parse_schedstat(text: str) -> int:
     """Nanoseconds on CPU: the first field of ``/proc/PID/task/TID/schedstat``."""
     return int(text.split(maxsplit=1)[0])
@@ -162,6 +202,19 @@ def read_tasks(pid: int) -> dict[int, tuple[int, int]]:
     return out
 
 
+def children(pid: int) -> list[int]:
+    """Direct child processes of ``pid`` (one per upload for the agent)."""
+    found: list[int] = []
+    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with (
+                contextlib.suppress(FileNotFoundError, ProcessLookupError),
+                open(f"/proc/{pid}/task/{task}/children") as f,
+            ):
+                found.extend(int(k) for k in f.read().split())
+    return found
+
+
 def descendants(pid: int) -> list[int]:
     """Child processes of ``pid``, recursively, from ``/proc/PID/task/TID/children``."""
     found: list[int] = []
@@ -176,6 +229,21 @@ def descendants(pid: int) -> list[int]:
                     found.extend(kids)
                     todo.extend(kids)
     return found
+
+
+def peak_rss(pid: int) -> int:
+    """Bytes: the process's peak RSS so far (``VmHWM``), 0 once it is gone.
+
+    Read at every poll, so a child that lives half a second still shows its peak.
+    """
+    with (
+        contextlib.suppress(FileNotFoundError, ProcessLookupError, ValueError),
+        open(f"/proc/{pid}/status") as f,
+    ):
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def count_wakeups(active: list[bool]) -> int:
@@ -267,11 +335,17 @@ class Subject:
     proc: subprocess.Popen[bytes]
     cgroup: Cgroup | None
     note: str = ""
+    # Seconds between uploads for an agent subject; None for the others.
+    upload_interval_s: int | None = None
     rss: list[int] = field(default_factory=list)
     uss: list[int] = field(default_factory=list)
     own: Counters = field(default_factory=Counters)
     kids: Counters = field(default_factory=Counters)
+    # The same, never reset: the whole run, warm-up included (the upload child's cost).
+    own_all: Counters = field(default_factory=Counters)
+    kids_all: Counters = field(default_factory=Counters)
     child_pids: set[int] = field(default_factory=set)
+    direct_children: set[int] = field(default_factory=set)
     child_peak_rss: int = 0
     active: list[bool] = field(default_factory=list)
     last_switches: int = 0
@@ -280,12 +354,18 @@ class Subject:
 
     def poll(self, measuring: bool) -> None:
         """Read every thread of the subject and its children; note whether it was active."""
-        self.own.update(read_tasks(self.proc.pid))
+        own = read_tasks(self.proc.pid)
+        self.own.update(own)
+        self.own_all.update(own)
+        self.direct_children.update(children(self.proc.pid))
         for pid in descendants(self.proc.pid):
             self.child_pids.add(pid)
             # Thread ids are unique system-wide while alive; a reused id after a
             # child exits would need 32k forks within one run, so no collision.
-            self.kids.update(read_tasks(pid))
+            kid = read_tasks(pid)
+            self.kids.update(kid)
+            self.kids_all.update(kid)
+            self.child_peak_rss = max(self.child_peak_rss, peak_rss(pid))
         switches = self.own.totals()[1] + self.kids.totals()[1]
         if measuring:
             self.active.append(switches != self.last_switches)
@@ -307,15 +387,26 @@ class Subject:
         return psutil.Process(self.proc.pid)
 
 
-def start_collector(tmp: Path) -> tuple[subprocess.Popen[bytes], str, str]:
-    db = f"sqlite:///{tmp / 'collector.sqlite3'}"
-    port = free_port()
-    token = subprocess.run(
+def enrol_token(db: str) -> str:
+    """A new enrolment token: each is good for one device."""
+    return subprocess.run(
         [str(BIN / "kitlife"), "--db", db, "token", "create", "--role", "enroll"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout.strip()
+
+
+def start_collector(tmp: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+    """The collector on loopback; its process, URL and database URL (for tokens)."""
+    db = f"sqlite:///{tmp / 'collector.sqlite3'}"
+    port = free_port()
+    subprocess.run(
+        [str(BIN / "kitlife"), "--db", db, "db", "upgrade"],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
     log = (tmp / "collector.log").open("wb")
     proc = subprocess.Popen(
         [str(BIN / "kitlife"), "--db", db, "serve", "--port", str(port)],
@@ -326,7 +417,7 @@ def start_collector(tmp: Path) -> tuple[subprocess.Popen[bytes], str, str]:
     for _ in range(300):
         with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
             if r.status == 200:
-                return proc, url, token
+                return proc, url, db
         time.sleep(0.1)
     raise RuntimeError("collector did not start")
 
@@ -350,12 +441,16 @@ def start_agent(
         KITLIFE_AGENT_UPLOAD_INTERVAL_S=str(upload_interval),
         KITLIFE_AGENT_STARTUP_SPLAY_S=str(min(upload_interval, 300)),
     )
-    subprocess.run(
+    enrol = subprocess.run(
         [agent_cmd, "enroll", "--url", url, "--token", token],
         env=env,
-        check=True,
+        check=False,
         capture_output=True,
+        text=True,
+        timeout=120,
     )
+    if enrol.returncode != 0:
+        raise RuntimeError(f"{agent_cmd} enroll failed: {enrol.stderr.strip()}")
     return subprocess.Popen(wrap([agent_cmd, "run"]), env=env, stderr=subprocess.DEVNULL)
 
 
@@ -422,6 +517,24 @@ def figures(s: Subject, duration: float, interval: int) -> dict[str, object]:
     # The cgroup sees every descendant's whole life; polling can only undercount.
     total_ns = max(cgroup_ns, polled_ns) if cgroup_ns is not None else polled_ns
     wakes = count_wakeups(s.active)
+    upload: dict[str, object] = {}
+    if s.upload_interval_s is not None:
+        # The whole run, warm-up included: the cgroup counts every child's whole life.
+        own_all_ns = s.own_all.totals()[0]
+        kids_all_ns = s.kids_all.totals()[0]
+        if s.cgroup is not None:
+            kids_all_ns = max(kids_all_ns, s.cg1 - own_all_ns)
+        uploads = len(s.direct_children)
+        per_upload_ns = kids_all_ns / uploads if uploads else None
+        upload = {
+            "uploads_in_run": uploads,
+            "upload_child_cpu_ms": None if per_upload_ns is None else per_upload_ns / 1e6,
+            "upload_interval_s": s.upload_interval_s,
+            # The loop as measured in the window plus one child per upload interval.
+            "cpu_amortised_s_per_min": None
+            if per_upload_ns is None
+            else (own_ns + per_upload_ns * duration / s.upload_interval_s) / 1e9 / minutes,
+        }
     return {
         "name": s.name,
         "rss_mb": statistics.median(s.rss) / 2**20,
@@ -441,16 +554,93 @@ def figures(s: Subject, duration: float, interval: int) -> dict[str, object]:
         "child_switches": kid_cs,
         "child_peak_rss_mb": s.child_peak_rss / 2**20,
         "note": s.note,
+        **upload,
     }
+
+
+def start_floor(
+    floor_cmd: list[str], interval: int, wrap: Callable[[list[str]], list[str]]
+) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(wrap([*floor_cmd, str(interval)]), stderr=subprocess.DEVNULL)
+
+
+def print_table(rows: list[dict[str, object]]) -> None:
+    print(
+        f"{'':26} {'RSS MB':>7} {'max':>5} {'USS MB':>7} {'CPU s/min':>10} "
+        f"{'CPU ms/int':>10} {'wake-ups/int':>12} {'switches/int':>12}"
+    )
+    for r in rows:
+        print(
+            f"{r['name']:26} {r['rss_mb']:7.1f} {r['rss_max_mb']:5.1f} {r['uss_mb']:7.1f} "
+            f"{r['cpu_s_per_min']:10.5f} {r['cpu_ms_per_interval']:10.2f} "
+            f"{r['wakeups_per_interval']:12.2f} {r['switches_per_interval']:12.1f}   {r['note']}"
+        )
+
+
+def ratio(x: object, y: object) -> str:
+    assert isinstance(x, float) and isinstance(y, float)
+    return f"{x / y:.2f}" if y > 0 else "n/a (other is 0)"
+
+
+def print_agent(a: dict[str, object], others: list[dict[str, object]]) -> None:
+    child_ms = a["upload_child_cpu_ms"]
+    amortised = a["cpu_amortised_s_per_min"]
+    print(
+        f"  {a['name']}: loop {a['cpu_own_s_per_min']:.5f} CPU s/min, children "
+        f"{a['cpu_children_s_per_min']:.5f} in the window; {a['children']} processes "
+        f"spawned in the run ({a['uploads_in_run']} uploads), child peak RSS "
+        f"{a['child_peak_rss_mb']:.1f} MB, {a['child_switches']} of the switches theirs; "
+        f"loop alone {a['switches_own_per_interval']:.1f} switches/int"
+    )
+    if isinstance(child_ms, float) and isinstance(amortised, float):
+        print(
+            f"  {a['name']}: upload child {child_ms:.0f} ms CPU per upload (mean of "
+            f"{a['uploads_in_run']}, whole run); loop + one upload per "
+            f"{a['upload_interval_s']} s = {amortised:.5f} CPU s/min (amortised)"
+        )
+    else:
+        print(f"  {a['name']}: no upload in the run; no amortised figure")
+    for other in others:
+        line = (
+            f"  ratio {a['name']}/{other['name']}: RSS {ratio(a['rss_mb'], other['rss_mb'])}, "
+            f"CPU {ratio(a['cpu_s_per_min'], other['cpu_s_per_min'])}"
+        )
+        if isinstance(amortised, float):
+            line += f" (amortised {ratio(amortised, other['cpu_s_per_min'])})"
+        line += (
+            f", wake-ups {ratio(a['wakeups_per_interval'], other['wakeups_per_interval'])}, "
+            f"switches {ratio(a['switches_per_interval'], other['switches_per_interval'])}"
+        )
+        print(line)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--duration", type=float, default=300, help="seconds measured [300]")
     ap.add_argument("--interval", type=int, default=60, help="sampling interval, s [60]")
-    ap.add_argument("--upload-interval", type=int, default=900, help="agent upload, s [900]")
+    ap.add_argument(
+        "--upload-interval",
+        type=int,
+        default=DEFAULT_UPLOAD_S,
+        help=f"agent upload, s [the agent's default, {DEFAULT_UPLOAD_S}]",
+    )
     ap.add_argument("--warmup", type=float, default=None, help="s ignored first [interval]")
     ap.add_argument("--poll", type=float, default=0.2, help="s between /proc reads [0.2]")
+    ap.add_argument(
+        "--frozen",
+        nargs="?",
+        type=Path,
+        const=Path(""),
+        default=None,
+        metavar="DIR",
+        help="run the frozen onedir agent (and floor), built into DIR or reused from it "
+        "[a temporary folder]",
+    )
+    ap.add_argument(
+        "--compare-wheel",
+        action="store_true",
+        help="with --frozen: also run the wheel-installed agent and its floor, for comparison",
+    )
     ap.add_argument(
         "--agent-cmd",
         default=None,
@@ -461,6 +651,7 @@ def main() -> None:
         action="store_true",
         help="run the dev venv's editable kitlife-agent instead of a wheel install",
     )
+    ap.add_argument("--no-floor", action="store_true", help="no floor row")
     ap.add_argument("--no-install", action="store_true")
     ap.add_argument("--no-cgroup", action="store_true", help="poll only, no cgroup totals")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
@@ -474,27 +665,58 @@ def main() -> None:
     def cgroup(name: str) -> Cgroup | None:
         return None if args.no_cgroup else Cgroup.create(f"{tag}-{name}")
 
-    if args.agent_cmd is None:
-        args.agent_cmd = str(BIN / "kitlife-agent") if args.editable else install_as_shipped(tmp)
-    collector, url, token = start_collector(tmp)
+    # (row name, agent executable, floor command) per agent subject.
+    agents: list[tuple[str, str, list[str]]] = []
+    if args.frozen is not None:
+        out = args.frozen if str(args.frozen) else tmp / "frozen"
+        agent_exe, floor_exe = frozen_builds(out.resolve())
+        agents.append(("kitlife-agent (frozen)", agent_exe, [floor_exe]))
+    if args.frozen is None or args.compare_wheel:
+        if args.agent_cmd is not None:
+            agent_exe, name = args.agent_cmd, "kitlife-agent"
+            python = sys.executable
+        elif args.editable:
+            agent_exe, name = str(BIN / "kitlife-agent"), "kitlife-agent (editable)"
+            python = sys.executable
+        else:
+            agent_exe, name = install_as_shipped(tmp), "kitlife-agent (wheel)"
+            python = str(Path(agent_exe).parent / "python")
+        agents.append((name, agent_exe, [python, str(FLOOR)]))
+    collector, url, db = start_collector(tmp)
     subjects: list[Subject] = []
     try:
-        cg = cgroup("agent")
-        agent = Subject(
-            "kitlife-agent",
-            start_agent(
-                tmp,
-                url,
-                token,
-                args.interval,
-                args.upload_interval,
-                args.agent_cmd,
-                cg.wrap if cg else list,
-            ),
-            cg,
-            f"upload every {args.upload_interval} s via a child process",
-        )
-        subjects.append(agent)
+        for i, (name, agent_exe, floor_cmd) in enumerate(agents):
+            cg = cgroup(f"agent{i}")
+            state = tmp / f"agent{i}"
+            state.mkdir()
+            subjects.append(
+                Subject(
+                    name,
+                    start_agent(
+                        state,
+                        url,
+                        enrol_token(db),
+                        args.interval,
+                        args.upload_interval,
+                        agent_exe,
+                        cg.wrap if cg else list,
+                    ),
+                    cg,
+                    f"upload every {args.upload_interval} s via a child process",
+                    upload_interval_s=args.upload_interval,
+                )
+            )
+            if not args.no_floor:
+                cg = cgroup(f"floor{i}")
+                kind = name.partition(" ")[2] or "(python)"
+                subjects.append(
+                    Subject(
+                        f"floor {kind}",
+                        start_floor(floor_cmd, args.interval, cg.wrap if cg else list),
+                        cg,
+                        "the loop's imports, one wake-up per interval, no work",
+                    )
+                )
         cg = cgroup("collectd")
         collectd = Subject(
             "collectd",
@@ -518,9 +740,10 @@ def main() -> None:
         measuring = False
         t_measure = t_start + warmup
         t_end = t_measure + args.duration
+        load_start = os.getloadavg()
         print(
             f"warm-up {warmup:.0f} s, then measuring {args.duration:.0f} s at a "
-            f"{args.interval} s interval ...",
+            f"{args.interval} s interval, upload every {args.upload_interval} s ...",
             flush=True,
         )
         next_poll = t_start
@@ -545,14 +768,12 @@ def main() -> None:
                         mem = s.ps.memory_full_info()
                         s.rss.append(mem.rss)
                         s.uss.append(mem.uss)
-                    for child in s.ps.children(recursive=True):
-                        with contextlib.suppress(psutil.Error):
-                            s.child_peak_rss = max(s.child_peak_rss, child.memory_info().rss)
             next_poll += args.poll
             time.sleep(max(0.0, min(next_poll, t_end) - time.monotonic()))
         for s in subjects:
             s.poll(True)
             s.stop_measuring()
+        load_end = os.getloadavg()
     finally:
         for s in subjects:
             with contextlib.suppress(ProcessLookupError):
@@ -570,41 +791,38 @@ def main() -> None:
     rows = [figures(s, args.duration, args.interval) for s in subjects]
     print(
         f"\n{args.duration:.0f} s measured after {warmup:.0f} s warm-up, interval "
-        f"{args.interval} s, host {os.uname().nodename} ({psutil.cpu_count()} CPUs), "
-        f"CPU by {rows[0]['cpu_method']}, /proc polled every {args.poll:g} s\n"
-        f"agent: {args.agent_cmd}"
+        f"{args.interval} s, upload every {args.upload_interval} s, host "
+        f"{os.uname().nodename} {os.uname().sysname} {os.uname().release} "
+        f"({psutil.cpu_count()} CPUs), CPU by {rows[0]['cpu_method']}, /proc polled every "
+        f"{args.poll:g} s\nload average at start {load_start[0]:.2f} {load_start[1]:.2f} "
+        f"{load_start[2]:.2f}, at end {load_end[0]:.2f} {load_end[1]:.2f} {load_end[2]:.2f}"
     )
-    print(
-        f"{'':15} {'RSS MB':>7} {'max':>5} {'USS MB':>7} {'CPU s/min':>10} "
-        f"{'CPU ms/int':>10} {'wake-ups/int':>12} {'switches/int':>12}"
-    )
+    for name, agent_exe, _ in agents:
+        print(f"{name}: {agent_exe}")
+    print_table(rows)
+    baseline = [r for r in rows if r["name"] in ("collectd", "node-exporter")]
     for r in rows:
-        print(
-            f"{r['name']:15} {r['rss_mb']:7.1f} {r['rss_max_mb']:5.1f} {r['uss_mb']:7.1f} "
-            f"{r['cpu_s_per_min']:10.5f} {r['cpu_ms_per_interval']:10.2f} "
-            f"{r['wakeups_per_interval']:12.2f} {r['switches_per_interval']:12.1f}   {r['note']}"
-        )
-    a = rows[0]
-    print(
-        f"  agent: loop {a['cpu_own_s_per_min']:.5f} CPU s/min, children "
-        f"{a['cpu_children_s_per_min']:.5f}; {a['children']} children spawned, peak RSS "
-        f"{a['child_peak_rss_mb']:.1f} MB, {a['child_switches']} of the switches theirs; "
-        f"loop alone {a['switches_own_per_interval']:.1f} switches/int"
-    )
-
-    def ratio(x: object, y: object) -> str:
-        assert isinstance(x, float) and isinstance(y, float)
-        return f"{x / y:.2f}" if y > 0 else "n/a (other is 0)"
-
-    for other in rows[1:]:
-        print(
-            f"ratio agent/{other['name']}: RSS {ratio(a['rss_mb'], other['rss_mb'])}, "
-            f"CPU {ratio(a['cpu_s_per_min'], other['cpu_s_per_min'])}, "
-            f"wake-ups {ratio(a['wakeups_per_interval'], other['wakeups_per_interval'])}, "
-            f"switches {ratio(a['switches_per_interval'], other['switches_per_interval'])}"
-        )
+        if "upload_interval_s" in r:
+            floor = [
+                f
+                for f in rows
+                if f["name"] == "floor " + (str(r["name"]).partition(" ")[2] or "(python)")
+            ]
+            print_agent(r, floor + baseline)
     if args.json:
-        args.json.write_text(json.dumps({"duration_s": args.duration, "rows": rows}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "duration_s": args.duration,
+                    "interval_s": args.interval,
+                    "upload_interval_s": args.upload_interval,
+                    "loadavg_start": load_start,
+                    "loadavg_end": load_end,
+                    "rows": rows,
+                },
+                indent=2,
+            )
+        )
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -35,6 +35,11 @@ def test_wheel_carries_every_data_licence_beside_its_data(wheel: Path) -> None:
     # Every table kitlife reads is in the wheel, in the one data folder.
     for table in ("thresholds.csv", "repair_catalogue.csv", "roles.toml", "os_support.csv"):
         assert data + table in names
+    assert data + "amnesty.csv" in names
+    # The amnesty certificate and booking page templates travel with the code.
+    assert "kitlife/collector/reports/templates/certificate.html" in names
+    for page in ("base.html", "booking.html", "problem.html"):
+        assert f"kitlife/collector/api/templates/amnesty/{page}" in names
 
 
 def test_bare_install_is_the_agent_without_collector_dependencies(

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 from kitlife import __version__
 from kitlife.collector.api import (
     admin,
+    amnesty,
     assets,
     batches,
     decisions,
@@ -124,6 +125,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         fleet,
         admin,
         ops,
+        amnesty,
     ):
         app.include_router(module.router)
     web.install(app)

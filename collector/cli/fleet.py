@@ -464,6 +464,14 @@ def report_fleet(ctx: click.Context, fmt: str, ledger: bool, roles_path: str | N
         ],
         title="Models that last (top 10 by median age at retirement)",
     )
+    if rep.get("amnesty", {}).get("campaigns"):
+        a = rep["amnesty"]
+        routes = ", ".join(f"{k} {v}" for k, v in a["returned_by_route"].items())
+        click.echo(
+            f"Amnesty days: {a['people_asked']} people asked, {a['people_reminded']} reminded, "
+            f"{a['people_booked']} booked; {a['devices_returned']} devices returned ({routes}); "
+            f"{a['flagged_devices_still_out']} flagged devices still out"
+        )
     for c in rep["credits"]:
         click.echo(c)
 

@@ -575,3 +575,8 @@ cli.add_command(_package)
 from kitlife.collector.cli.inspect import inspect as _inspect  # noqa: E402
 
 cli.add_command(_inspect)
+
+# `kitlife amnesty ...` and `kitlife handback`.
+from kitlife.collector.cli.amnesty import register as _register_amnesty  # noqa: E402
+
+_register_amnesty(cli)

@@ -7,6 +7,7 @@ from typing import Any
 
 from kitlife.collector.policy.fit import RolesConfig, assess
 from kitlife.collector.policy.scoring.carbon import default_boavizta
+from kitlife.collector.reports.amnesty import amnesty_section
 from kitlife.collector.reports.experience import DAY_S, fleet_experience
 from kitlife.collector.reports.fleet import fleet_report
 from kitlife.collector.reports.fleet_inputs import devices_from_store
@@ -47,7 +48,7 @@ def fleet_report_from_store(store: Store, cfg: RolesConfig, today: dt.date) -> d
     fleet = devices_from_store(store, today)
     end_of_today_s = ((today - dt.date(1970, 1, 1)).days + 1) * DAY_S - 1
     decided = {f.key: f.decision for f in fleet if f.decision}
-    return fleet_report(
+    report = fleet_report(
         fleet,
         retired_rows(store),
         default_boavizta(),
@@ -56,3 +57,5 @@ def fleet_report_from_store(store: Store, cfg: RolesConfig, today: dt.date) -> d
         decisions=decided or None,
         experience=fleet_experience(store, now_s=end_of_today_s),
     )
+    report["amnesty"] = amnesty_section(store)
+    return report

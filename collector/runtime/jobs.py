@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from kitlife.collector.runtime import metrics
+from kitlife.collector.runtime.amnesty_job import server_round
 from kitlife.collector.runtime.settings import Settings
 from kitlife.collector.store import Store
 from kitlife.collector.store import jobs as shared_jobs
@@ -158,6 +159,7 @@ def server_jobs(settings: Settings, store: Store, rescorer: Service | None) -> J
     """Everything the server runs in the background: add new jobs here."""
     jobs = Jobs(store)
     jobs.add(prune_job(settings))
+    jobs.add(Job("amnesty-remind", 60.0, settings.amnesty_remind_every_s, server_round(settings)))
     if rescorer is not None:
         jobs.add_service(rescorer)
     return jobs

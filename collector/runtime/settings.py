@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import platformdirs
-from pydantic import Field, FilePath, ValidationError, field_validator
+from pydantic import Field, FilePath, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kitlife.collector.policy.fit import load_roles
@@ -155,6 +155,34 @@ class Settings(BaseSettings):
     # cannot pin "latest readings" or file them under days to come.
     max_clock_skew_s: int = Field(
         default=86_400, ge=0, le=86_400 * 365, validation_alias="KITLIFE_MAX_CLOCK_SKEW_S"
+    )
+    # Amnesty days (docs/amnesty.md): the collector's address as staff reach it, for
+    # booking links (None: http://127.0.0.1:8470), and where reminder e-mails go
+    # (None: no SMTP server, e-mail reminders wait).
+    public_url: str | None = Field(
+        default=None,
+        max_length=255,
+        pattern=r"^https?://[^\s]+$",
+        validation_alias="KITLIFE_PUBLIC_URL",
+    )
+    smtp_host: str | None = Field(
+        default=None, max_length=255, validation_alias="KITLIFE_SMTP_HOST"
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65_535, validation_alias="KITLIFE_SMTP_PORT")
+    smtp_from: str | None = Field(
+        default=None,
+        max_length=255,
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        validation_alias="KITLIFE_SMTP_FROM",
+    )
+    smtp_starttls: bool = Field(default=False, validation_alias="KITLIFE_SMTP_STARTTLS")
+    smtp_user: str | None = Field(
+        default=None, max_length=255, validation_alias="KITLIFE_SMTP_USER"
+    )
+    smtp_password: SecretStr | None = Field(default=None, validation_alias="KITLIFE_SMTP_PASSWORD")
+    # The server's reminder job: every this long (0: off, when cron runs `kitlife amnesty remind`).
+    amnesty_remind_every_s: float = Field(
+        default=300.0, ge=0, le=86_400, validation_alias="KITLIFE_AMNESTY_REMIND_EVERY_S"
     )
 
     @field_validator("db_url")

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -201,4 +202,169 @@ assets = Table(
     Column("imported_s", BigInteger, nullable=False),
     Index("ix_assets_holder", "holder_id"),
     Index("ix_assets_site_role", "site", "role"),
+)
+
+
+# -- amnesty days (migration 0007) --------------------------------------------------------
+# A campaign: one amnesty day at some sites. ``sites``, ``lead_days`` and ``channels``
+# are JSON arrays as text; ``link_secret`` signs its booking links (never leaves here).
+amnesty_campaigns = Table(
+    "amnesty_campaigns",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("day", Integer, nullable=False),
+    Column("sites", Text, nullable=False),
+    Column("lead_days", Text, nullable=False),
+    Column("channels", Text, nullable=False),
+    Column("dormant_days", Integer, nullable=False),
+    Column("link_secret", String(64), nullable=False),
+    Column("status", String(16), nullable=False, server_default="scheduled"),
+    Column("created_s", BigInteger, nullable=False),
+    Column("cancelled_s", BigInteger),
+)
+
+# A collection point: a locker bank (``slots`` compartments for the day) or a desk
+# (``slots`` returns per window). ``capacity``/``booked`` bound the whole point.
+amnesty_points = Table(
+    "amnesty_points",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "campaign_id",
+        Integer,
+        ForeignKey("amnesty_campaigns.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("point_key", String(64), nullable=False),
+    Column("site", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("location", String(255), nullable=False, server_default=""),
+    Column("slots", Integer, nullable=False),
+    Column("opens_min", Integer, nullable=False),
+    Column("closes_min", Integer, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("booked", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("campaign_id", "point_key", name="uq_amnesty_points_key"),
+)
+
+# A booking window at a point; a booking takes one only while booked < capacity.
+amnesty_windows = Table(
+    "amnesty_windows",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "point_id", Integer, ForeignKey("amnesty_points.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("start_s", BigInteger, nullable=False),
+    Column("end_s", BigInteger, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("booked", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("point_id", "start_s", name="uq_amnesty_windows_start"),
+)
+
+# One person asked in a campaign: pseudonymous holder id, the address their e-mail
+# goes to (from --contacts or the template), their reasons and devices (JSON arrays),
+# the nonce their booking link carries, and when they opened and booked.
+amnesty_audience = Table(
+    "amnesty_audience",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "campaign_id",
+        Integer,
+        ForeignKey("amnesty_campaigns.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("holder_id", String(64), nullable=False),
+    Column("site", String(128), nullable=False),
+    Column("email", String(255), nullable=False, server_default=""),
+    Column("reasons", Text, nullable=False),
+    Column("devices", Text, nullable=False),
+    Column("link_nonce", String(32), nullable=False),
+    Column("opened_s", BigInteger),
+    Column("booked_s", BigInteger),
+    UniqueConstraint("campaign_id", "holder_id", name="uq_amnesty_audience_holder"),
+)
+
+# One reminder: (campaign, person, lead time, channel) once, whatever the workers.
+# status: pending -> sending (claimed) -> delivered | pending (retry) | failed;
+# pending -> skipped (superseded by a later lead time, or already booked);
+# sending past the claim timeout -> uncertain (never sent twice).
+amnesty_messages = Table(
+    "amnesty_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "campaign_id",
+        Integer,
+        ForeignKey("amnesty_campaigns.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column(
+        "audience_id",
+        Integer,
+        ForeignKey("amnesty_audience.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("lead_days", Integer, nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("due_s", BigInteger, nullable=False),
+    Column("status", String(12), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_try_s", BigInteger, nullable=False, server_default="0"),
+    Column("claimed_by", String(64), nullable=False, server_default=""),
+    Column("claimed_s", BigInteger),
+    Column("delivered_s", BigInteger),
+    Column("device_id", Integer, ForeignKey("devices.id", ondelete="SET NULL")),
+    Column("last_error", String(255), nullable=False, server_default=""),
+    UniqueConstraint(
+        "campaign_id", "audience_id", "lead_days", "channel", name="uq_amnesty_messages_once"
+    ),
+    Index("ix_amnesty_messages_status_due", "status", "due_s"),
+)
+
+# A booking: one per person and campaign (the unique audience_id makes the link single-use).
+amnesty_bookings = Table(
+    "amnesty_bookings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "campaign_id",
+        Integer,
+        ForeignKey("amnesty_campaigns.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column(
+        "audience_id",
+        Integer,
+        ForeignKey("amnesty_audience.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    Column(
+        "window_id", Integer, ForeignKey("amnesty_windows.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("booked_s", BigInteger, nullable=False),
+)
+
+# A device handed back: its route, erasure record and health certificate (JSON text,
+# the record the HTML and PDF are rendered from).
+amnesty_handbacks = Table(
+    "amnesty_handbacks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("certificate_uid", String(32), nullable=False, unique=True),
+    Column("device_id", Integer, ForeignKey("devices.id", ondelete="CASCADE"), nullable=False),
+    Column("campaign_id", Integer, ForeignKey("amnesty_campaigns.id", ondelete="SET NULL")),
+    Column("route", String(16), nullable=False),
+    Column("erasure_method", String(32), nullable=False, server_default=""),
+    Column("erasure_ref", String(128), nullable=False, server_default=""),
+    Column("erasure_day", Integer),
+    Column("t_s", BigInteger, nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("carbon_avoided_kg", Float, nullable=False),
+    Column("certificate", Text, nullable=False),
+    Index("ix_amnesty_handbacks_device", "device_id"),
 )

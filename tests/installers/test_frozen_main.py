@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 from kitlife.installers.frozen_main import runnable_module
@@ -59,3 +60,33 @@ def test_frozen_build_starts_the_service_children(frozen_agent: Path, tmp_path: 
 def test_frozen_build_holds_no_collector_code(frozen_agent: Path) -> None:
     names = {p.name for p in frozen_agent.rglob("*")}
     assert not {"fastapi", "sqlalchemy", "numpy", "scipy", "uvloop"} & names
+
+
+def test_frozen_build_leaves_out_what_costs_every_start_memory(frozen_agent: Path) -> None:
+    """No runtime hook the agent does not need, no multiprocessing: RSS of the resident loop.
+
+    Read from the executable's own archive, as PyInstaller's archive viewer lists it.
+    """
+    from kitlife.installers.freeze import DROP_RUNTIME_HOOKS
+
+    listing = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller.utils.cliutils.archive_viewer",
+            "--list",
+            "--recursive",
+            str(frozen_agent / "kitlife-agent"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    names = {line.rsplit(",", 1)[-1].strip().strip("'") for line in listing.splitlines()}
+    assert "frozen_main" in names  # the listing is read as expected
+    assert "pyiboot01_bootstrap" in names
+    assert "httpx" in names  # the upload child's modules are in the build
+    assert not set(DROP_RUNTIME_HOOKS) & names
+    assert "pyi_rth_multiprocessing" not in names
+    assert not {n for n in names if n.split(".")[0] == "multiprocessing"}

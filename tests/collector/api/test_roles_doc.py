@@ -26,6 +26,8 @@ def reachable(live: Live, token: str) -> set[str]:
             for method in methods:
                 if path in ("/healthz", "/v1/enroll", "/v1/batches"):
                     continue
+                if path.startswith("/amnesty/book/"):
+                    continue  # no API token: the signed link in the path is the credential
                 r = c.request(method.upper(), re.sub(r"\{[^}]+\}", "x", path))
                 if r.status_code not in (401, 403):
                     out.add(f"{method.upper()} {path}")

@@ -106,8 +106,10 @@ def test_the_server_schedules_prune_from_the_settings(sqlite_url: str) -> None:
     try:
         log: list[str] = []
         on = server_jobs(Settings(db_url=sqlite_url), store, Recorder("rescorer", log))
-        assert on.names == ["prune"]
-        off = server_jobs(Settings(db_url=sqlite_url, prune_interval_s=0), store, None)
+        assert on.names == ["prune", "amnesty-remind"]
+        off = server_jobs(
+            Settings(db_url=sqlite_url, prune_interval_s=0, amnesty_remind_every_s=0), store, None
+        )
         assert off.names == []
     finally:
         store.close()
