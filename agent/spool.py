@@ -49,14 +49,17 @@ from kitlife.agent.paths import create_private_file, make_private_dir
 from kitlife.agent.readings import SourceResult
 from kitlife.protocol import (
     Batch,
+    ProtocolError,
     Series,
     Text,
     Unavailable,
     decode_batch,
+    decode_summary,
     encode_batch,
     metric_by_id,
     metric_by_name,
 )
+from kitlife.protocol.conform import conform
 
 log = logging.getLogger(__name__)
 
@@ -412,16 +415,57 @@ class Spool:
         now_s = int(time.time()) if now_s is None else now_s
         with self._transaction() as db:
             seq = int(self.meta("next_seq", "1"))
-            batch, last_id = self._build_batch(db, device_id, agent_version, seq, max_points, now_s)
+            sealed = self._sealable(db, device_id, agent_version, seq, max_points, now_s)
+            if sealed is None:
+                return None
+            batch, body, last_id, cuts = sealed
+            for reason, n in cuts.items():
+                key = f"trimmed_{reason}"
+                self._set_meta_int(db, key, int(self.meta(key, "0") or 0) + n)
+            if cuts:
+                log.warning("batch %d: cut to the wire limits: %s", seq, cuts)
+            if body is not None:
+                db.execute(
+                    "INSERT INTO batches VALUES (?, ?, ?, ?)", (seq, now_s, batch.n_points, body)
+                )
+                self._set_meta_int(db, "next_seq", seq + 1)
+            db.execute("DELETE FROM readings WHERE id <= ?", (last_id,))
+        return seq if body is not None else self.seal(device_id, agent_version, max_points, now_s)
+
+    def _sealable(
+        self,
+        db: sqlite3.Connection,
+        device_id: str,
+        agent_version: str,
+        seq: int,
+        max_points: int,
+        now_s: int,
+    ) -> tuple[Batch, bytes | None, int, dict[str, int]] | None:
+        """The next batch cut to the wire limits and encoded, checked as the collector checks
+        it: (batch, body or None if it cannot be sent at all, last reading id, cuts by reason).
+
+        Why the check: a batch the collector refuses is answered 400 and deleted by the
+        uploader, every reading in it lost. Too large (compressed or unpacked) seals half
+        the readings, until it fits; anything else cannot happen after conform (the
+        agent/collector contract test holds it) and is dropped, counted, rather than
+        blocking the spool for ever.
+        """
+        points = max_points
+        while True:
+            raw, last_id = self._build_batch(db, device_id, agent_version, seq, points, now_s)
             if not last_id:
                 return None
+            batch, cuts = conform(raw)
             body = encode_batch(batch)
-            db.execute(
-                "INSERT INTO batches VALUES (?, ?, ?, ?)", (seq, now_s, batch.n_points, body)
-            )
-            db.execute("DELETE FROM readings WHERE id <= ?", (last_id,))
-            self._set_meta_int(db, "next_seq", seq + 1)
-        return seq
+            try:
+                decode_summary(body)
+            except ProtocolError as err:
+                if err.status == 413 and points > 1:
+                    points //= 2
+                    continue
+                log.error("batch %d cannot be sent (%s); its readings are dropped", seq, err)
+                return batch, None, last_id, {**cuts, "unsealable": raw.n_points}
+            return batch, body, last_id, cuts
 
     def seal_all(self, device_id: str, agent_version: str, max_points: int) -> list[int]:
         sealed = []
@@ -450,9 +494,9 @@ class Spool:
             )
         finally:
             self._db.execute("ROLLBACK")
-        # Through the wire format and back, so the preview carries the quantised
-        # values the collector will receive, not the raw floats.
-        return decode_batch(encode_batch(batch)) if last_id else None
+        # Cut as sealing cuts it, then through the wire format and back, so the
+        # preview carries the quantised values the collector will receive.
+        return decode_batch(encode_batch(conform(batch)[0])) if last_id else None
 
     def ack(self, seqs: Iterable[int]) -> int:
         with self._transaction() as db:

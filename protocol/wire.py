@@ -14,11 +14,14 @@ A numeric value ``v`` travels as the integer ``q = round(v / 10**exponent)``;
 timestamps as a base and deltas (``len(dt) == len(q) - 1``). Within v1 only
 additions are allowed: new metric ids, and new trailing array members.
 
-The decoder checks every limit before it allocates: the compressed size, the
-decompressed size (read through a bounded stream, never trusting the frame
-header), every array and string length (msgpack's own ``max_*_len``), the
-total number of points, and the exact shape and types of each member. Any
-failure becomes :class:`ProtocolError`; nothing else escapes.
+The decoder checks every limit before it allocates: the compressed size, that
+the body is exactly one zstd frame (nothing after it), the decompressed size
+(read through a bounded stream, never trusting the frame header), every
+array and string length (msgpack's own ``max_*_len``; strings in bytes of
+UTF-8), the total number of objects the unpacker may build (so nested empty
+arrays cannot turn 8 MiB into a gigabyte of lists), the total number of
+points, and the exact shape and types of each member. Any failure becomes
+:class:`ProtocolError`; nothing else escapes.
 """
 
 from __future__ import annotations
@@ -63,8 +66,10 @@ class Limits:
     max_texts: int = 4096
     max_components: int = 256
     max_unavailable: int = 512
-    max_str_len: int = 1024
-    max_id_len: int = 128  # device id, spool id, agent version
+    max_str_len: int = 1024  # bytes of UTF-8, not characters
+    max_id_len: int = 128  # device id, spool id, agent version (bytes)
+    # Room for trailing members a newer v1 agent may add: counted in the object budget.
+    max_addition_items: int = 65_536
 
     @property
     def max_array_len(self) -> int:
@@ -77,9 +82,51 @@ class Limits:
             16,
         )
 
+    @property
+    def max_items(self) -> int:
+        """Array members a valid batch can hold in all, nested arrays included.
+
+        Per-array limits alone do not bound the total: 500,000 arrays of
+        500,000 empty arrays each pass them. A batch holds per series a list
+        of 6 with its deltas and values (one fewer delta than values), per
+        text a list of 4, per unavailable source a list of 3, plus the top
+        level and the additions' allowance.
+        """
+        return (
+            2 * self.max_points
+            + 9 * self.max_series
+            + 5 * self.max_texts
+            + 4 * self.max_unavailable
+            + self.max_components
+            + 64
+            + self.max_addition_items
+        )
+
+    @property
+    def max_lists(self) -> int:
+        """Arrays a valid batch can hold in all: three per series, one per text and source."""
+        return 3 * self.max_series + self.max_texts + self.max_unavailable + 16 + 4096
+
 
 DEFAULT_LIMITS = Limits()
 _ZSTD_LEVEL = 3
+
+# Every member of a v1 batch in wire order, with the members of each item of
+# the lists: what encode_batch writes, named. docs/privacy.md lists each one
+# as a field every upload carries (tests/protocol/test_envelope.py holds the
+# three together).
+LAYOUT: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("version", ()),
+    ("device_id", ()),
+    ("spool_id", ()),
+    ("seq", ()),
+    ("sent_at_s", ()),
+    ("agent_version", ()),
+    ("components", ()),
+    ("series", ("metric_id", "comp_idx", "exponent", "t0_s", "dt_s", "q")),
+    ("texts", ("metric_id", "comp_idx", "t_s", "value")),
+    ("unavailable", ("source", "comp_idx", "reason")),
+)
 
 
 def _quantise(value: float, exponent: int) -> int:
@@ -152,11 +199,45 @@ def _decompressor() -> zstandard.ZstdDecompressor:
     return dctx
 
 
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+def _frame_length(frame: memoryview) -> int:
+    """The length of the zstd frame at the start of ``frame``, from its block headers.
+
+    Why: zstd stops at the end of the first frame and ignores what follows, so
+    garbage or a second 50 MiB frame after a valid batch was accepted and
+    stored. Walking the block headers (3 bytes each; a typical batch has one
+    block) costs microseconds and decompresses nothing.
+    """
+    import zstandard
+
+    if bytes(frame[:4]) != _ZSTD_MAGIC:
+        raise ProtocolError("not a zstd frame")
+    try:
+        pos = zstandard.frame_header_size(frame)
+    except zstandard.ZstdError as err:
+        raise ProtocolError(f"corrupt compression: {err}") from err
+    checksum = 4 if frame[4] & 0x04 else 0
+    end = len(frame)
+    while True:
+        if pos + 3 > end:
+            raise ProtocolError("corrupt compression: truncated block")
+        header = frame[pos] | frame[pos + 1] << 8 | frame[pos + 2] << 16
+        kind, size = (header >> 1) & 3, header >> 3
+        if kind == 3:
+            raise ProtocolError("corrupt compression: reserved block type")
+        pos += 3 + (1 if kind == 1 else size)  # an RLE block stores one byte
+        if header & 1:
+            return pos + checksum
+
+
 def _decompress(data: bytes, limits: Limits) -> bytes:
     if len(data) > limits.max_compressed_bytes:
         raise ProtocolError(
             f"batch is {len(data)} bytes, over the limit of {limits.max_compressed_bytes}",
             status=413,
+            limit="max_compressed_bytes",
         )
     if len(data) < len(MAGIC) or data[:3] != MAGIC[:3]:
         raise ProtocolError("not a kitlife batch (bad magic)")
@@ -174,17 +255,21 @@ def _decompress(data: bytes, limits: Limits) -> bytes:
 
     limit = limits.max_decompressed_bytes
     frame = memoryview(data)[len(MAGIC) :]
+    if _frame_length(frame) != len(frame):
+        raise ProtocolError("data after the batch's zstd frame")
     try:
         declared = zstandard.frame_content_size(frame)
     except zstandard.ZstdError as err:
         raise ProtocolError(f"corrupt compression: {err}") from err
+    if declared > limit and declared != zstandard.CONTENTSIZE_UNKNOWN:
+        _too_big(limit)  # believed when it says too much: nothing to gain by reading on
     if 0 < declared <= limit:
         try:
             raw = _decompressor().decompress(frame)
         except zstandard.ZstdError as err:
             raise ProtocolError(f"corrupt compression: {err}") from err
         if len(raw) > limit:  # defence in depth; zstd holds it to the declared size
-            raise ProtocolError(f"batch decompresses to more than {limit} bytes", status=413)
+            _too_big(limit)
         return raw
     parts: list[bytes] = []
     size = 0
@@ -196,9 +281,7 @@ def _decompress(data: bytes, limits: Limits) -> bytes:
                     break
                 size += len(chunk)
                 if size > limit:
-                    raise ProtocolError(
-                        f"batch decompresses to more than {limit} bytes", status=413
-                    )
+                    _too_big(limit)
                 parts.append(chunk)
     except zstandard.ZstdError as err:
         raise ProtocolError(f"corrupt compression: {err}") from err
@@ -208,10 +291,45 @@ def _decompress(data: bytes, limits: Limits) -> bytes:
     return raw
 
 
+def _too_big(limit: int) -> NoReturn:
+    raise ProtocolError(
+        f"batch decompresses to more than {limit} bytes", status=413, limit="max_decompressed_bytes"
+    )
+
+
+# Payloads up to this size are unpacked without the object budget: every
+# msgpack object takes at least a byte, so their size bounds the objects, and
+# the typical batch (about 2 KB) pays nothing for the hook.
+_BUDGET_FROM = 1 << 16
+
+
+class _Budget:
+    """A msgpack ``list_hook`` that stops the unpacker once too many members were built."""
+
+    __slots__ = ("items", "lists")
+
+    def __init__(self, limits: Limits) -> None:
+        self.items = limits.max_items
+        self.lists = limits.max_lists
+
+    def __call__(self, members: list[Any]) -> list[Any]:
+        self.items -= len(members)
+        self.lists -= 1
+        if self.items < 0 or self.lists < 0:
+            raise ProtocolError(
+                "batch holds more nested items than any valid batch",
+                status=413,
+                limit="max_lists" if self.lists < 0 else "max_items",
+            )
+        return members
+
+
 def _unpack(raw: bytes, limits: Limits) -> Any:
+    hook = None if len(raw) <= _BUDGET_FROM else _Budget(limits)
     try:
         return msgpack.unpackb(
             raw,
+            list_hook=hook,
             raw=False,
             use_list=True,
             strict_map_key=True,
@@ -221,6 +339,8 @@ def _unpack(raw: bytes, limits: Limits) -> Any:
             max_map_len=0,
             max_ext_len=0,
         )
+    except ProtocolError:
+        raise
     except (ValueError, TypeError, msgpack.UnpackException, RecursionError) as err:
         raise ProtocolError(f"malformed msgpack: {err}") from err
 
@@ -241,9 +361,14 @@ def _dequantise_all(qs: list[int], exponent: int) -> tuple[float, ...]:
     return tuple(map((10 ** (-exponent)).__rtruediv__, qs))
 
 
+def utf8_len(value: str) -> int:
+    """The length in bytes of UTF-8 that every string limit counts (ASCII: no encoding)."""
+    return len(value) if value.isascii() else len(value.encode("utf-8", "surrogatepass"))
+
+
 def _str(value: Any, what: str, max_len: int) -> str:
-    if type(value) is not str or len(value) > max_len:
-        raise ProtocolError(f"{what} must be a string of at most {max_len} characters")
+    if type(value) is not str or utf8_len(value) > max_len:
+        raise ProtocolError(f"{what} must be a string of at most {max_len} bytes of UTF-8")
     return value
 
 

@@ -41,13 +41,13 @@ class TokenCreated(BaseModel):
     summary="Create an enrolment or API token (admin)",
     responses={401: {"description": "no valid token"}, 403: {"description": "not an admin"}},
 )
-def create_token(body: TokenRequest, store: StoreDep, _role: Admin) -> TokenCreated:
+def create_token(body: TokenRequest, store: StoreDep, caller: Admin) -> TokenCreated:
     if body.role == "enroll":
         secret = store.create_enrol_token(
-            body.uses, body.expires_in_s or 7 * 86400, body.name, actor="api"
+            body.uses, body.expires_in_s or 7 * 86400, body.name, actor=caller.actor
         )
     else:
-        secret = store.create_api_token(body.role, body.name, body.expires_in_s, actor="api")
+        secret = store.create_api_token(body.role, body.name, body.expires_in_s, actor=caller.actor)
     return TokenCreated(token=secret, role=body.role)
 
 
@@ -69,9 +69,9 @@ def list_tokens(store: StoreDep, _role: Admin) -> list[dict[str, Any]]:
         404: {"description": "no such device, or ambiguous"},
     },
 )
-def revoke_device(query: str, store: StoreDep, _role: Admin) -> dict[str, str]:
+def revoke_device(query: str, store: StoreDep, caller: Admin) -> dict[str, str]:
     try:
-        uid = store.revoke_device(query, actor="api")
+        uid = store.revoke_device(query, actor=caller.actor)
     except NotFoundError as err:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(err)) from err
     return {"revoked": uid}

@@ -21,6 +21,7 @@ from kitlife.collector.api import (
     enroll,
     experience,
     fleet,
+    guard,
     health,
     ops,
     web,
@@ -81,6 +82,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
                 "upload_interval_s": settings.agent_upload_interval_s,
                 "feedback_ask_every_days": settings.agent_feedback_ask_every_days,
             },
+            batches.PerDevice(settings.max_inflight_per_device),
+            batches.Decoder(
+                settings.limits, settings.decode_inline_max_bytes, settings.max_heavy_decodes
+            ),
         )
         # Everything built so far (modules, the app, the store) lives as long as
         # the process: frozen, the collector's full collections skip it. Without
@@ -128,7 +133,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
 
 class _CollectorApp(FastAPI):
-    """FastAPI with the ingest fast path as the outermost layer.
+    """FastAPI with the ingest fast path as the outermost layer, then the request guard.
 
     Outermost, not added with ``add_middleware``: that would put it inside
     Starlette's error, telemetry and body-limit middlewares, which cost the
@@ -137,4 +142,4 @@ class _CollectorApp(FastAPI):
     """
 
     def build_middleware_stack(self) -> ASGIApp:
-        return batches.IngestFastPath(super().build_middleware_stack())
+        return batches.IngestFastPath(guard.RequestGuard(super().build_middleware_stack()))

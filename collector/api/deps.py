@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -53,27 +54,40 @@ def current_device(
     return device
 
 
-def require_role(*allowed: str) -> Callable[..., str]:
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The API token behind a request: its id (``a7``, the audit log's actor) and role."""
+
+    token_id: str
+    role: str
+
+    @property
+    def actor(self) -> str:
+        return f"token {self.token_id}"
+
+
+def require_role(*allowed: str) -> Callable[..., Caller]:
     """A dependency that admits API tokens whose role is in ``allowed``."""
 
     def check(
         secret: Annotated[str, Depends(bearer_secret)], store: Annotated[Store, Depends(get_store)]
-    ) -> str:
-        role = store.role_for_token(secret)
-        if role is None:
+    ) -> Caller:
+        found = store.api_caller(secret)
+        if found is None:
             raise _unauthorised("unknown, expired or revoked API token")
-        if role not in allowed:
+        caller = Caller(*found)
+        if caller.role not in allowed:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
-                f"role {role!r} may not do this; needs {' or '.join(allowed)}",
+                f"role {caller.role!r} may not do this; needs {' or '.join(allowed)}",
             )
-        return role
+        return caller
 
     return check
 
 
-ServiceDesk = Annotated[str, Depends(require_role("servicedesk", "admin"))]
-Admin = Annotated[str, Depends(require_role("admin"))]
+ServiceDesk = Annotated[Caller, Depends(require_role("servicedesk", "admin"))]
+Admin = Annotated[Caller, Depends(require_role("admin"))]
 StoreDep = Annotated[Store, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RolesDep = Annotated[RolesConfig, Depends(get_roles)]

@@ -124,8 +124,6 @@ def serve(
     """Run the collector's HTTP API and web pages with uvicorn (creates or migrates the db)."""
     import os
 
-    import uvicorn
-
     from kitlife.collector.store import writelock
     from kitlife.collector.store.engine import sqlite_file
 
@@ -154,23 +152,27 @@ def serve(
         import tempfile
 
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kitlife-metrics-")
+    from kitlife.collector.api import server
     from kitlife.collector.runtime.logs import log_config
 
     _announce(host, port, bool(ssl_certfile), workers)
-    uvicorn.run(
-        "kitlife.collector.api.asgi:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        ssl_certfile=ssl_certfile,
-        ssl_keyfile=ssl_keyfile,
-        log_level=log_level,
-        log_config=log_config(log_level),
-        access_log=log_level in ("info", "debug"),
-        proxy_headers=True,
-        forwarded_allow_ips=forwarded_allow_ips,
-        server_header=False,
+    server.serve(
+        server.server_config(
+            "kitlife.collector.api.asgi:app_from_environment",
+            ctx.obj["settings"],
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            ssl_certfile=ssl_certfile,
+            ssl_keyfile=ssl_keyfile,
+            log_level=log_level,
+            log_config=log_config(log_level),
+            access_log=log_level in ("info", "debug"),
+            proxy_headers=True,
+            forwarded_allow_ips=forwarded_allow_ips,
+            server_header=False,
+        )
     )
 
 

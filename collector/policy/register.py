@@ -15,6 +15,11 @@ Columns (header names, any order; extra columns are ignored):
 
 Dates are ISO (2024-03-31) or UK day-first (31/03/2024). The file must be
 UTF-8 (a byte-order mark is allowed); a line that is not is refused by number.
+Every cell is held to its column's width in the database and may not hold
+NUL; a cell that would break the CSV reader itself (over 131,072 characters)
+stops the parse at its line. A cell that starts with ``'`` and then one of
+:data:`FORMULA_START` loses the quote: that is how exports neutralise
+formulas (``collector/reports/export.py``), so an export imports unchanged.
 """
 
 from __future__ import annotations
@@ -23,8 +28,12 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import _csv
 
 REQUIRED = ("holder_id", "role", "site", "purchase_date", "purchase_route", "warranty_end")
 ROUTES = ("new", "refurbished", "remanufactured")
@@ -32,6 +41,28 @@ STATUSES = ("in_use", "spare", "retired")
 EOL_ROUTES = ("reuse", "refurbish", "donate", "recycle", "landfill")
 _EPOCH = dt.date(1970, 1, 1)
 _UK = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, CSV
+# injection): exports prefix such cells with ' and import takes it off again.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+# The widest text each column may hold: the register table's column widths
+# (tests/collector/policy/test_register.py holds the two to each other).
+MAX_CHARS: dict[str, int] = {
+    "serial": 255,
+    "asset_tag": 64,
+    "holder_id": 64,
+    "role": 32,
+    "site": 128,
+    "purchase_route": 16,
+    "vendor": 255,
+    "model": 255,
+    "status": 16,
+    "eol_route": 16,
+    "retired_reason": 32,
+}
+MAX_PREVIOUS_HOLDERS = 1000
+# Dates and numbers are parsed; their text is bounded anyway, so no cell is unbounded.
+_MAX_OTHER_CHARS = 64
 
 # The register CSV, column by column: what import reads, export and simulate write.
 REGISTER_COLUMNS: tuple[str, ...] = (
@@ -131,6 +162,35 @@ def _decode_lines(data: bytes) -> tuple[str, list[RowError]]:
     return "\n".join(out), errors
 
 
+def _unquote(cell: str) -> str:
+    """A cell as written before an export neutralised it (``'=x`` back to ``=x``)."""
+    if cell[:1] == "'" and cell[1:2] and cell[1] in FORMULA_START:
+        return cell[1:]
+    return cell
+
+
+def _records(
+    reader: _csv.Reader, start: int, errors: list[RowError]
+) -> Iterator[tuple[int, list[str]]]:
+    """(first line, cells) per record; a record the reader cannot parse ends the file there.
+
+    Why stop: ``csv`` raises on a cell over its field size limit and cannot
+    be resumed reliably inside a broken record, so the error names its line
+    and nothing after it is imported (nothing is imported at all anyway).
+    """
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            errors.append(RowError(start, "", f"unreadable CSV: {err}"))
+            return
+        line_num = reader.line_num
+        yield start, record
+        start = line_num + 1
+
+
 def parse_register(data: bytes, roles: Collection[str]) -> tuple[list[AssetRow], list[RowError]]:
     """Every row that is right, and every error with its line; import only if no errors."""
     text, errors = _decode_lines(data)
@@ -152,9 +212,7 @@ def parse_register(data: bytes, roles: Collection[str]) -> tuple[list[AssetRow],
     seen: dict[str, int] = {}
     known_roles = sorted(roles)
     start = reader.line_num + 1
-    for record in reader:
-        line = start
-        start = reader.line_num + 1
+    for line, record in _records(reader, start, errors):
         if line in bad_lines:
             continue
         if not any(cell.strip() for cell in record):
@@ -176,7 +234,7 @@ def parse_register(data: bytes, roles: Collection[str]) -> tuple[list[AssetRow],
 
         def get(name: str, rec: list[str] = record) -> str:
             i = pos.get(name)
-            return rec[i].strip() if i is not None and i < len(rec) else ""
+            return _unquote(rec[i].strip()) if i is not None and i < len(rec) else ""
 
         row_errors: list[RowError] = []
 
@@ -184,6 +242,17 @@ def parse_register(data: bytes, roles: Collection[str]) -> tuple[list[AssetRow],
             column: str, message: str, ln: int = line, bucket: list[RowError] = row_errors
         ) -> None:
             bucket.append(RowError(ln, column, message))
+
+        for name, i in pos.items():
+            cell = record[i] if i < len(record) else ""
+            width = MAX_CHARS.get(name, _MAX_OTHER_CHARS)
+            if "\0" in cell:
+                err(name, f"NUL character at column {cell.index(chr(0)) + 1} of the cell")
+            elif name in REGISTER_COLUMNS and len(_unquote(cell.strip())) > width:
+                err(name, f"{len(cell)} characters, over the {width} this column holds")
+        if row_errors:
+            errors.extend(row_errors)
+            continue
 
         serial, tag = get("serial"), get("asset_tag")
         if not serial and not tag:
@@ -234,10 +303,13 @@ def parse_register(data: bytes, roles: Collection[str]) -> tuple[list[AssetRow],
         prev_text = get("previous_holders") or "0"
         try:
             prev = int(prev_text)
-            if prev < 0:
+            if not 0 <= prev <= MAX_PREVIOUS_HOLDERS:
                 raise ValueError
         except ValueError:
-            err("previous_holders", f"{prev_text!r} is not a whole number >= 0")
+            err(
+                "previous_holders",
+                f"{prev_text!r} is not a whole number from 0 to {MAX_PREVIOUS_HOLDERS}",
+            )
             prev = 0
         if row_errors:
             errors.extend(row_errors)

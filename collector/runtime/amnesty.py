@@ -26,6 +26,7 @@ from kitlife.collector.policy.amnesty import AmnestyError, Rules
 from kitlife.collector.policy.scoring.carbon import default_boavizta
 from kitlife.collector.reports.certificate import build_certificate
 from kitlife.collector.reports.device import device_report
+from kitlife.collector.reports.export import csv_safe
 from kitlife.collector.store import Store
 from kitlife.collector.store import amnesty as db
 
@@ -250,14 +251,15 @@ def export_csv(store: Store, campaign_id: int, base_url: str, now_s: int) -> str
     db.sweep(store, rules, now_s)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
+    w.writerow(CSV_COLUMNS)  # every cell through csv_safe: holders and sites come from people
     while True:
         batch = db.claim(store, "csv", worker, now_s, rules.batch_max, campaign_id=campaign_id)
         if not batch:
             break
         for r in batch:
             subject, body, link = reminder_content(r, base_url, rules)
-            w.writerow([r.holder_id, r.email, r.site, r.lead_days, subject, body, link])
+            cells = (r.holder_id, r.email, r.site, r.lead_days, subject, body, link)
+            w.writerow([csv_safe(c) for c in cells])
         db.delivered(store, [r.message_id for r in batch], worker, now_s)
     return out.getvalue()
 

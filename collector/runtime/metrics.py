@@ -65,6 +65,8 @@ REASONS = (
     "revoked",
     "overload",
     "error",
+    "timeout",
+    "future",
 )
 
 

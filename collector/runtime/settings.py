@@ -112,6 +112,50 @@ class Settings(BaseSettings):
     )
     # Role profiles TOML; None: the shipped collector/policy/data/roles.toml.
     roles_path: FilePath | None = Field(default=None, validation_alias="KITLIFE_ROLES")
+    # -- limits on what a request may cost before and while it is read (docs/security.md)
+    # Any request body but a batch (JSON, enrolment facts): refused with 413 above it.
+    max_body_bytes: int = Field(
+        default=65_536, ge=1024, le=1 << 30, validation_alias="KITLIFE_MAX_BODY_BYTES"
+    )
+    # PUT /v1/assets, the register as CSV: about 200 bytes a row, 72,000 rows = 14 MB.
+    max_register_bytes: int = Field(
+        default=16 << 20, ge=1024, le=1 << 30, validation_alias="KITLIFE_MAX_REGISTER_BYTES"
+    )
+    # The whole body must arrive within this (408 after), so a slow client holds
+    # nothing for long: a 1 MiB batch at 32 KB/s still makes it.
+    body_timeout_s: float = Field(
+        default=30.0, gt=0, le=3600, validation_alias="KITLIFE_BODY_TIMEOUT_S"
+    )
+    # Request line and headers together (431 above), and the time to send them.
+    max_header_bytes: int = Field(
+        default=65_536, ge=4096, le=1 << 24, validation_alias="KITLIFE_MAX_HEADER_BYTES"
+    )
+    header_timeout_s: float = Field(
+        default=30.0, gt=0, le=3600, validation_alias="KITLIFE_HEADER_TIMEOUT_S"
+    )
+    # Open connections per worker; uvicorn answers 503 beyond (limit_concurrency).
+    max_connections: int = Field(
+        default=4096, ge=16, le=1_000_000, validation_alias="KITLIFE_MAX_CONNECTIONS"
+    )
+    # Batches of one device being read or stored at once (429 beyond): one key
+    # cannot hold the slots every other laptop needs.
+    max_inflight_per_device: int = Field(
+        default=2, ge=1, le=1000, validation_alias="KITLIFE_MAX_INFLIGHT_PER_DEVICE"
+    )
+    # Batches that decompress to more than this are decoded in a thread, at most
+    # max_heavy_decodes at a time: the event loop never decodes more than this.
+    decode_inline_max_bytes: int = Field(
+        default=131_072, ge=0, le=1 << 30, validation_alias="KITLIFE_DECODE_INLINE_MAX_BYTES"
+    )
+    max_heavy_decodes: int = Field(
+        default=2, ge=1, le=64, validation_alias="KITLIFE_MAX_HEAVY_DECODES"
+    )
+    # Readings dated further than this after the collector's clock are refused
+    # (400, with the reason): a laptop with a wrong clock, or a forged batch,
+    # cannot pin "latest readings" or file them under days to come.
+    max_clock_skew_s: int = Field(
+        default=86_400, ge=0, le=86_400 * 365, validation_alias="KITLIFE_MAX_CLOCK_SKEW_S"
+    )
     # Amnesty days (docs/amnesty.md): the collector's address as staff reach it, for
     # booking links (None: http://127.0.0.1:8470), and where reminder e-mails go
     # (None: no SMTP server, e-mail reminders wait).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +40,29 @@ def check_url(url: str) -> str:
     return url
 
 
+def _private_file(path: Path) -> None:
+    """Create the database file readable by its owner only (0600), or make it so.
+
+    It holds device keys' and tokens' digests, hostnames and every reading:
+    SQLite would create it 0644 under the usual umask. Its ``-wal`` and
+    ``-shm`` files take the database file's mode from SQLite itself. A
+    folder made here is 0700; one that exists already is left as it is.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if os.name == "posix" and os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """SQLite gets WAL, a busy timeout and foreign keys; PostgreSQL a sized pool."""
     parsed = make_url(check_url(url))
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine, "connect")

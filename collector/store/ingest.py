@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,7 +53,13 @@ INVENTORY_COLUMNS = {
     "inv.os_name": "os_name",
     "inv.os_version": "os_version",
 }
-_INV = tuple(INVENTORY_COLUMNS.values())
+# What the hardware is (serial and vendor) is taken from the enrolment only:
+# any device key can put any serial in its inventory texts, and a claimed
+# serial made `devices show SERIAL` ambiguous and could steer the real
+# laptop's re-enrolment (which matches on serial and vendor). The texts stay
+# in the readings; the device row keeps what enrolment said.
+IDENTITY_COLUMNS = ("serial", "vendor")
+_INV = tuple(c for c in INVENTORY_COLUMNS.values() if c not in IDENTITY_COLUMNS)
 _INV_BY_METRIC: dict[int, str] = {}
 
 _BATCH_COLS = "batch_uid, device_id, received_s, first_s, last_s, n_points, body"
@@ -190,7 +197,7 @@ def _inv_column(metric_id: int) -> str | None:
         from kitlife.protocol import REGISTRY
 
         for m in REGISTRY:
-            if m.name in INVENTORY_COLUMNS:
+            if m.name in INVENTORY_COLUMNS and INVENTORY_COLUMNS[m.name] in _INV:
                 _INV_BY_METRIC[m.id] = INVENTORY_COLUMNS[m.name]
     return _INV_BY_METRIC.get(metric_id)
 
@@ -262,9 +269,24 @@ def _no_nul(batch: BatchSummary) -> BatchSummary:
     )
 
 
+# batches.batch_uid holds 160 characters; the protocol allows batch ids of up to
+# 128 + 1 + 19 (spool id, ':', seq), 181 with the device uid. Widening the column
+# would rebuild the whole table on SQLite, so the rare longer id is stored as a
+# digest instead: deterministic, so a retry is still recognised.
+_UID_MAX = 160
+
+
+def batch_uid(device_uid: str, batch_id: str) -> str:
+    """The stored, unique id of a device's batch (a digest of the batch id when too long)."""
+    uid = f"{device_uid}/{batch_id}"
+    if len(uid) <= _UID_MAX:
+        return uid
+    return f"{device_uid}/sha256:{hashlib.sha256(batch_id.encode()).hexdigest()}"
+
+
 def _batch_row(item: Item, now: int) -> tuple[Any, ...]:
     return (
-        f"{item.device_uid}/{item.batch.batch_id}",
+        batch_uid(item.device_uid, item.batch.batch_id),
         item.device_id,
         now,
         item.batch.first_s,
@@ -401,7 +423,7 @@ def _merged(
     state_rows = [
         (
             dev,
-            packed.merged_latest(state.get(dev), g.latest[dev]),
+            packed.merged_latest(state.get(dev), g.latest[dev], g.now),
             packed.pack_unavailable(g.unavailable[dev]),
         )
         for dev in devs

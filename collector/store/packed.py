@@ -180,13 +180,25 @@ def _combine_latest(cur: list[Any], r: tuple[Any, ...]) -> None:
         cur[2:] = r[2:]
 
 
-def merged_latest(stored: bytes | None, new: Iterable[LatestEntry]) -> bytes:
+def merged_latest(
+    stored: bytes | None, new: Iterable[LatestEntry], not_after_s: int | None = None
+) -> bytes:
     """``stored`` latest readings with ``new`` ones applied in order.
 
     A reading replaces the stored one unless that is newer (equal times:
     the one applied later wins), so a late batch never hides a newer value.
+    A stored reading dated after ``not_after_s`` (the writer passes its
+    clock) is no reading to keep: it is replaced whatever the new one's time,
+    so a reading from the future cannot pin a series for good.
     """
-    return _fold(stored, 5, new, _combine_latest)
+    if not_after_s is None:
+        return _fold(stored, 5, new, _combine_latest)
+
+    def combine(cur: list[Any], r: tuple[Any, ...]) -> None:
+        if r[2] >= cur[2] or cur[2] > not_after_s:
+            cur[2:] = r[2:]
+
+    return _fold(stored, 5, new, combine)
 
 
 # -- unavailable sources ---------------------------------------------------------------------

@@ -246,16 +246,45 @@ class Store:
 
     def role_for_token(self, secret: str) -> str | None:
         """The role of a live API token, or None."""
+        caller = self.api_caller(secret)
+        return caller[1] if caller else None
+
+    def api_caller(self, secret: str) -> tuple[str, str] | None:
+        """(id as `token list` shows it, e.g. ``a7``; role) of a live API token, or None.
+
+        The id is what the audit log records as the actor of an HTTP action.
+        """
         now = _now()
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(api_tokens.c.role).where(
+                select(api_tokens.c.id, api_tokens.c.role).where(
                     api_tokens.c.token_hash == hash_secret(secret),
                     api_tokens.c.revoked_s.is_(None),
                     or_(api_tokens.c.expires_s.is_(None), api_tokens.c.expires_s > now),
                 )
             ).first()
-        return str(row.role) if row else None
+        return (f"a{row.id}", str(row.role)) if row else None
+
+    def credential_live(self, secret: str) -> bool:
+        """Whether ``secret`` is a live enrolment or API token, whatever its role.
+
+        The HTTP layer asks this before it reads a request body, so a caller
+        without a credential cannot make the collector read (and parse) one;
+        which role may do what is the route's own check, after.
+        """
+        if self.role_for_token(secret) is not None:
+            return True
+        now = _now()
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(enrol_tokens.c.id).where(
+                    enrol_tokens.c.token_hash == hash_secret(secret),
+                    enrol_tokens.c.uses_left > 0,
+                    enrol_tokens.c.expires_s > now,
+                    enrol_tokens.c.revoked_s.is_(None),
+                )
+            ).first()
+        return row is not None
 
     # -- devices ---------------------------------------------------------------------
     def enroll(

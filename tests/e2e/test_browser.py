@@ -22,6 +22,8 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from kitlife.collector.runtime.settings import Settings
 from tests.collector.api.conftest import Live, running
@@ -198,6 +200,7 @@ def test_service_desk_journey(site: Live, browser: WebDriver) -> None:
     browser.get(site.url + "/web/admin/tokens")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Not allowed"
     browser.find_element(By.CSS_SELECTOR, "form.signout button").click()
-    assert "/web/sign-in" in browser.current_url
+    # A form post navigates after click() returns: wait for it (seen to race under load).
+    WebDriverWait(browser, 10).until(expected_conditions.url_contains("/web/sign-in"))
     browser.get(site.url + "/web/search")
     assert "/web/sign-in" in browser.current_url

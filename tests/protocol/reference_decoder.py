@@ -21,6 +21,7 @@ from kitlife.protocol.wire import (
     WIRE_VERSION,
     _decompress,
     _unpack,
+    utf8_len,
 )
 
 _INT_ONLY = frozenset({int})
@@ -46,8 +47,8 @@ def _dequantise_all(qs: list[int], exponent: int) -> tuple[float, ...]:
 
 
 def _str(value: Any, what: str, max_len: int) -> str:
-    if type(value) is not str or len(value) > max_len:
-        raise ProtocolError(f"{what} must be a string of at most {max_len} characters")
+    if type(value) is not str or utf8_len(value) > max_len:
+        raise ProtocolError(f"{what} must be a string of at most {max_len} bytes of UTF-8")
     return value
 
 

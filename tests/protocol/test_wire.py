@@ -95,8 +95,9 @@ def series(draw: st.DrawFn) -> Series:
 
 batches = st.builds(
     Batch,
-    device_id=st.text(min_size=1, max_size=64),
-    spool_id=st.text(min_size=1, max_size=64),
+    # Ids are limited to 128 bytes of UTF-8: 32 characters of up to 4 bytes each.
+    device_id=st.text(min_size=1, max_size=32),
+    spool_id=st.text(min_size=1, max_size=32),
     seq=st.integers(0, 2**62),
     sent_at_s=st.integers(0, 2**34),
     agent_version=st.text(max_size=20),
@@ -209,3 +210,84 @@ def test_trailing_additions_from_a_newer_agent_are_ignored() -> None:
 def test_non_finite_values_cannot_be_encoded() -> None:
     with pytest.raises(ProtocolError):
         encode_batch(Batch("d", "s", 1, 0, "v", (Series(1, "", (1,), (float("nan"),)),)))
+
+
+def test_garbage_after_the_frame_is_refused() -> None:
+    data = encode_batch(golden_batch())
+    with pytest.raises(ProtocolError, match="after the batch's zstd frame"):
+        decode_batch(data + b"garbage")
+
+
+def test_a_second_frame_after_the_batch_is_refused() -> None:
+    second = zstandard.ZstdCompressor().compress(b"\0" * (1 << 20))
+    with pytest.raises(ProtocolError, match="after the batch's zstd frame"):
+        decode_batch(encode_batch(golden_batch()) + second)
+
+
+@pytest.mark.parametrize(
+    "compressor",
+    [
+        zstandard.ZstdCompressor(write_content_size=False),
+        zstandard.ZstdCompressor(write_checksum=True),
+        zstandard.ZstdCompressor(level=19),
+    ],
+)
+def test_any_single_frame_decodes(compressor: zstandard.ZstdCompressor) -> None:
+    """Without a declared size, with a checksum, other levels: one frame is one frame."""
+    data = MAGIC + compressor.compress(_payload(encode_batch(golden_batch())))
+    assert decode_batch(data) == golden_batch()
+
+
+def _nested_empties(n_outer: int, n_inner: int) -> bytes:
+    """A v1 header, then a trailing member of ``n_outer`` arrays of ``n_inner`` empty arrays."""
+    head = msgpack.packb([1, "d", "s", 1, 0, "v", [""], [], [], []])
+    inner = b"\xdd" + n_inner.to_bytes(4, "big") + b"\x90" * n_inner
+    outer = b"\xdd" + n_outer.to_bytes(4, "big") + inner * n_outer
+    return bytes([head[0] + 1]) + head[1:] + outer
+
+
+def test_nested_empty_arrays_stop_at_the_object_budget() -> None:
+    """7 MiB of empty arrays from 400 bytes: per-array limits pass it, the total does not."""
+    import time
+    import tracemalloc
+
+    bomb = MAGIC + zstandard.ZstdCompressor().compress(_nested_empties(14, 500_000))
+    assert len(bomb) < 1024
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(ProtocolError) as info:
+            decode_batch(bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert info.value.status == 413 and info.value.limit == "max_lists"
+    # Before the budget: every list built, about 500 MB and seconds of work.
+    assert peak < 32 << 20, peak
+    assert time.perf_counter() - t0 < 2.0
+
+
+def test_the_largest_valid_batch_fits_the_object_budget() -> None:
+    """Every count at its limit at once still decodes: the budget refuses no valid batch."""
+    limits = Limits()
+    per = limits.max_points // limits.max_series - 2
+    series = [[1, 0, 0, 0, [1] * (per - 1), [7] * per] for _ in range(limits.max_series)]
+    texts = [[400, 0, 0, "x"] for _ in range(limits.max_texts)]
+    unavailable = [["s", 0, "r"] for _ in range(limits.max_unavailable)]
+    components = [""] + [f"c{i}" for i in range(limits.max_components - 1)]
+    body = [1, "d", "s", 1, 0, "v", components, series, texts, unavailable]
+    data = MAGIC + zstandard.ZstdCompressor().compress(msgpack.packb(body))
+    assert len(decode_batch(data, limits).series) == limits.max_series
+
+
+def test_string_limits_count_bytes_of_utf8() -> None:
+    """1,024 bytes, whatever the script: 400 three-byte characters are over it."""
+    limits = Limits()
+    ok = Batch("d", "s", 1, 0, "v", texts=(Text(400, "", 0, "型" * 341),))
+    assert decode_batch(encode_batch(ok), limits).texts[0].value == "型" * 341
+    over = Batch("d", "s", 1, 0, "v", texts=(Text(400, "", 0, "型" * 342),))
+    with pytest.raises(ProtocolError):
+        decode_batch(encode_batch(over), limits)
+    long_id = Batch("d", "s", 1, 0, "é" * 65)  # 130 bytes, over the 128 of an id
+    with pytest.raises(ProtocolError, match="bytes of UTF-8"):
+        decode_batch(encode_batch(long_id), limits)

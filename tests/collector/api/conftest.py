@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 
 from kitlife.collector.api.app import create_app
+from kitlife.collector.api.server import server_config
 from kitlife.collector.runtime.settings import Settings
 from kitlife.collector.store import Store
 
@@ -46,7 +47,7 @@ class Live:
 def start_server(settings: Settings, store: Store) -> tuple[uvicorn.Server, threading.Thread, str]:
     port = free_port()
     app = create_app(settings, store)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on")
+    config = server_config(app, settings, host="127.0.0.1", port=port, log_level="error")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

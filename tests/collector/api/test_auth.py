@@ -105,7 +105,9 @@ def test_admin_creates_tokens_shown_once_and_revokes(live: Live) -> None:
         assert c.get("/v1/devices").status_code == 200
     assert live.store.device_for_key(key) is None
     actions = [(e["actor"], e["action"]) for e in live.store.audit_entries()]
-    assert ("api", "device.revoke") in actions and ("api", "token.create") in actions
+    admin = next(t["id"] for t in live.store.list_tokens() if t["name"] == "test admin")
+    actor = f"token {admin}"  # the token that acted, not just "api"
+    assert (actor, "device.revoke") in actions and (actor, "token.create") in actions
 
 
 def test_revoked_api_token_stops(live: Live) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import select
 import socket
+import threading
 import time
+from collections.abc import Iterator
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -112,25 +114,99 @@ def test_chunked_endless_body_is_cut_off_at_the_limit(live: Live) -> None:
     assert sent < 32 * limit
 
 
+@contextlib.contextmanager
+def _writes_blocked(live: Live) -> Iterator[None]:
+    """Another connection holds the database's write lock: the collector's writer waits."""
+    with live.store.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.begin()
+            conn.exec_driver_sql("LOCK TABLE batches IN EXCLUSIVE MODE")
+        try:
+            yield
+        finally:
+            conn.rollback()
+
+
+def _send_in_thread(live: Live, key: str, body: bytes) -> tuple[threading.Thread, list[int]]:
+    codes: list[int] = []
+
+    def send() -> None:
+        codes.append(post(live, key, body)[0])
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    return thread, codes
+
+
 def test_overload_answers_429_with_retry_after(db_url: str) -> None:
-    """One slot: a request stalled mid-body holds it; the next is told to come back."""
+    """One slot: a batch waiting for the database holds it; the next is told to come back."""
     settings = Settings(db_url=db_url, max_inflight_ingests=1, prune_interval_s=0)
     with running(settings) as live:
-        uid, key = live.enroll()
-        body = body_for(uid)
-        with socket.create_connection(("127.0.0.1", live.server.config.port)) as slow:
-            slow.sendall(
-                f"POST /v1/batches HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n"
-                f"Content-Type: {CONTENT_TYPE}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
-                + body[:10]
-            )
-            time.sleep(0.3)  # admitted, waiting for the rest of its body
-            with live.client(key) as c:
-                r = c.post("/v1/batches", content=body, headers={"Content-Type": CONTENT_TYPE})
+        uid_a, key_a = live.enroll("a")
+        uid_b, key_b = live.enroll("b")
+        with _writes_blocked(live):
+            thread, codes = _send_in_thread(live, key_a, body_for(uid_a))
+            time.sleep(0.5)  # admitted, its write waiting for the lock
+            with live.client(key_b) as c:
+                r = c.post(
+                    "/v1/batches", content=body_for(uid_b), headers={"Content-Type": CONTENT_TYPE}
+                )
             assert r.status_code == 429
             assert int(r.headers["Retry-After"]) == settings.retry_after_s
-            slow.sendall(body[10:])
-            assert slow.recv(4096).startswith(b"HTTP/1.1 200")
+        thread.join(30)
+        assert codes == [200]
         # the slot is free again
-        assert post(live, key, body)[0] == 200
+        assert post(live, key_b, body_for(uid_b))[0] == 200
+        assert live.store.batch_count() == 2
+
+
+def _stalled(live: Live, key: str, body: bytes) -> socket.socket:
+    """A connection that sent its headers and three bytes of its body, then nothing."""
+    s = socket.create_connection(("127.0.0.1", live.server.config.port))
+    s.sendall(
+        f"POST /v1/batches HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n"
+        f"Content-Type: {CONTENT_TYPE}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        + body[:3]
+    )
+    return s
+
+
+def test_slow_bodies_hold_no_slot_and_time_out(db_url: str) -> None:
+    """Issue 19.4: 64 stalled bodies (the whole admission limit) lock no other device out."""
+    settings = Settings(
+        db_url=db_url, max_inflight_ingests=64, prune_interval_s=0, body_timeout_s=2.0
+    )
+    with running(settings) as live:
+        devices = [live.enroll(f"slow{i}") for i in range(32)]
+        uid, key = live.enroll("victim")
+        stalled = [
+            _stalled(live, k, body_for(u)) for u, k in devices for _ in range(2)
+        ]  # two each: the per-device limit
+        try:
+            time.sleep(0.3)
+            t0 = time.monotonic()
+            assert post(live, key, body_for(uid))[0] == 200
+            assert time.monotonic() - t0 < 1.0
+            for s in stalled:
+                s.settimeout(10)
+                assert s.recv(4096).startswith(b"HTTP/1.1 408")
+        finally:
+            for s in stalled:
+                s.close()
         assert live.store.batch_count() == 1
+
+
+def test_one_device_cannot_hold_more_than_its_share(live: Live) -> None:
+    uid, key = live.enroll("greedy")
+    stalled = [_stalled(live, key, body_for(uid)) for _ in range(2)]
+    try:
+        time.sleep(0.3)
+        code, reply = post(live, key, body_for(uid))
+        assert code == 429 and "this device" in str(reply["detail"])
+        other_uid, other_key = live.enroll("other")
+        assert post(live, other_key, body_for(other_uid))[0] == 200
+    finally:
+        for s in stalled:
+            s.close()

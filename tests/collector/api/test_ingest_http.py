@@ -56,3 +56,15 @@ def test_key_revoked_by_another_process_stops_at_the_write(live: Live) -> None:
         other.close()
     assert post(live, key, body_for(uid, 2))[0] == 401
     assert live.store.batch_count() == 1
+
+
+def test_the_longest_batch_id_the_protocol_allows_is_stored(live: Live) -> None:
+    """A 128-byte spool id and a 19-digit seq: 181 characters of batch id, over the column's
+    160 (a fuzzer found it: 503 on PostgreSQL, for ever). Stored once, a retry recognised."""
+    uid, key = live.enroll()
+    body = encode_batch(
+        Batch(uid, "s" * 128, 2**63 - 1, T0, "t", (Series(5, "", (T0,), (42.0,), -1),))
+    )
+    assert post(live, key, body)[0] == 200
+    assert post(live, key, body)[1]["duplicate"] is True
+    assert live.store.batch_count() == 1

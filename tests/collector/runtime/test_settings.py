@@ -160,7 +160,10 @@ def test_the_settings_table_in_the_docs_lists_every_variable_with_its_default() 
         if field.default_factory is not None or field.default is None:
             continue  # documented in words (a per-user folder; the shipped file)
         default = field.default
-        shown = str(default).lower() if isinstance(default, bool) else f"{default:g}"
+        if isinstance(default, bool):
+            shown = str(default).lower()
+        else:  # whole numbers in full (16,777,216, not 1.67772e+07)
+            shown = str(default) if isinstance(default, int) else f"{default:g}"
         assert rows[str(field.validation_alias)].replace(",", "") == shown, name
 
 

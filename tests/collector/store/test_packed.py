@@ -215,3 +215,12 @@ def test_ingest_in_any_grouping_stores_the_plain_fold(
             )
     assert got_days == want_days
     assert got_latest == want_latest
+
+
+def test_a_reading_from_the_future_does_not_pin_the_series() -> None:
+    """Stored before the clock check (or within the skew): the next reading replaces it."""
+    future = packed.LatestEntry(1, "", 2**40, 99.0, None)
+    now = packed.LatestEntry(1, "", 1_790_000_000, 42.0, None)
+    stored = packed.merged_latest(None, [future], not_after_s=1_790_000_100)
+    stored = packed.merged_latest(stored, [now], not_after_s=1_790_000_100)
+    assert packed.unpack_latest(stored)[1, ""].num == 42.0

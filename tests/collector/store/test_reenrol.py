@@ -54,15 +54,32 @@ def test_same_hardware_enrols_again_into_its_own_device(store: Store) -> None:
     assert "1 older key(s) revoked" in entry["detail"]
 
 
-def test_serial_learnt_from_uploads_is_matched(store: Store) -> None:
-    """Devices enrolled by agents that sent no serial at enrolment know it from their batches."""
+def test_a_serial_claimed_in_uploads_is_not_identity(store: Store) -> None:
+    """Issue 19.12: any device key can put any serial in its inventory texts.
+
+    Only the enrolment's facts say what the hardware is: a serial claimed in
+    batches neither makes `devices show SERIAL` ambiguous nor steers the real
+    laptop's re-enrolment into the claimant's device.
+    """
+    victim_uid, _ = enrol(store, LAPTOP)
     uid, key = enrol(store, {"inv.hostname": "pc-8"})
-    upload(store, uid, key, 1, Text(404, "", T0, "Dell Inc."), Text(406, "", T0, "7XK9Q33"))
-    uid2, _ = enrol(
-        store, {"inv.hostname": "pc-8", "inv.vendor": "Dell Inc.", "inv.serial": "7XK9Q33"}
+    upload(
+        store,
+        uid,
+        key,
+        1,
+        Text(404, "", T0, LAPTOP["inv.vendor"]),
+        Text(406, "", T0, LAPTOP["inv.serial"]),
     )
-    assert uid2 == uid
-    assert len(store.list_devices()) == 1
+    assert store.find_device(LAPTOP["inv.serial"])["device_uid"] == victim_uid
+    row = next(d for d in store.list_devices() if d["device_uid"] == uid)
+    assert (row["serial"], row["vendor"]) == ("", "")
+    # The claimant enrolling "again" with the victim's serial is not given the victim's
+    # device while it uploads (the silence rule), and never the claimant's own.
+    uid2, _ = enrol(
+        store, {"inv.hostname": "pc-8", **{k: LAPTOP[k] for k in ("inv.vendor", "inv.serial")}}
+    )
+    assert uid2 != uid
 
 
 @pytest.mark.parametrize(
@@ -104,13 +121,14 @@ def test_among_duplicates_the_last_seen_one_is_kept(store: Store) -> None:
     """Estates that double-counted before this change: the live, most recent row wins."""
     first, _ = enrol(store, {"inv.hostname": "dup"})
     second, key = enrol(store, {"inv.hostname": "dup"})
-    upload(store, second, key, 1, Text(404, "", T0, "LENOVO"), Text(406, "", T0, "PF2ABCDE"))
-    with store.engine.begin() as conn:  # the first learnt the same hardware, longer ago
+    upload(store, second, key, 1)
+    with store.engine.begin() as conn:  # both enrolled as this hardware; the first seen long ago
         conn.execute(
             update(devices)
-            .where(devices.c.device_uid == first)
-            .values(vendor="LENOVO", serial="PF2ABCDE", last_seen_s=1)
+            .where(devices.c.device_uid.in_([first, second]))
+            .values(vendor="LENOVO", serial="PF2ABCDE")
         )
+        conn.execute(update(devices).where(devices.c.device_uid == first).values(last_seen_s=1))
     uid, _ = enrol(store, LAPTOP)
     assert uid == second
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -58,8 +59,8 @@ def test_batch_stored_once_with_rollups_and_latest(store: Store) -> None:
     assert (rollup["n"], rollup["min"], rollup["max"], rollup["last"]) == (3, 10.0, 30.0, 20.0)
     assert rollup["sum"] == pytest.approx(60.0)
     assert store.batch_bodies(device.id) == [body]
-    row = store.find_device("SER123")
-    assert (row["hostname"], row["batches"], row["points"]) == ("host-a", 1, 6)
+    row = store.find_device("host-a")  # the hostname from the batch; the serial is enrolment's
+    assert (row["hostname"], row["batches"], row["points"], row["serial"]) == ("host-a", 1, 6, "")
     assert [u["reason"] for u in store.unavailable_sources(device.id)] == ["no battery"]
 
 
@@ -105,3 +106,32 @@ def test_prune_keeps_rollups(store: Store) -> None:
     assert store.prune(retention_days=90) == 1
     assert store.batch_count() == 0
     assert store.daily_rollups(device.id, [5])
+
+
+def test_the_sqlite_file_and_its_companions_are_private(tmp_path: Path) -> None:
+    """Issue 19.9: the database holds digests, hostnames and readings: 0600, not 0644."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        store = Store.from_url(f"sqlite:///{tmp_path / 'new' / 'kitlife.sqlite3'}")
+        store.upgrade()
+        store.enroll(store.create_enrol_token(1, 600), {"inv.hostname": "h"})
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "new").iterdir()}
+        store.close()
+    finally:
+        os.umask(old)
+    assert modes["kitlife.sqlite3"] == 0o600
+    assert all(m & 0o077 == 0 for m in modes.values()), modes
+    assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
+
+
+def test_an_existing_world_readable_database_is_made_private(tmp_path: Path) -> None:
+    import stat
+
+    path = tmp_path / "old.sqlite3"
+    path.touch(mode=0o644)
+    path.chmod(0o644)
+    Store.from_url(f"sqlite:///{path}").close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
