@@ -266,13 +266,13 @@ class Store:
         return (f"a{row.id}", str(row.role)) if row else None
 
     def credential_live(self, secret: str) -> bool:
-        """Whether ``secret`` is a live enrolment or API token, whatever its role.
+        """Whether ``secret`` is a live enrolment or API token or device key, whatever its role.
 
         The HTTP layer asks this before it reads a request body, so a caller
         without a credential cannot make the collector read (and parse) one;
         which role may do what is the route's own check, after.
         """
-        if self.role_for_token(secret) is not None:
+        if self.role_for_token(secret) is not None or self.device_for_key(secret) is not None:
             return True
         now = _now()
         with self.engine.connect() as conn:
