@@ -46,7 +46,7 @@ MAX_HEALTHY_FLAGGED = 0.02
 MIN_BATTERY_MATCHED = 1.0
 MIN_PARSED = 1.0
 
-_SAMPLE_METRICS = {
+SAMPLE_METRICS = {
     "smart_passed": "storage.smart_passed",
     "power_on_hours": "storage.power_on_hours",
     "percentage_used_pct": "nvme.percentage_used_pct",
@@ -153,7 +153,7 @@ def _sample_row(record: dict[str, str]) -> Row | None:
     disk = "nvme0" if record["kind"] == "nvme" else "sda"
     latest: dict[tuple[str, str], float | str] = {
         (metric, disk): float(record[column])
-        for column, metric in _SAMPLE_METRICS.items()
+        for column, metric in SAMPLE_METRICS.items()
         if record[column]
     }
     result = score_device(DeviceHistory(record["sample"], latest), now=_now())

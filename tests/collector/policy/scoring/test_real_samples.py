@@ -7,24 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.validation import SAMPLE_METRICS as METRICS
 from kitlife.collector.policy.scoring import DeviceHistory, Status, score_device
 from tests.collector.policy.scoring.conftest import NOW
 
 SAMPLES = Path(__file__).resolve().parents[3] / "fixtures" / "scoring" / "smart_samples.csv"
-METRICS = {
-    "smart_passed": "storage.smart_passed",
-    "power_on_hours": "storage.power_on_hours",
-    "percentage_used_pct": "nvme.percentage_used_pct",
-    "available_spare_pct": "nvme.available_spare_pct",
-    "available_spare_threshold_pct": "nvme.available_spare_threshold_pct",
-    "critical_warning": "nvme.critical_warning",
-    "media_errors": "nvme.media_errors",
-    "reallocated_sectors": "ata.reallocated_sectors",
-    "reported_uncorrect": "ata.reported_uncorrect",
-    "command_timeout": "ata.command_timeout",
-    "pending_sectors": "ata.pending_sectors",
-    "offline_uncorrectable": "ata.offline_uncorrectable",
-}
 
 
 def _rows() -> list[dict[str, str]]:
